@@ -1,0 +1,137 @@
+/**
+ * Base class of every error selfsup throws on purpose, so callers can tell a
+ * usage problem from a tfjs internal failure with one `instanceof` check.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { l2Normalize, SelfsupError } from 'selfsup';
+ *
+ * try {
+ *   l2Normalize(tf.scalar(3));
+ * } catch (e) {
+ *   if (!(e instanceof SelfsupError)) throw e;
+ *   console.log(e.message); // l2Normalize: x must be a tensor of rank ≥ 1 [..., D], got rank 0 with shape []
+ * }
+ * ```
+ */
+export class SelfsupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * An argument failed validation. The message reads
+ * `<function>: <argument> must <expected>, got <actual>`, and the parts are
+ * kept as fields for programmatic handling.
+ *
+ * @example
+ * ```ts
+ * import { InvalidArgumentError } from 'selfsup';
+ *
+ * const err = new InvalidArgumentError('myLoss', 'temperature', 'be a finite number > 0', '-1');
+ * console.log(err.message); // myLoss: temperature must be a finite number > 0, got -1
+ * console.log(err.functionName, err.argument);
+ * ```
+ */
+export class InvalidArgumentError extends SelfsupError {
+  /** The public function that rejected its input. */
+  readonly functionName: string;
+  /** The argument (or option) that was wrong, e.g. `z2` or `options.temperature`. */
+  readonly argument: string;
+  /** What was expected, phrased to follow "must". */
+  readonly expected: string;
+  /** What was given. */
+  readonly actual: string;
+
+  constructor(functionName: string, argument: string, expected: string, actual: string) {
+    super(`${functionName}: ${argument} must ${expected}, got ${actual}`);
+    this.functionName = functionName;
+    this.argument = argument;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/**
+ * A tensor argument has the wrong rank or shape.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { l2Normalize, ShapeError } from 'selfsup';
+ *
+ * try {
+ *   l2Normalize(tf.scalar(3));
+ * } catch (e) {
+ *   console.log(e instanceof ShapeError); // true
+ * }
+ * ```
+ */
+export class ShapeError extends InvalidArgumentError {}
+
+/**
+ * A tensor argument has the wrong dtype.
+ *
+ * @example
+ * ```ts
+ * import { DTypeError } from 'selfsup';
+ *
+ * const err = new DTypeError('rotationLoss', 'labels', 'have dtype int32', 'float32');
+ * console.log(err instanceof DTypeError, err.message);
+ * ```
+ */
+export class DTypeError extends InvalidArgumentError {}
+
+/**
+ * A number, option or tensor value lies outside the range the function accepts
+ * (a temperature ≤ 0, a probability above 1, pixels outside [0, 1], …).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { l2Normalize, ValueRangeError } from 'selfsup';
+ *
+ * try {
+ *   l2Normalize(tf.ones([4, 8]), { eps: 0 });
+ * } catch (e) {
+ *   console.log(e instanceof ValueRangeError); // true
+ * }
+ * ```
+ */
+export class ValueRangeError extends InvalidArgumentError {}
+
+/**
+ * A data file or package a loader needs is not present. The message says what
+ * is missing and how to install it.
+ *
+ * @example
+ * ```ts
+ * import { loadFashionMnist, MissingDataError } from 'selfsup';
+ *
+ * try {
+ *   loadFashionMnist({ directory: '/nonexistent' });
+ * } catch (e) {
+ *   console.log(e instanceof MissingDataError); // true
+ * }
+ * ```
+ */
+export class MissingDataError extends SelfsupError {}
+
+/**
+ * A backend could not be loaded, initialised or prepared for training.
+ *
+ * @example
+ * ```ts
+ * import { useBackend, BackendError } from 'selfsup';
+ *
+ * try {
+ *   await useBackend('no-such-backend');
+ * } catch (e) {
+ *   console.log(e instanceof BackendError); // true
+ * }
+ * ```
+ */
+export class BackendError extends SelfsupError {}

@@ -1,0 +1,188 @@
+/**
+ * The seeded random generator every random function in selfsup draws from.
+ *
+ * Random numbers are produced in JavaScript, never by a backend kernel, so the
+ * same seed gives bit-identical parameters, masks and augmentations on the cpu,
+ * wasm and any other backend.
+ *
+ * @module
+ */
+import { InvalidArgumentError } from './errors.js';
+import { describeValue } from './validate.js';
+
+/** A seed: an integer, or an existing {@link Rng} whose stream is continued. */
+export type Seed = number | Rng;
+
+const TWO_POW_32 = 4294967296;
+const TWO_POW_53 = 9007199254740992;
+
+/** splitmix32: spreads one 32-bit seed over the four words of xoshiro's state. */
+function splitmix32(state: { s: number }): number {
+  state.s = (state.s + 0x9e3779b9) | 0;
+  let z = state.s;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+/**
+ * A small, fast, seedable pseudo-random generator (xoshiro128**, seeded by
+ * splitmix32). Not cryptographic. Use {@link createRng} to make one.
+ *
+ * @example
+ * ```ts
+ * import { Rng } from 'selfsup';
+ *
+ * const rng = new Rng(42);
+ * console.log(rng.uniform(0, 1), rng.int(0, 10), rng.normal());
+ * const child = rng.fork(); // an independent stream, e.g. one per transform
+ * console.log(child.permutation(5));
+ * ```
+ */
+export class Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+  private spareNormal: number | null = null;
+  /** The integer seed this generator was created from. */
+  readonly seed: number;
+
+  constructor(seed: number) {
+    if (typeof seed !== 'number' || !Number.isFinite(seed)) {
+      throw new InvalidArgumentError('Rng', 'seed', 'be a finite number', describeValue(seed));
+    }
+    this.seed = seed;
+    // Fold the full double (not only its low 32 bits) into the state, so that
+    // seeds like 1 and 2**32 + 1 give different streams.
+    const st = { s: (seed >>> 0) ^ (Math.floor(seed / TWO_POW_32) >>> 0) ^ 0x5eed5eed };
+    this.a = splitmix32(st);
+    this.b = splitmix32(st);
+    this.c = splitmix32(st);
+    this.d = splitmix32(st);
+    if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
+  }
+
+  /** Next uniformly distributed unsigned 32-bit integer. */
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;
+    const t = this.b << 9;
+    this.c ^= this.a;
+    this.d ^= this.b;
+    this.b ^= this.c;
+    this.a ^= this.d;
+    this.c ^= t;
+    this.d = rotl(this.d, 11);
+    return result;
+  }
+
+  /** Uniform double in [0, 1) with 53 random bits. */
+  next(): number {
+    const hi = this.nextUint32() >>> 5; // 27 bits
+    const lo = this.nextUint32() >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / TWO_POW_53;
+  }
+
+  /** Uniform double in [lo, hi). */
+  uniform(lo = 0, hi = 1): number {
+    return lo + (hi - lo) * this.next();
+  }
+
+  /** Uniform integer in [lo, hi) (hi exclusive), without modulo bias. */
+  int(lo: number, hi: number): number {
+    const span = hi - lo;
+    if (!(span >= 1) || !Number.isInteger(lo) || !Number.isInteger(hi)) {
+      throw new InvalidArgumentError('Rng.int', '[lo, hi)', 'be a non-empty integer interval', `[${lo}, ${hi})`);
+    }
+    if (span > TWO_POW_32) return lo + Math.floor(this.next() * span);
+    const limit = TWO_POW_32 - (TWO_POW_32 % span);
+    let x = this.nextUint32();
+    while (x >= limit) x = this.nextUint32();
+    return lo + (x % span);
+  }
+
+  /** Standard normal draw (Box–Muller), scaled to `mean` and `std`. */
+  normal(mean = 0, std = 1): number {
+    if (this.spareNormal !== null) {
+      const z = this.spareNormal;
+      this.spareNormal = null;
+      return mean + std * z;
+    }
+    let u = 0;
+    while (u === 0) u = this.next();
+    const v = this.next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spareNormal = r * Math.sin(2 * Math.PI * v);
+    return mean + std * r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** True with probability `p`. */
+  bernoulli(p: number): boolean {
+    return this.next() < p;
+  }
+
+  /** `n` uniform draws in [lo, hi) as a Float32Array. */
+  uniformArray(n: number, lo = 0, hi = 1): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.uniform(lo, hi);
+    return out;
+  }
+
+  /** `n` normal draws as a Float32Array. */
+  normalArray(n: number, mean = 0, std = 1): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.normal(mean, std);
+    return out;
+  }
+
+  /** A uniformly random permutation of 0..n-1 (Fisher–Yates). */
+  permutation(n: number): Int32Array {
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) out[i] = i;
+    return this.shuffle(out);
+  }
+
+  /** Shuffles `items` in place (Fisher–Yates) and returns it. */
+  shuffle<T extends { length: number; [i: number]: unknown }>(items: T): T {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(0, i + 1);
+      const tmp = items[i];
+      items[i] = items[j];
+      items[j] = tmp;
+    }
+    return items;
+  }
+
+  /** A new generator with an independent stream, seeded from this one. */
+  fork(): Rng {
+    return new Rng(this.nextUint32() * TWO_POW_32 + this.nextUint32());
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+/**
+ * Returns a generator for `seed`: a number starts a new stream; an existing
+ * {@link Rng} is returned as is, so a pipeline can thread one stream through
+ * many random functions; `undefined` draws a fresh seed from `Math.random`
+ * (not reproducible, as with an unseeded PyTorch generator).
+ *
+ * @example
+ * ```ts
+ * import { createRng } from 'selfsup';
+ *
+ * const a = createRng(7);
+ * const b = createRng(7);
+ * console.log(a.next() === b.next()); // true
+ * ```
+ */
+export function createRng(seed?: Seed): Rng {
+  if (seed instanceof Rng) return seed;
+  if (seed === undefined) return new Rng(Math.floor(Math.random() * TWO_POW_32));
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) {
+    throw new InvalidArgumentError('createRng', 'seed', 'be a finite number or an Rng', describeValue(seed));
+  }
+  return new Rng(seed);
+}

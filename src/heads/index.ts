@@ -1,0 +1,2 @@
+// The heads area: see the folder's files; exports are added as they land.
+export {};

@@ -1,0 +1,1 @@
+export { registerTrainingKernels, registeredTrainingKernels } from './register.js';

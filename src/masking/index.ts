@@ -1,0 +1,2 @@
+// The masking area: see the folder's files; exports are added as they land.
+export {};

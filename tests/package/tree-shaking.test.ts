@@ -1,0 +1,64 @@
+/**
+ * Tree-shaking proven, not assumed: a consumer importing one function from the
+ * built package is bundled with esbuild, and the bundle must not contain the
+ * areas it did not ask for.
+ */
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'selfsup-bundle-'));
+// A consumer project whose node_modules/selfsup is this package: esbuild then
+// resolves `selfsup` and `selfsup/<area>` through package.json's exports map.
+mkdirSync(join(dir, 'node_modules'));
+symlinkSync(root, join(dir, 'node_modules', 'selfsup'), 'dir');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function bundle(source: string): Promise<string> {
+  const entry = join(dir, `entry-${Math.random().toString(36).slice(2)}.js`);
+  writeFileSync(entry, source);
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    minify: false,
+    treeShaking: true,
+    external: ['@tensorflow/*'],
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0]!.text;
+}
+
+// Markers: strings that exist only inside each area's code. They are checked
+// to be present in the full bundle first, so the test cannot pass vacuously.
+const MARKERS: Record<string, string> = {
+  data: 'FASHION_MNIST_SUBSET_ASSET',
+  backend: 'registerGradients: could not import',
+};
+
+describe('tree-shaking', () => {
+  it('markers are present when everything is imported', async () => {
+    const all = await bundle(`import * as s from 'selfsup'; console.log(s);`);
+    for (const [area, marker] of Object.entries(MARKERS)) expect(all, area).toContain(marker);
+  });
+
+  it('importing l2Normalize alone leaves data and backend out', async () => {
+    const out = await bundle(`import { l2Normalize } from 'selfsup'; console.log(l2Normalize);`);
+    expect(out).toContain('function l2Normalize');
+    for (const [area, marker] of Object.entries(MARKERS)) expect(out, `${area} leaked into the bundle`).not.toContain(marker);
+    expect(out.length).toBeLessThan(20_000);
+  });
+
+  it('importing from a subpath keeps only that area', async () => {
+    const out = await bundle(`import { loadDigits } from 'selfsup/data'; console.log(loadDigits);`);
+    expect(out).toContain('DIGITS_ASSET');
+    expect(out).not.toContain('FASHION_MNIST_SUBSET_ASSET');
+    expect(out).not.toContain(MARKERS.backend);
+  });
+});
