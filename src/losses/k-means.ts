@@ -155,17 +155,19 @@ function sum(values: ArrayLike<number>): number {
  * Faiss-style splitting of empty clusters on host copies of the means and
  * counts: each empty cluster, in index order, takes a perturbed copy of the
  * currently largest one (lowest index on ties), and they share its count.
+ * The scaling by (1 ± ε) applies to the uncentred coordinates (`offset` is
+ * the feature mean removed beforehand), as faiss perturbs the raw centroid.
  */
-function splitEmptyClusters(centroids: Float32Array, counts: Float64Array, k: number, d: number): void {
+function splitEmptyClusters(centroids: Float32Array, counts: Float64Array, offset: Float32Array, k: number, d: number): void {
   for (let empty = 0; empty < k; empty++) {
     if (counts[empty]! > 0) continue;
     let largest = 0;
     for (let j = 1; j < k; j++) if (counts[j]! > counts[largest]!) largest = j;
     for (let col = 0; col < d; col++) {
-      const v = centroids[largest * d + col]!;
+      const raw = centroids[largest * d + col]! + offset[col]!;
       const sign = col % 2 === 0 ? 1 : -1;
-      centroids[empty * d + col] = v * (1 + sign * SPLIT_EPS);
-      centroids[largest * d + col] = v * (1 - sign * SPLIT_EPS);
+      centroids[empty * d + col] = raw * (1 + sign * SPLIT_EPS) - offset[col]!;
+      centroids[largest * d + col] = raw * (1 - sign * SPLIT_EPS) - offset[col]!;
     }
     counts[empty] = Math.floor(counts[largest]! / 2);
     counts[largest] = counts[largest]! - counts[empty]!;
@@ -259,7 +261,7 @@ export function kMeans(features: tf.Tensor2D, options: KMeansOptions): KMeansRes
       if (hasEmpty && emptyClusters === 'split') {
         const host = next.dataSync() as Float32Array;
         const values = Float32Array.from(host);
-        splitEmptyClusters(values, counts, k, d);
+        splitEmptyClusters(values, counts, mean.dataSync() as Float32Array, k, d);
         next.dispose();
         centroids.dispose();
         centroids = tf.tensor2d(values, [k, d]);

@@ -41,9 +41,10 @@ const EMPTY_SUM = 1e-30;
  * times: divide each prototype's column by its sum and by K, each sample's row
  * by its sum and by B; finally multiply by B. The global maximum is subtracted
  * before `exp` (it cancels in the first normalisation), so large scores or a
- * small ε cannot overflow; scores more than ~87·ε below the maximum underflow
- * to 0 as in float32 PyTorch, and a prototype or sample whose entries all
- * underflow stays 0 rather than NaN.
+ * small ε cannot overflow (SwAV's code overflows once a score exceeds ~88·ε).
+ * Scores more than ~87·ε below the maximum underflow to 0, which cannot
+ * happen for cosine scores in [−1, 1] with ε ≥ 0.023; beyond that, a sample
+ * whose entries all underflow gets a zero row rather than NaN.
  *
  * No gradient flows through `Q` (SwAV computes it under `torch.no_grad()`).
  * Returns a new tensor the caller disposes.

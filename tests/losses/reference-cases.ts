@@ -103,6 +103,11 @@ export function checkCase(c: ReferenceCase): void {
       q.dispose();
       return;
     }
+    if (c.fn === 'dinoLoss') {
+      const center = expectNoLeak(() => losses.updateDinoCenter(x.center as tf.Tensor2D, x.teacherOutput as tf.Tensor2D));
+      expectClose(center, c.updatedCenter as number[][], { rtol: 1e-5, atol: 1e-7, label: `${c.name}: center` });
+      center.dispose();
+    }
     const loss = expectNoLeak(() => evaluateCase(c, x));
     if (c.loss !== null) expectClose(loss, c.loss, { rtol: 1e-5, atol: 1e-7, label: `${c.name}: loss` });
     loss.dispose();
