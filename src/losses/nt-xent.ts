@@ -54,7 +54,7 @@ export interface NtXentOptions {
  *
  * const z1 = tf.tensor2d([[1, 0], [0, 1], [-1, 0]]);
  * const z2 = tf.tensor2d([[0.9, 0.1], [0.1, 0.9], [-1, 0.1]]);
- * console.log(ntXentLoss(z1, z2, { temperature: 0.5 }).dataSync()[0]); // ≈ 0.98
+ * console.log(ntXentLoss(z1, z2, { temperature: 0.5 }).dataSync()[0]); // ≈ 0.359
  *
  * // Training: gradients flow into both views.
  * const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => ntXentLoss(a as tf.Tensor2D, b as tf.Tensor2D))([z1, z2]);
