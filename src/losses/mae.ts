@@ -2,7 +2,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertImages } from '../core/images.js';
 import { patchifyRaw } from '../core/patches.js';
 import { ShapeError } from '../core/errors.js';
-import { assertFloat, assertInteger, assertKnownOptions, assertOneOf, assertRank, assertShape, formatShape } from '../core/validate.js';
+import {
+  assertFloat,
+  assertInteger,
+  assertKnownOptions,
+  assertOneOf,
+  assertRank,
+  assertShape,
+  formatShape,
+} from '../core/validate.js';
 import { divideByMaskTotal } from './internal/masked-mean.js';
 
 /** Options of {@link maeLoss}. */

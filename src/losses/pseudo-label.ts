@@ -1,5 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertKnownOptions, assertOneOf, assertRank, assertDtype, assertShape, assertValuesInRange, assertMinSize, assertFloat } from '../core/validate.js';
+import {
+  assertDtype,
+  assertFloat,
+  assertKnownOptions,
+  assertMinSize,
+  assertOneOf,
+  assertRank,
+  assertShape,
+  assertValuesInRange,
+} from '../core/validate.js';
 import { oneHotTargets, softCrossEntropy } from './internal/cross-entropy.js';
 
 /** How {@link pseudoLabelLoss} weights the classes. */

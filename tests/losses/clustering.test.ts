@@ -157,6 +157,8 @@ describeBackends('SwAV', () => {
     expectClose(grads[2]!, tf.zeros([4, 3]));
     expectClose(grads[3]!, tf.zeros([4, 3]));
     checkGradients((a, b) => swavLoss(a as tf.Tensor2D, b as tf.Tensor2D, q1, q2, { temperature: 0.5 }), [s1, s2]);
+    // Swapping the views (scores with their codes) leaves the loss unchanged.
+    expectClose(valueOf(swavLoss(s2, s1, q2, q1)), valueOf(swavLoss(s1, s2, q1, q2)), { rtol: 1e-6 });
     tf.dispose(expectNoLeak(() => tf.grads((a: tf.Tensor) => swavLoss(a as tf.Tensor2D, s2, q1, q2))([s1])));
     const sharp = swavLoss(tf.mul(s1, 1e4) as tf.Tensor2D, s2, q1, q2, { temperature: 0.01 });
     expectFinite(sharp);

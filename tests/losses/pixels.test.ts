@@ -87,6 +87,7 @@ describeBackends('pretext-task and pixel losses', () => {
     gs.forEach((g) => expectFinite(g));
     checkGradients((p, t) => reconstructionLoss(p, t, { mask }), [prediction, target]);
     checkGradients((r, f) => discriminatorAdversarialLoss(r, f), [randn([4], 5), randn([3, 1], 6)]);
+    checkGradients((f) => generatorAdversarialLoss(f), [randn([2, 3], 7, 2)]);
     checkGradients((p, f) => inpaintingLoss(p as tf.Tensor4D, target, mask, f!, { adversarialWeight: 0.5 }), [prediction, fake]);
     tf.dispose(expectNoLeak(() => tf.grads((p: tf.Tensor, f: tf.Tensor) => inpaintingLoss(p as tf.Tensor4D, target, mask, f))([prediction, fake])));
     tf.dispose([target, prediction, mask, inMask, fake, huge, ...gs]);
