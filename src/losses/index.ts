@@ -1,2 +1,35 @@
-// The losses area: see the folder's files; exports are added as they land.
-export {};
+// The losses area: every SSL objective, one file per loss or small family.
+export { ntXentLoss } from './nt-xent.js';
+export type { NtXentOptions } from './nt-xent.js';
+export { infoNCELoss } from './info-nce.js';
+export type { InfoNCEOptions } from './info-nce.js';
+export { clipLoss, clampLogScale } from './clip.js';
+export type { ClipLossOptions, ClampLogScaleOptions } from './clip.js';
+export { negativeCosineSimilarity, simSiamLoss, byolLoss } from './negative-cosine.js';
+export type { NegativeCosineOptions } from './negative-cosine.js';
+export { barlowTwinsLoss } from './barlow-twins.js';
+export type { BarlowTwinsOptions, BarlowStandardization } from './barlow-twins.js';
+export { vicregLoss, vicregTerms } from './vicreg.js';
+export type { VicregOptions, VicregTermsOptions, VicregTerms } from './vicreg.js';
+export { dinoLoss, updateDinoCenter } from './dino.js';
+export type { DinoLossOptions, DinoCenterOptions } from './dino.js';
+export { sinkhornKnopp, swavLoss } from './swav.js';
+export type { SinkhornKnoppOptions, SwavLossOptions } from './swav.js';
+export { rotationLoss } from './rotation.js';
+export { maeLoss } from './mae.js';
+export type { MaeLossOptions } from './mae.js';
+export {
+  reconstructionLoss,
+  generatorAdversarialLoss,
+  discriminatorAdversarialLoss,
+  inpaintingLoss,
+} from './reconstruction.js';
+export type { ReconstructionLossOptions, InpaintingLossOptions } from './reconstruction.js';
+export { sparsityPenalty } from './sparsity.js';
+export type { SparsityPenaltyOptions, SparsityKind } from './sparsity.js';
+export { colorizationLoss, colorizationBins, estimateAbPrior } from './colorization.js';
+export type { ColorizationLossOptions, AbPriorOptions } from './colorization.js';
+export { kMeans } from './k-means.js';
+export type { KMeansOptions, KMeansResult, KMeansInit } from './k-means.js';
+export { pseudoLabelLoss } from './pseudo-label.js';
+export type { PseudoLabelLossOptions, PseudoLabelBalance } from './pseudo-label.js';

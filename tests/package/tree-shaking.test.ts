@@ -40,6 +40,7 @@ async function bundle(source: string): Promise<string> {
 const MARKERS: Record<string, string> = {
   data: 'FASHION_MNIST_SUBSET_ASSET',
   backend: 'registerGradients: could not import',
+  losses: 'function kMeans',
 };
 
 describe('tree-shaking', () => {
@@ -53,6 +54,22 @@ describe('tree-shaking', () => {
     expect(out).toContain('function l2Normalize');
     for (const [area, marker] of Object.entries(MARKERS)) expect(out, `${area} leaked into the bundle`).not.toContain(marker);
     expect(out.length).toBeLessThan(20_000);
+  });
+
+  it('importing ntXentLoss alone leaves the other areas (and the other losses) out', async () => {
+    const out = await bundle(`import { ntXentLoss } from 'selfsup'; console.log(ntXentLoss);`);
+    expect(out).toContain('function ntXentLoss');
+    for (const [area, marker] of Object.entries(MARKERS)) expect(out, `${area} leaked into the bundle`).not.toContain(marker);
+    for (const other of ['function dinoLoss', 'ZHANG313_AB_BINS', 'function clipLoss']) expect(out).not.toContain(other);
+    expect(out.length).toBeLessThan(20_000);
+  });
+
+  it('importing one loss from selfsup/losses keeps unrelated losses (kMeans, the colour bins) out', async () => {
+    const out = await bundle(`import { barlowTwinsLoss } from 'selfsup/losses'; console.log(barlowTwinsLoss);`);
+    expect(out).toContain('function barlowTwinsLoss');
+    for (const other of [MARKERS.losses!, 'ZHANG313_AB_BINS', 'function ntXentLoss', MARKERS.data!]) expect(out).not.toContain(other);
+    const all = await bundle(`import * as losses from 'selfsup/losses'; console.log(losses);`);
+    expect(all).toContain('ZHANG313_AB_BINS');
   });
 
   it('importing from a subpath keeps only that area', async () => {
