@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 // The layering rule of the architecture: a training step flows one way
@@ -27,6 +28,10 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
       eqeqeq: ['error', 'smart'],
     },
+  },
+  {
+    files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
+    languageOptions: { globals: { ...globals.node } },
   },
   ...Object.entries(LAYER_RULES).map(([layer, forbidden]) => ({
     files: [`src/${layer}/**/*.ts`],
