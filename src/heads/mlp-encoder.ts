@@ -46,7 +46,7 @@ export function assertPositiveIntegers(v: unknown, fn: string, arg: string, leng
 
 /**
  * A reference MLP encoder for small inputs (8×8 digits, flattened 28×28
- * images, tabular features): flatten, then `[linear → (BN) → ReLU]` for each
+ * images, tabular features): flatten (for image-shaped input), then `[linear → (BN) → ReLU]` for each
  * entry of `units`, as a `tf.Sequential`. The representation is the last ReLU
  * output, as a ResNet's pooled features are post-ReLU. Kernels start He-normal
  * (`N(0, 2/fan_in)`, He et al. 2015) with zero bias, from `seed`.
@@ -73,13 +73,15 @@ export function mlpEncoder(options: MlpEncoderOptions): tfl.Sequential {
   assertOneOf(batchNorm, [true, false], fn, 'options.batchNorm');
   const rng = createRng(options.seed);
   const model = tfl.sequential(options.name !== undefined ? { name: options.name } : {});
-  model.add(tfl.layers.flatten({ inputShape: [...inputShape] }));
-  for (const u of units) {
-    const dense = tfl.layers.dense({ units: u, useBias: !batchNorm });
+  // tfjs-layers' Flatten needs rank ≥ 3 input, so a vector input goes straight to the first layer.
+  const flat = inputShape.length === 1;
+  if (!flat) model.add(tfl.layers.flatten({ inputShape: [...inputShape] }));
+  units.forEach((u, i) => {
+    const dense = tfl.layers.dense({ units: u, useBias: !batchNorm, ...(flat && i === 0 ? { inputShape: [...inputShape] } : {}) });
     model.add(dense);
     initKernelLayer(dense, rng, 'he');
     if (batchNorm) model.add(batchNormLayer());
     model.add(tfl.layers.activation({ activation: 'relu' }));
-  }
+  });
   return model;
 }

@@ -119,5 +119,8 @@ describeBackends('reference encoders', (backend) => {
     expect(last, backend).toBeLessThan(first * 0.5);
     tf.dispose([x, y]);
     m.dispose();
+    const vector = mlpEncoder({ inputShape: [5], units: [3], seed: 4 });
+    expect(vector.layers.map((l) => l.getClassName())).toEqual(['Dense', 'Activation']);
+    expect((vector.predict(tf.ones([2, 5])) as tf.Tensor).shape).toEqual([2, 3]);
   });
 });
