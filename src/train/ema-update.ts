@@ -41,9 +41,9 @@ export interface EmaUpdateOptions {
  * const online = projectionMlp({ inputDim: 4, hiddenDim: 8, outputDim: 2, seed: 1 });
  * const target = projectionMlp({ inputDim: 4, hiddenDim: 8, outputDim: 2, seed: 2 });
  * emaUpdate(target, online, 0, { includeBuffers: true }); // start as a copy
- * // … after each optimizer step on `online`:
- * emaUpdate(target, online, 0.99);
- * console.log(tf.memory().numTensors);
+ * const x = tf.ones([2, 4]);
+ * tf.train.sgd(0.1).minimize(() => tf.sum(online.apply(x) as tf.Tensor) as tf.Scalar); // a step on online
+ * emaUpdate(target, online, 0.99); // θt ← 0.99·θt + 0.01·θo
  * ```
  */
 export function emaUpdate(target: ModelWeights, online: ModelWeights, momentum: number, options: EmaUpdateOptions = {}): void {

@@ -152,7 +152,7 @@ async function readStepResult(result: unknown, i: number): Promise<{ loss: numbe
  *     if (p.step % 10 === 9) console.log(`step ${p.step + 1}/${p.steps} loss ${p.loss.toFixed(4)} ${p.numTensors} tensors`);
  *   },
  * });
- * console.log(result.stopReason, result.losses.at(-1)); // completed ≈ 0.0001
+ * console.log(result.stopReason, result.losses.at(-1)); // completed ≈ 0.0019
  * ```
  */
 export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopResult> {

@@ -4,21 +4,29 @@ import { describeValue, isTensor } from '../core/validate.js';
 
 /** A tfjs-layers weight: a `LayerVariable`, of which only these members are used. */
 export interface LayerWeight {
+  /** The underlying `tf.Variable`. */
   read(): tf.Tensor;
+  /** Whether an optimizer may update it. */
   readonly trainable: boolean;
+  /** Its scoped name, e.g. `dense_Dense1/kernel`. */
   readonly name: string;
 }
 
 /** A tfjs-layers `Layer` or `LayersModel` (only the members used here). */
 export interface LayerLike {
+  /** Every weight of the layer (or model). */
   readonly weights: LayerWeight[];
+  /** The weights an optimizer updates. */
   readonly trainableWeights: LayerWeight[];
+  /** The layers of a model; absent on a single layer. */
   readonly layers?: LayerLike[];
 }
 
 /** A selfsup functional model (`tinyVit`, `maeDecoder`): variables in a fixed order. */
 export interface VariableHolder {
+  /** Every variable, in a fixed order. */
   readonly variables: tf.Variable[];
+  /** The variables an optimizer updates. */
   readonly trainableVariables: tf.Variable[];
 }
 
@@ -101,7 +109,7 @@ export function allVariables(model: ModelWeights, fn: string, arg: string): Name
  * const x = tf.randomNormal([8, 4]);
  * const optimizer = tf.train.sgd(0.1);
  * optimizer.minimize(() => tf.mean(tf.square(online.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, false, trainableVariables(online));
- * console.log(trainableVariables(online).length); // 4: two kernels, BN γ and β (the moving statistics are not trained)
+ * console.log(trainableVariables(online).length); // 5: two kernels, the output bias, BN γ and β (not the moving statistics)
  * ```
  */
 export function trainableVariables(model: ModelWeights): tf.Variable[] {

@@ -21,7 +21,9 @@ async function roundTrip(model: tfl.LayersModel): Promise<tfl.LayersModel> {
 const columnNorms = (w: tf.Tensor) => tf.sqrt(tf.sum(tf.square(w), 0));
 
 describe('registerHeadsLayers', () => {
-  it('registers the three custom classes, idempotently', () => {
+  it('importing selfsup registers nothing; the builders and registerHeadsLayers do, idempotently', () => {
+    const registered = () => Object.keys(tf.serialization.SerializationMap.getMap().classNameMap).filter((n) => n.startsWith('Selfsup'));
+    expect(registered()).toEqual([]);
     expect(registerHeadsLayers()).toEqual(['SelfsupL2Normalize', 'SelfsupPrototypes', 'SelfsupWeightNormDense']);
     expect(registerHeadsLayers()).toEqual(['SelfsupL2Normalize', 'SelfsupPrototypes', 'SelfsupWeightNormDense']);
   });
