@@ -5,15 +5,18 @@ import tseslint from 'typescript-eslint';
 // The layering rule of the architecture: a training step flows one way
 // (augment/mask → encoder → head → loss), and lower layers never import higher ones.
 const LAYER_RULES = {
-  core: ['backend', 'kernels', 'data', 'augment', 'masking', 'losses', 'heads', 'eval', 'tasks'],
-  kernels: ['backend', 'data', 'augment', 'masking', 'losses', 'heads', 'eval', 'tasks'],
-  data: ['backend', 'kernels', 'augment', 'masking', 'losses', 'heads', 'eval', 'tasks'],
-  augment: ['backend', 'kernels', 'data', 'masking', 'losses', 'heads', 'eval', 'tasks'],
-  masking: ['backend', 'kernels', 'data', 'losses', 'heads', 'eval', 'tasks'],
-  losses: ['backend', 'data', 'augment', 'masking', 'heads', 'eval', 'tasks'],
-  backend: ['data', 'augment', 'masking', 'losses', 'heads', 'eval', 'tasks'],
-  heads: ['backend', 'data', 'augment', 'masking', 'losses', 'eval', 'tasks'],
-  eval: ['backend', 'data', 'augment', 'masking', 'heads', 'tasks'],
+  core: ['backend', 'kernels', 'data', 'augment', 'masking', 'losses', 'heads', 'eval', 'train', 'tasks'],
+  kernels: ['backend', 'data', 'augment', 'masking', 'losses', 'heads', 'eval', 'train', 'tasks'],
+  data: ['backend', 'kernels', 'augment', 'masking', 'losses', 'heads', 'eval', 'train', 'tasks'],
+  augment: ['backend', 'kernels', 'data', 'masking', 'losses', 'heads', 'eval', 'train', 'tasks'],
+  masking: ['backend', 'kernels', 'data', 'losses', 'heads', 'eval', 'train', 'tasks'],
+  losses: ['backend', 'data', 'augment', 'masking', 'heads', 'eval', 'train', 'tasks'],
+  backend: ['data', 'augment', 'masking', 'losses', 'heads', 'eval', 'train', 'tasks'],
+  heads: ['backend', 'data', 'augment', 'masking', 'losses', 'eval', 'train', 'tasks'],
+  eval: ['backend', 'data', 'augment', 'masking', 'heads', 'train', 'tasks'],
+  // Training utilities sit between the model parts and the methods: they may
+  // use core, heads and eval (collapse checks), and only tasks may use them.
+  train: ['backend', 'kernels', 'data', 'augment', 'masking', 'losses', 'tasks'],
   tasks: ['backend', 'data'],
 };
 

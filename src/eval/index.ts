@@ -1,2 +1,14 @@
-// The eval area: see the folder's files; exports are added as they land.
-export {};
+// Evaluation of frozen representations and collapse diagnostics.
+export { knnClassifier } from './knn-classifier.js';
+export type { KnnClassifierOptions, KnnResult } from './knn-classifier.js';
+export { linearProbe } from './linear-probe.js';
+export type { LinearProbeOptions, LinearProbeResult } from './linear-probe.js';
+export { alignment } from './alignment.js';
+export type { AlignmentOptions } from './alignment.js';
+export { uniformity } from './uniformity.js';
+export type { UniformityOptions } from './uniformity.js';
+export { rankMe } from './rank-me.js';
+export type { RankMeOptions } from './rank-me.js';
+export { embeddingStd } from './embedding-std.js';
+export { detectCollapse } from './collapse.js';
+export type { CollapseOptions, CollapseStats, CollapseWarning } from './collapse.js';

@@ -1,2 +1,24 @@
-// The heads area: see the folder's files; exports are added as they land.
-export {};
+// Heads and reference encoders: tfjs-layers builders (and a functional tiny ViT for MAE).
+export { projectionMlp } from './projection-mlp.js';
+export type { ProjectionMlpOptions } from './projection-mlp.js';
+export { predictionMlp } from './prediction-mlp.js';
+export type { PredictionMlpOptions } from './prediction-mlp.js';
+export { classificationHead } from './classification-head.js';
+export type { ClassificationHeadOptions } from './classification-head.js';
+export { l2NormalizeLayer } from './l2-normalize-layer.js';
+export type { L2NormalizeLayer, L2NormalizeLayerOptions } from './l2-normalize-layer.js';
+export { prototypeLayer } from './prototype-layer.js';
+export type { PrototypeLayer, PrototypeLayerOptions } from './prototype-layer.js';
+export { weightNormDense } from './weight-norm-dense.js';
+export type { WeightNormDenseLayer, WeightNormDenseOptions } from './weight-norm-dense.js';
+export { dinoHead } from './dino-head.js';
+export type { DinoHeadOptions } from './dino-head.js';
+export { registerHeadsLayers } from './register-layers.js';
+export { mlpEncoder } from './mlp-encoder.js';
+export type { MlpEncoderOptions } from './mlp-encoder.js';
+export { convEncoder } from './conv-encoder.js';
+export type { ConvEncoderOptions } from './conv-encoder.js';
+export { tinyVit } from './vit.js';
+export type { TinyVitOptions, VisionTransformer, VitEncodeOptions } from './vit.js';
+export { maeDecoder } from './mae-decoder.js';
+export type { MaeDecoder, MaeDecoderOptions } from './mae-decoder.js';

@@ -1,2 +1,2 @@
-// The tasks area: see the folder's files; exports are added as they land.
-export {};
+// The tasks area: the SSL methods (added as they land) and the training utilities they share.
+export * from '../train/index.js';

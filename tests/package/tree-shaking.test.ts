@@ -41,6 +41,9 @@ const MARKERS: Record<string, string> = {
   data: 'FASHION_MNIST_SUBSET_ASSET',
   backend: 'registerGradients: could not import',
   losses: 'function kMeans',
+  heads: 'SelfsupWeightNormDense',
+  eval: 'give loss and uniformLoss together',
+  train: 'a memory bank is updated exactly once per step',
 };
 
 describe('tree-shaking', () => {

@@ -1,0 +1,223 @@
+/**
+ * Small dense linear algebra in float64 JavaScript, for what tfjs lacks (an
+ * eigendecomposition): RankMe's singular values, and PCA / whitening.
+ *
+ * @module
+ */
+
+/** Eigenvalues (ascending) and, when asked, eigenvectors (columns of a row-major n×n array). */
+export interface SymmetricEigen {
+  values: Float64Array;
+  vectors: Float64Array | null;
+}
+
+/**
+ * Eigendecomposition of a symmetric n×n matrix (row-major; only symmetry is
+ * assumed, not checked): Householder reduction to tridiagonal form followed by
+ * the implicit QL algorithm, the classic pair `tred2` / `tql2` (Wilkinson &
+ * Reinsch's Handbook, as in EISPACK and JAMA). O(n³); accurate to a few ulps of
+ * the largest eigenvalue. `vectors[i·n + k]` is component i of the k-th
+ * eigenvector, paired with `values[k]`.
+ */
+export function symmetricEigen(matrix: ArrayLike<number>, n: number, withVectors = true): SymmetricEigen {
+  const V: Float64Array[] = [];
+  for (let i = 0; i < n; i++) V.push(Float64Array.from({ length: n }, (_, j) => matrix[i * n + j] as number));
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  if (n === 0) return { values: d, vectors: withVectors ? new Float64Array(0) : null };
+  tridiagonalize(V, d, e, n);
+  tridiagonalQl(V, d, e, n, withVectors);
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => d[a]! - d[b]!);
+  const values = Float64Array.from(order, (k) => d[k]!);
+  let vectors: Float64Array | null = null;
+  if (withVectors) {
+    vectors = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      const row = V[i]!;
+      for (let c = 0; c < n; c++) vectors[i * n + c] = row[order[c]!]!;
+    }
+  }
+  return { values, vectors };
+}
+
+/** Householder reduction of the symmetric matrix in `V` to tridiagonal form (`d` diagonal, `e` sub-diagonal); `V` becomes the orthogonal transform. */
+function tridiagonalize(V: Float64Array[], d: Float64Array, e: Float64Array, n: number): void {
+  for (let j = 0; j < n; j++) d[j] = V[n - 1]![j]!;
+  for (let i = n - 1; i > 0; i--) {
+    let scale = 0;
+    let h = 0;
+    for (let k = 0; k < i; k++) scale += Math.abs(d[k]!);
+    if (scale === 0) {
+      e[i] = d[i - 1]!;
+      for (let j = 0; j < i; j++) {
+        d[j] = V[i - 1]![j]!;
+        V[i]![j] = 0;
+        V[j]![i] = 0;
+      }
+    } else {
+      for (let k = 0; k < i; k++) {
+        d[k] = d[k]! / scale;
+        h += d[k]! * d[k]!;
+      }
+      let f = d[i - 1]!;
+      let g = Math.sqrt(h);
+      if (f > 0) g = -g;
+      e[i] = scale * g;
+      h -= f * g;
+      d[i - 1] = f - g;
+      for (let j = 0; j < i; j++) e[j] = 0;
+      for (let j = 0; j < i; j++) {
+        f = d[j]!;
+        V[j]![i] = f;
+        g = e[j]! + V[j]![j]! * f;
+        for (let k = j + 1; k <= i - 1; k++) {
+          g += V[k]![j]! * d[k]!;
+          e[k] = e[k]! + V[k]![j]! * f;
+        }
+        e[j] = g;
+      }
+      f = 0;
+      for (let j = 0; j < i; j++) {
+        e[j] = e[j]! / h;
+        f += e[j]! * d[j]!;
+      }
+      const hh = f / (h + h);
+      for (let j = 0; j < i; j++) e[j] = e[j]! - hh * d[j]!;
+      for (let j = 0; j < i; j++) {
+        f = d[j]!;
+        g = e[j]!;
+        for (let k = j; k <= i - 1; k++) V[k]![j] = V[k]![j]! - (f * e[k]! + g * d[k]!);
+        d[j] = V[i - 1]![j]!;
+        V[i]![j] = 0;
+      }
+    }
+    d[i] = h;
+  }
+  // Accumulate the transformations.
+  for (let i = 0; i < n - 1; i++) {
+    V[n - 1]![i] = V[i]![i]!;
+    V[i]![i] = 1;
+    const h = d[i + 1]!;
+    if (h !== 0) {
+      for (let k = 0; k <= i; k++) d[k] = V[k]![i + 1]! / h;
+      for (let j = 0; j <= i; j++) {
+        let g = 0;
+        for (let k = 0; k <= i; k++) g += V[k]![i + 1]! * V[k]![j]!;
+        for (let k = 0; k <= i; k++) V[k]![j] = V[k]![j]! - g * d[k]!;
+      }
+    }
+    for (let k = 0; k <= i; k++) V[k]![i + 1] = 0;
+  }
+  for (let j = 0; j < n; j++) {
+    d[j] = V[n - 1]![j]!;
+    V[n - 1]![j] = 0;
+  }
+  V[n - 1]![n - 1] = 1;
+  e[0] = 0;
+}
+
+/** Implicit QL iterations on the tridiagonal (`d`, `e`): eigenvalues into `d`, eigenvectors accumulated into `V` when asked. */
+function tridiagonalQl(V: Float64Array[], d: Float64Array, e: Float64Array, n: number, withVectors: boolean): void {
+  for (let i = 1; i < n; i++) e[i - 1] = e[i]!;
+  e[n - 1] = 0;
+  let f = 0;
+  let tst1 = 0;
+  const eps = 2 ** -52;
+  for (let l = 0; l < n; l++) {
+    tst1 = Math.max(tst1, Math.abs(d[l]!) + Math.abs(e[l]!));
+    let m = l;
+    while (m < n) {
+      if (Math.abs(e[m]!) <= eps * tst1) break;
+      m++;
+    }
+    if (m > l) {
+      let iterations = 0;
+      do {
+        if (++iterations > 60) break; // converges in 1–3 sweeps; a guard against NaN input
+        let g = d[l]!;
+        let p = (d[l + 1]! - g) / (2 * e[l]!);
+        let r = Math.hypot(p, 1);
+        if (p < 0) r = -r;
+        d[l] = e[l]! / (p + r);
+        d[l + 1] = e[l]! * (p + r);
+        const dl1 = d[l + 1]!;
+        let h = g - d[l]!;
+        for (let i = l + 2; i < n; i++) d[i] = d[i]! - h;
+        f += h;
+        p = d[m]!;
+        let c = 1;
+        let c2 = c;
+        let c3 = c;
+        const el1 = e[l + 1]!;
+        let s = 0;
+        let s2 = 0;
+        for (let i = m - 1; i >= l; i--) {
+          c3 = c2;
+          c2 = c;
+          s2 = s;
+          g = c * e[i]!;
+          h = c * p;
+          r = Math.hypot(p, e[i]!);
+          e[i + 1] = s * r;
+          s = e[i]! / r;
+          c = p / r;
+          p = c * d[i]! - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]!);
+          if (withVectors) {
+            for (let k = 0; k < n; k++) {
+              const row = V[k]!;
+              h = row[i + 1]!;
+              row[i + 1] = s * row[i]! + c * h;
+              row[i] = c * row[i]! - s * h;
+            }
+          }
+        }
+        p = (-s * s2 * c3 * el1 * e[l]!) / dl1;
+        e[l] = s * p;
+        d[l] = c * p;
+      } while (Math.abs(e[l]!) > eps * tst1);
+    }
+    d[l] = d[l]! + f;
+    e[l] = 0;
+  }
+}
+
+/**
+ * The Gram matrix of the smaller side of a row-major `rows × cols` matrix, in
+ * float64: `XᵀX` (cols × cols) when rows ≥ cols, else `XXᵀ` (rows × rows).
+ * Its eigenvalues are the squared singular values of X.
+ */
+export function smallGram(x: ArrayLike<number>, rows: number, cols: number): { gram: Float64Array; size: number } {
+  if (rows >= cols) {
+    const g = new Float64Array(cols * cols);
+    const row = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < cols; j++) row[j] = x[r * cols + j] as number;
+      for (let i = 0; i < cols; i++) {
+        const xi = row[i]!;
+        if (xi === 0) continue;
+        const base = i * cols;
+        for (let j = i; j < cols; j++) g[base + j] = g[base + j]! + xi * row[j]!;
+      }
+    }
+    for (let i = 0; i < cols; i++) for (let j = 0; j < i; j++) g[i * cols + j] = g[j * cols + i]!;
+    return { gram: g, size: cols };
+  }
+  const g = new Float64Array(rows * rows);
+  for (let i = 0; i < rows; i++) {
+    for (let j = i; j < rows; j++) {
+      let s = 0;
+      for (let k = 0; k < cols; k++) s += (x[i * cols + k] as number) * (x[j * cols + k] as number);
+      g[i * rows + j] = s;
+      g[j * rows + i] = s;
+    }
+  }
+  return { gram: g, size: rows };
+}
+
+/** Singular values of a row-major `rows × cols` matrix, descending (min(rows, cols) of them). */
+export function singularValues(x: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  const { gram, size } = smallGram(x, rows, cols);
+  const { values } = symmetricEigen(gram, size, false);
+  return Float64Array.from(values, (v) => Math.sqrt(Math.max(v, 0))).reverse();
+}

@@ -1,0 +1,110 @@
+import * as tfl from '@tensorflow/tfjs-layers';
+import { ValueRangeError } from '../core/errors.js';
+import { createRng, type Seed } from '../core/rng.js';
+import { assertInteger, assertKnownOptions, assertOneOf, formatShape } from '../core/validate.js';
+import { initKernelLayer } from './init.js';
+import { assertPositiveIntegers } from './mlp-encoder.js';
+import { batchNorm as batchNormLayer } from './mlp.js';
+
+/** Options of {@link convEncoder}. */
+export interface ConvEncoderOptions {
+  /** `[H, W, C]` of one image, e.g. `[28, 28, 1]` (Fashion-MNIST) or `[32, 32, 3]` (CIFAR). Required. */
+  inputShape: readonly [number, number, number] | readonly number[];
+  /**
+   * Output channels of each convolution; the last is the feature size.
+   * @default [32, 64, 128, 128]
+   */
+  channels?: readonly number[];
+  /**
+   * Stride of each convolution (same length as `channels`).
+   * @default [1, 2, 2, 2]; with custom `channels`, 1 for the first convolution and 2 after
+   */
+  strides?: readonly number[];
+  /**
+   * Square kernel size of every convolution.
+   * @default 3
+   */
+  kernelSize?: number;
+  /**
+   * Batch norm between each convolution and its ReLU.
+   * @default false
+   */
+  batchNorm?: boolean;
+  /**
+   * Seed of the weight initialisation.
+   * @default undefined (a fresh random seed)
+   */
+  seed?: Seed;
+  /**
+   * Name of the returned model.
+   * @default tfjs-layers' automatic name
+   */
+  name?: string;
+}
+
+/**
+ * selfsup's reference convolutional encoder for 28×28 and 32×32 images (the
+ * encoder of the learning benchmark): four 3×3 convolutions with 32, 64, 128
+ * and 128 channels and strides 1, 2, 2, 2 ('same' padding), each followed by
+ * ReLU (batch norm before it with `batchNorm: true`), then global average
+ * pooling to a feature vector, as a `tf.Sequential`. A 28×28 input is reduced
+ * to 4×4×128 before pooling. It is a small stand-in for the ResNets of the
+ * papers, sized to train on a CPU.
+ *
+ * Kernels start He-normal (`N(0, 2/fan_in)`, He et al. 2015) with zero bias,
+ * from `seed`; a convolution followed by batch norm has no bias.
+ *
+ * Training it needs the `Conv2DBackpropFilter` kernel, which tfjs's wasm
+ * backend lacks; selfsup's training kernels (registered by `useBackend`) fill
+ * that gap. The cpu backend trains it as is.
+ *
+ * @returns a model `[B, H, W, C]` → `[B, channels.at(-1)]`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { convEncoder } from 'selfsup';
+ *
+ * const encoder = convEncoder({ inputShape: [28, 28, 1], channels: [4, 8, 8, 16], seed: 0 });
+ * const h = encoder.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor;
+ * console.log(h.shape); // [2, 16]
+ * ```
+ */
+export function convEncoder(options: ConvEncoderOptions): tfl.Sequential {
+  const fn = 'convEncoder';
+  options ??= {} as ConvEncoderOptions;
+  assertKnownOptions(options, ['inputShape', 'channels', 'strides', 'kernelSize', 'batchNorm', 'seed', 'name'], fn);
+  const { inputShape, channels = [32, 64, 128, 128], kernelSize = 3, batchNorm = false } = options;
+  assertPositiveIntegers(inputShape, fn, 'options.inputShape', 3);
+  assertPositiveIntegers(channels, fn, 'options.channels');
+  const strides = options.strides ?? (options.channels === undefined ? [1, 2, 2, 2] : channels.map((_, i) => (i === 0 ? 1 : 2)));
+  assertPositiveIntegers(strides, fn, 'options.strides');
+  if (strides.length !== channels.length) {
+    throw new ValueRangeError(
+      fn,
+      'options.strides',
+      `have one stride per convolution (${channels.length}, as options.channels)`,
+      formatShape(strides),
+    );
+  }
+  assertInteger(kernelSize, fn, 'options.kernelSize', { min: 1 });
+  assertOneOf(batchNorm, [true, false], fn, 'options.batchNorm');
+  const rng = createRng(options.seed);
+  const model = tfl.sequential(options.name !== undefined ? { name: options.name } : {});
+  channels.forEach((filters, i) => {
+    const conv = tfl.layers.conv2d({
+      filters,
+      kernelSize,
+      strides: strides[i]!,
+      padding: 'same',
+      useBias: !batchNorm,
+      ...(i === 0 ? { inputShape: [...inputShape] } : {}),
+    });
+    model.add(conv);
+    initKernelLayer(conv, rng, 'he');
+    if (batchNorm) model.add(batchNormLayer());
+    model.add(tfl.layers.activation({ activation: 'relu' }));
+  });
+  model.add(tfl.layers.globalAveragePooling2d({}));
+  return model;
+}

@@ -1,0 +1,25 @@
+// Training utilities shared by the methods (re-exported from selfsup/tasks).
+export { emaUpdate } from './ema-update.js';
+export type { EmaUpdateOptions } from './ema-update.js';
+export { trainableVariables } from './variables.js';
+export type { LayerLike, LayerWeight, ModelWeights, VariableHolder } from './variables.js';
+export { cosineSchedule, momentumSchedule, teacherTemperatureSchedule } from './schedules.js';
+export type {
+  CosineScheduleOptions,
+  MomentumScheduleOptions,
+  Schedule,
+  TeacherTemperatureScheduleOptions,
+} from './schedules.js';
+export { setLearningRate } from './set-learning-rate.js';
+export { MemoryBank } from './memory-bank.js';
+export type { EnqueueOptions, MemoryBankOptions } from './memory-bank.js';
+export { TrainingMonitor } from './training-monitor.js';
+export type {
+  CollapseMonitorOptions,
+  RecordOptions,
+  TrainingMonitorOptions,
+  TrainProgress,
+  TrainWarning,
+} from './training-monitor.js';
+export { trainLoop } from './train-loop.js';
+export type { StepResult, TrainLoopOptions, TrainLoopResult } from './train-loop.js';

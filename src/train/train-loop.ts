@@ -1,0 +1,270 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { InvalidArgumentError, SelfsupError } from '../core/errors.js';
+import { assertInteger, assertKnownOptions, assertOneOf, describeValue, isTensor } from '../core/validate.js';
+import {
+  TrainingMonitor,
+  type CollapseMonitorOptions,
+  type TrainProgress,
+  type TrainWarning,
+} from './training-monitor.js';
+
+/**
+ * What a training step returns: its loss (a scalar tensor or a number), or the
+ * loss with this step's embeddings for the collapse check. The loop disposes
+ * every tensor it receives.
+ */
+export type StepResult = tf.Scalar | number | { loss: tf.Scalar | number; embeddings?: tf.Tensor2D };
+
+/** Options of {@link trainLoop}. */
+export interface TrainLoopOptions {
+  /** Index one past the last step (steps run are `startStep … steps − 1`). Required. */
+  steps: number;
+  /** Runs step i (forward, loss, optimizer update, EMA, queue …) and returns its loss. Required. */
+  step: (i: number) => StepResult | Promise<StepResult>;
+  /**
+   * First step index, to resume a run.
+   * @default 0
+   */
+  startStep?: number;
+  /**
+   * Run each (synchronous) step inside `tf.tidy`, so intermediates cannot
+   * leak. Async steps need `tidy: false` and must clean up themselves.
+   * @default true
+   */
+  tidy?: boolean;
+  /**
+   * Called every `progressEvery` steps and after the last; return `false` to stop.
+   * @default undefined
+   */
+  onProgress?: (progress: TrainProgress) => void | boolean | Promise<void | boolean>;
+  /**
+   * Steps between `onProgress` calls.
+   * @default 1
+   */
+  progressEvery?: number;
+  /**
+   * What a NaN or infinite loss does: throw an error naming the step, or stop
+   * and return with `stopReason: 'non-finite-loss'`.
+   * @default 'throw'
+   */
+  onNonFiniteLoss?: 'throw' | 'stop';
+  /**
+   * Give the event loop a turn every this many steps (0: never), so a browser
+   * page can repaint a progress display.
+   * @default 0
+   */
+  yieldEvery?: number;
+  /**
+   * Samples per step, for samples/s.
+   * @default undefined
+   */
+  batchSize?: number;
+  /**
+   * Steps in the running mean and throughput window.
+   * @default 20
+   */
+  window?: number;
+  /**
+   * Collapse checks (see {@link TrainingMonitor}); `false` turns them off.
+   * @default {}
+   */
+  collapse?: CollapseMonitorOptions | false;
+  /**
+   * Called when a collapse warning is raised.
+   * @default undefined
+   */
+  onWarning?: (warning: TrainWarning) => void;
+}
+
+/** What {@link trainLoop} returns. */
+export interface TrainLoopResult {
+  /** The loss of every step run, in order. */
+  losses: number[];
+  /** Number of steps run. */
+  stepsRun: number;
+  /** Why the loop ended. */
+  stopReason: 'completed' | 'callback' | 'non-finite-loss';
+  /** Wall-clock seconds. */
+  seconds: number;
+  /** Mean steps per second over the run. */
+  stepsPerSecond: number;
+  /** Mean samples per second, when `batchSize` was given. */
+  samplesPerSecond: number | null;
+  /** Collapse warnings raised. */
+  warnings: TrainWarning[];
+}
+
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
+}
+
+async function readStepResult(result: unknown, i: number): Promise<{ loss: number; embeddings?: tf.Tensor2D }> {
+  const fn = 'trainLoop';
+  const bad = () =>
+    new InvalidArgumentError(fn, 'step', 'return a scalar tensor, a number or { loss, embeddings? }', `${describeValue(result)} at step ${i}`);
+  let lossPart: unknown = result;
+  let embeddings: tf.Tensor2D | undefined;
+  if (typeof result === 'object' && result !== null && !isTensor(result)) {
+    if (!('loss' in result)) throw bad();
+    lossPart = (result as { loss: unknown }).loss;
+    const e = (result as { embeddings?: unknown }).embeddings;
+    if (e !== undefined) {
+      if (!isTensor(e)) throw bad();
+      embeddings = e as tf.Tensor2D;
+    }
+  }
+  if (typeof lossPart === 'number') return { loss: lossPart, ...(embeddings ? { embeddings } : {}) };
+  if (!isTensor(lossPart) || lossPart.size !== 1) {
+    if (embeddings) embeddings.dispose();
+    if (isTensor(lossPart)) lossPart.dispose();
+    throw bad();
+  }
+  const value = (await lossPart.data())[0]!;
+  lossPart.dispose();
+  return { loss: value, ...(embeddings ? { embeddings } : {}) };
+}
+
+/**
+ * A small training loop you can use or skip: it calls `step(i)` for each step,
+ * reads the loss, and reports progress (step, loss, running mean, steps/s and
+ * samples/s, ETA, `tf.memory().numTensors`) to `onProgress`, with collapse
+ * warnings from a {@link TrainingMonitor}. Each synchronous step runs inside
+ * `tf.tidy`, so only variables (weights, optimizer slots, queues) persist
+ * between steps; the tensors a step returns are disposed by the loop.
+ *
+ * The step does all the work (it usually calls `optimizer.minimize`), so the
+ * loop fits every method; to write your own loop instead, use a
+ * {@link TrainingMonitor} directly. A NaN loss throws by default, naming the
+ * step (`onNonFiniteLoss: 'stop'` returns instead).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { trainLoop } from 'selfsup';
+ *
+ * const w = tf.variable(tf.scalar(3));
+ * const optimizer = tf.train.sgd(0.1);
+ * const result = await trainLoop({
+ *   steps: 20,
+ *   batchSize: 1,
+ *   step: () => optimizer.minimize(() => tf.square(w) as tf.Scalar, true, [w])!,
+ *   onProgress: (p) => {
+ *     if (p.step % 10 === 9) console.log(`step ${p.step + 1}/${p.steps} loss ${p.loss.toFixed(4)} ${p.numTensors} tensors`);
+ *   },
+ * });
+ * console.log(result.stopReason, result.losses.at(-1)); // completed ≈ 0.0019
+ * ```
+ */
+export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopResult> {
+  const fn = 'trainLoop';
+  options ??= {} as TrainLoopOptions;
+  assertKnownOptions(
+    options,
+    [
+      'steps',
+      'step',
+      'startStep',
+      'tidy',
+      'onProgress',
+      'progressEvery',
+      'onNonFiniteLoss',
+      'yieldEvery',
+      'batchSize',
+      'window',
+      'collapse',
+      'onWarning',
+    ],
+    fn,
+  );
+  const { steps, step, startStep = 0, tidy = true, onProgress, progressEvery = 1, onNonFiniteLoss = 'throw', yieldEvery = 0 } = options;
+  assertInteger(steps, fn, 'options.steps', { min: 0 });
+  if (typeof step !== 'function') throw new InvalidArgumentError(fn, 'options.step', 'be a function (i) => loss', describeValue(step));
+  assertInteger(startStep, fn, 'options.startStep', { min: 0, max: steps });
+  assertOneOf(tidy, [true, false], fn, 'options.tidy');
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new InvalidArgumentError(fn, 'options.onProgress', 'be a function', describeValue(onProgress));
+  }
+  assertInteger(progressEvery, fn, 'options.progressEvery', { min: 1 });
+  assertOneOf(onNonFiniteLoss, ['throw', 'stop'] as const, fn, 'options.onNonFiniteLoss');
+  assertInteger(yieldEvery, fn, 'options.yieldEvery', { min: 0 });
+  if (options.batchSize !== undefined) assertInteger(options.batchSize, fn, 'options.batchSize', { min: 1 });
+  if (options.window !== undefined) assertInteger(options.window, fn, 'options.window', { min: 1 });
+  const monitor = new TrainingMonitor({
+    steps,
+    window: options.window ?? 20,
+    ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+    ...(options.collapse !== undefined ? { collapse: options.collapse } : {}),
+    ...(options.onWarning !== undefined ? { onWarning: options.onWarning } : {}),
+  });
+
+  const started = performance.now();
+  let stopReason: TrainLoopResult['stopReason'] = 'completed';
+  let stepsRun = 0;
+  for (let i = startStep; i < steps; i++) {
+    let raw: unknown;
+    if (tidy) {
+      let pending: PromiseLike<unknown> | undefined;
+      raw = tf.tidy(() => {
+        const r = step(i);
+        if (isThenable(r)) {
+          pending = r;
+          return undefined;
+        }
+        return r as tf.TensorContainer;
+      });
+      if (pending !== undefined) {
+        // Its tensors were freed when tidy ended: the result cannot be trusted.
+        Promise.resolve(pending).then(
+          (r) => tf.dispose(r as tf.TensorContainer),
+          () => undefined,
+        );
+        throw new InvalidArgumentError(
+          fn,
+          'options.step',
+          'be synchronous when options.tidy is true (pass tidy: false for an async step and dispose its intermediates yourself)',
+          `a Promise at step ${i}`,
+        );
+      }
+    } else {
+      raw = await step(i);
+    }
+    const { loss, embeddings } = await readStepResult(raw, i);
+    let progress: TrainProgress;
+    try {
+      progress = monitor.record(loss, { step: i, ...(embeddings ? { embeddings } : {}) });
+    } finally {
+      embeddings?.dispose();
+    }
+    stepsRun++;
+    if (!Number.isFinite(loss)) {
+      if (onNonFiniteLoss === 'throw') {
+        throw new SelfsupError(
+          `${fn}: the loss at step ${i} is ${loss}; training diverged (lower the learning rate, check the inputs ` +
+            `for NaN, or pass onNonFiniteLoss: 'stop')`,
+        );
+      }
+      stopReason = 'non-finite-loss';
+      if (onProgress) await onProgress(progress);
+      break;
+    }
+    const last = i === steps - 1;
+    if (onProgress && ((i - startStep + 1) % progressEvery === 0 || last)) {
+      if ((await onProgress(progress)) === false) {
+        stopReason = last ? 'completed' : 'callback';
+        if (!last) break;
+      }
+    }
+    if (yieldEvery > 0 && (i - startStep + 1) % yieldEvery === 0) await new Promise((r) => setTimeout(r, 0));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const stepsPerSecond = seconds > 0 ? stepsRun / seconds : 0;
+  return {
+    losses: monitor.losses,
+    stepsRun,
+    stopReason,
+    seconds,
+    stepsPerSecond,
+    samplesPerSecond: options.batchSize !== undefined ? stepsPerSecond * options.batchSize : null,
+    warnings: monitor.warnings,
+  };
+}
