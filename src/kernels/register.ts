@@ -1,11 +1,127 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BackendError } from '../core/errors.js';
+import { conv2dGradConfig, depthwiseConv2dGradConfig } from './conv-gradients.js';
+import {
+  conv2dBackpropFilterWasm,
+  conv2dBackpropInputWasm,
+  depthwiseBackpropFilterWasm,
+  depthwiseBackpropInputWasm,
+} from './conv-backprop-wasm.js';
+import { castWasm, identityWasm, matMulWasm, sumWasm } from './data-movement-wasm.js';
+import { prepareKernels, type WasmBackendLike } from './wasm-runtime.js';
+
+type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo;
+
+/** tfjs's own kernels that selfsup's replaced, kept for the cases selfsup's do not cover. */
+const replaced = new Map<string, tf.KernelConfig>();
+
+/** tfjs-backend-wasm's Conv2DBackpropInput also takes NCHW; selfsup's is NHWC-only and faster. */
+const conv2dBackpropInput: KernelFunc = (args) => {
+  const format = args.attrs?.['dataFormat'];
+  const tfjs = replaced.get('Conv2DBackpropInput');
+  if (format === 'NCHW' && tfjs) return tfjs.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  return conv2dBackpropInputWasm(args);
+};
+
+/** tfjs's kernel `name` as it was before selfsup replaced it. */
+function original(name: string): tf.KernelFunc {
+  return (args) => {
+    const tfjs = replaced.get(name);
+    if (!tfjs) throw new BackendError(`selfsup: tfjs's ${name} kernel for wasm is missing`);
+    return tfjs.kernelFunc(args);
+  };
+}
+
+/** selfsup's kernels for the wasm backend, by tfjs kernel name. */
+const WASM_KERNELS: Record<string, KernelFunc> = {
+  Conv2DBackpropFilter: conv2dBackpropFilterWasm,
+  Conv2DBackpropInput: conv2dBackpropInput,
+  DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilterWasm,
+  DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInputWasm,
+  Identity: identityWasm,
+  Cast: castWasm(original('Cast')),
+  Sum: sumWasm(original('Sum')),
+  BatchMatMul: matMulWasm(original('BatchMatMul'), (args) => tf.getKernel('Transpose', 'wasm')!.kernelFunc(args)),
+  _FusedMatMul: matMulWasm(original('_FusedMatMul'), (args) => tf.getKernel('Transpose', 'wasm')!.kernelFunc(args)),
+};
+
+const OURS = new Set<unknown>(Object.values(WASM_KERNELS));
+
 const registered = new Map<string, string[]>();
 
+/** Whether the active backend's `kernelName` is selfsup's (which honours a `dilations` attribute). */
+function isSelfsupKernel(kernelName: string): boolean {
+  return OURS.has(tf.getKernel(kernelName, tf.getBackend())?.kernelFunc);
+}
+
+const CONV2D_GRAD = conv2dGradConfig(isSelfsupKernel);
+const DEPTHWISE_GRAD = depthwiseConv2dGradConfig(isSelfsupKernel);
+
 /**
- * Registers selfsup's training kernels for a backend (the missing and faster
- * convolution gradients of the wasm backend, fused loss kernels) and returns
- * the names of the kernels now provided by selfsup. Idempotent. Called by
- * {@link useBackend}; call it yourself only when you set the backend up
- * without `useBackend`.
+ * Installs selfsup's dilation-aware gradients for `Conv2D` and
+ * `DepthwiseConv2dNative` unless they are already the registered ones. tfjs
+ * keeps one global gradient per kernel and the last registration wins, so a
+ * module that registers tfjs-core's gradients after this call (the first
+ * import of `@tensorflow/tfjs-layers` or `@tensorflow/tfjs`) puts tfjs's back;
+ * calling this (or `useBackend`) again restores selfsup's.
+ */
+function ensureGradients(): void {
+  for (const config of [CONV2D_GRAD, DEPTHWISE_GRAD]) {
+    if (tf.getGradient(config.kernelName) !== config) tf.registerGradient(config);
+  }
+}
+
+/** Whether selfsup's convolution gradients are the ones registered with tfjs now. */
+export function trainingGradientsInstalled(): boolean {
+  return tf.getGradient('Conv2D') === CONV2D_GRAD && tf.getGradient('DepthwiseConv2dNative') === DEPTHWISE_GRAD;
+}
+
+async function registerWasmKernels(): Promise<string[]> {
+  const backend = tf.findBackend('wasm') as unknown as WasmBackendLike | null;
+  if (!backend) {
+    throw new BackendError(
+      "registerTrainingKernels: the wasm backend is not initialised; call await useBackend('wasm') " +
+        "(or await tf.setBackend('wasm')) first",
+    );
+  }
+  await prepareKernels(backend);
+  const names: string[] = [];
+  for (const [kernelName, kernelFunc] of Object.entries(WASM_KERNELS)) {
+    const current = tf.getKernel(kernelName, 'wasm');
+    if (current?.kernelFunc === kernelFunc) {
+      names.push(kernelName);
+      continue;
+    }
+    if (current) {
+      replaced.set(kernelName, current);
+      tf.unregisterKernel(kernelName, 'wasm');
+    }
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+    names.push(kernelName);
+  }
+  return names;
+}
+
+/**
+ * Registers selfsup's training kernels for a backend and returns the names of
+ * the kernels selfsup now provides there. Called by {@link useBackend}; call it
+ * yourself only when you set the backend up without `useBackend`.
+ *
+ * On `'wasm'` (the backend must be initialised first) it registers SIMD
+ * WebAssembly kernels that run on tfjs's own memory: `Conv2DBackpropFilter`,
+ * `DepthwiseConv2dNativeBackpropFilter` and `DepthwiseConv2dNativeBackpropInput`
+ * (which tfjs-backend-wasm lacks, so convolutions could not train there) and
+ * `Conv2DBackpropInput` (about 10× faster than tfjs's). Where the runtime
+ * cannot run them (no WebAssembly SIMD) it registers nothing and returns `[]`.
+ *
+ * On every backend it also installs gradients for `Conv2D` and
+ * `DepthwiseConv2dNative` that support dilation rates > 1 (tfjs-core's refuse
+ * them). Gradients are global in tfjs and the last registration wins: if
+ * `@tensorflow/tfjs-layers` or `@tensorflow/tfjs` is first imported after this
+ * call, call it (or `useBackend`) again. Idempotent.
+ *
+ * @param backendName the tfjs backend, e.g. `'wasm'` or `'cpu'`.
+ * @returns the kernel names selfsup registered for `backendName` (`[]` for cpu, which needs none).
  *
  * @example
  * ```ts
@@ -15,11 +131,25 @@ const registered = new Map<string, string[]>();
  * ```
  */
 export async function registerTrainingKernels(backendName: string): Promise<string[]> {
+  ensureGradients();
   const existing = registered.get(backendName);
-  if (existing) return [...existing];
-  const names: string[] = [];
+  if (existing && (backendName !== 'wasm' || existing.every((n) => isKernelOurs(n, backendName)))) return [...existing];
+  let names: string[] = [];
+  if (backendName === 'wasm') {
+    try {
+      names = await registerWasmKernels();
+    } catch (e) {
+      // A runtime without WebAssembly SIMD cannot compile the module: tfjs's kernels stay in place.
+      if (!(e instanceof WebAssembly.CompileError || e instanceof WebAssembly.LinkError)) throw e;
+      names = [];
+    }
+  }
   registered.set(backendName, names);
   return [...names];
+}
+
+function isKernelOurs(kernelName: string, backendName: string): boolean {
+  return OURS.has(tf.getKernel(kernelName, backendName)?.kernelFunc);
 }
 
 /**

@@ -40,6 +40,7 @@ async function bundle(source: string): Promise<string> {
 const MARKERS: Record<string, string> = {
   data: 'FASHION_MNIST_SUBSET_ASSET',
   backend: 'registerGradients: could not import',
+  kernels: 'selfsup wasm kernels',
 };
 
 describe('tree-shaking', () => {
