@@ -100,3 +100,14 @@ export function matMulWasm(fallback: tf.KernelFunc, transpose: tf.KernelFunc): (
     }
   };
 }
+
+/** `SelfsupReluGrad`: dy * step(x) in one pass (see activation-gradients.ts). */
+export function reluGradWasm(args: KernelArgs): tf.TensorInfo {
+  const dy = args.inputs['dy']!;
+  const x = args.inputs['x']!;
+  const backend = args.backend as WasmBackendLike;
+  const kernels = kernelsFor(backend);
+  const out = backend.makeOutput([...x.shape], 'float32');
+  kernels.exports.relu_grad(kernels.offset(dy.dataId), kernels.offset(x.dataId), kernels.offset(out.dataId), tf.util.sizeFromShape(x.shape));
+  return out;
+}

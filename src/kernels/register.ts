@@ -7,7 +7,8 @@ import {
   depthwiseBackpropFilterWasm,
   depthwiseBackpropInputWasm,
 } from './conv-backprop-wasm.js';
-import { castWasm, identityWasm, matMulWasm, sumWasm } from './data-movement-wasm.js';
+import { RELU_GRAD_KERNEL, reluGradConfig, reluGradKernelGradConfig } from './activation-gradients.js';
+import { castWasm, identityWasm, matMulWasm, reluGradWasm, sumWasm } from './data-movement-wasm.js';
 import { prepareKernels, type WasmBackendLike } from './wasm-runtime.js';
 
 type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo;
@@ -43,6 +44,7 @@ const WASM_KERNELS: Record<string, KernelFunc> = {
   Sum: sumWasm(original('Sum')),
   BatchMatMul: matMulWasm(original('BatchMatMul'), (args) => tf.getKernel('Transpose', 'wasm')!.kernelFunc(args)),
   _FusedMatMul: matMulWasm(original('_FusedMatMul'), (args) => tf.getKernel('Transpose', 'wasm')!.kernelFunc(args)),
+  [RELU_GRAD_KERNEL]: reluGradWasm,
 };
 
 const OURS = new Set<unknown>(Object.values(WASM_KERNELS));
@@ -56,24 +58,28 @@ function isSelfsupKernel(kernelName: string): boolean {
 
 const CONV2D_GRAD = conv2dGradConfig(isSelfsupKernel);
 const DEPTHWISE_GRAD = depthwiseConv2dGradConfig(isSelfsupKernel);
+const RELU_GRAD = reluGradConfig(isSelfsupKernel);
+const RELU_GRAD_GRAD = reluGradKernelGradConfig(isSelfsupKernel);
+const GRADIENTS = [CONV2D_GRAD, DEPTHWISE_GRAD, RELU_GRAD, RELU_GRAD_GRAD];
 
 /**
- * Installs selfsup's dilation-aware gradients for `Conv2D` and
- * `DepthwiseConv2dNative` unless they are already the registered ones. tfjs
+ * Installs selfsup's gradients (dilation-aware `Conv2D` and
+ * `DepthwiseConv2dNative`, single-kernel `Relu` on wasm) unless they are
+ * already the registered ones. tfjs
  * keeps one global gradient per kernel and the last registration wins, so a
  * module that registers tfjs-core's gradients after this call (the first
  * import of `@tensorflow/tfjs-layers` or `@tensorflow/tfjs`) puts tfjs's back;
  * calling this (or `useBackend`) again restores selfsup's.
  */
 function ensureGradients(): void {
-  for (const config of [CONV2D_GRAD, DEPTHWISE_GRAD]) {
+  for (const config of GRADIENTS) {
     if (tf.getGradient(config.kernelName) !== config) tf.registerGradient(config);
   }
 }
 
-/** Whether selfsup's convolution gradients are the ones registered with tfjs now. */
+/** Whether selfsup's gradients (Conv2D, DepthwiseConv2dNative, Relu) are the ones registered with tfjs now. */
 export function trainingGradientsInstalled(): boolean {
-  return tf.getGradient('Conv2D') === CONV2D_GRAD && tf.getGradient('DepthwiseConv2dNative') === DEPTHWISE_GRAD;
+  return GRADIENTS.every((config) => tf.getGradient(config.kernelName) === config);
 }
 
 async function registerWasmKernels(): Promise<string[]> {
@@ -96,7 +102,14 @@ async function registerWasmKernels(): Promise<string[]> {
       replaced.set(kernelName, current);
       tf.unregisterKernel(kernelName, 'wasm');
     }
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+    // tfjs's setup (its cwrap of the C++ function the fallback calls) reruns if the backend is re-created.
+    tf.registerKernel({
+      kernelName,
+      backendName: 'wasm',
+      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+      ...(current?.setupFunc ? { setupFunc: current.setupFunc } : {}),
+      ...(current?.disposeFunc ? { disposeFunc: current.disposeFunc } : {}),
+    });
     names.push(kernelName);
   }
   return names;
@@ -150,6 +163,22 @@ export async function registerTrainingKernels(backendName: string): Promise<stri
 
 function isKernelOurs(kernelName: string, backendName: string): boolean {
   return OURS.has(tf.getKernel(kernelName, backendName)?.kernelFunc);
+}
+
+/**
+ * Puts tfjs's own wasm kernels back in place of selfsup's and forgets the
+ * registration (selfsup's gradients stay: with tfjs's kernels they compute
+ * what tfjs-core's would). For benchmarks and tests that compare against
+ * stock tfjs in one process; `registerTrainingKernels('wasm')` undoes it.
+ */
+export function unregisterWasmKernels(): void {
+  for (const [kernelName, kernelFunc] of Object.entries(WASM_KERNELS)) {
+    if (tf.getKernel(kernelName, 'wasm')?.kernelFunc !== kernelFunc) continue;
+    tf.unregisterKernel(kernelName, 'wasm');
+    const tfjs = replaced.get(kernelName);
+    if (tfjs) tf.registerKernel(tfjs);
+  }
+  registered.delete('wasm');
 }
 
 /**

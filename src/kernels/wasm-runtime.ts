@@ -40,6 +40,7 @@ export interface KernelExports {
     sh: number, sw: number, dh: number, dwl: number, pt: number, pl: number,
   ): void;
   sum_leading_axes(x: number, out: number, rows: number, cols: number): void;
+  relu_grad(dy: number, x: number, out: number, n: number): void;
 }
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` the kernels use (typed structurally: the package is an optional peer). */
