@@ -36,6 +36,11 @@ const CONV_CASES: Case[] = [
   { x: [2, 7, 9, 5], k: [3, 3], co: 16, s: [1, 1], d: [2, 2], pad: 'same' },
   { x: [1, 9, 10, 3], k: [3, 2], co: 4, s: [1, 1], d: [2, 3], pad: 'valid' },
   { x: [1, 11, 9, 2], k: [3, 3], co: 3, s: [2, 2], d: [2, 2], pad: 'same' }, // stride and dilation together (tfjs ops forbid it; the kernel handles it)
+  // First layers (c ≤ 3, co a multiple of 8) take the filter gradient's im2col-free path.
+  { x: [2, 9, 11, 3], k: [3, 3], co: 16, s: [1, 1], d: [1, 1], pad: 'same' },
+  { x: [3, 7, 7, 3], k: [3, 3], co: 32, s: [2, 1], d: [1, 1], pad: 'same' },
+  { x: [2, 10, 9, 1], k: [5, 5], co: 8, s: [2, 2], d: [1, 1], pad: 2 },
+  { x: [1, 9, 10, 2], k: [3, 3], co: 8, s: [1, 1], d: [2, 2], pad: 'valid' },
 ];
 
 const DEPTHWISE_CASES: Case[] = [

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/backend/use-backend.js';
+import { registerTrainingKernels, unregisterWasmKernels } from '../../src/kernels/register.js';
 import { onEachBackend } from '../helpers/backends.js';
 import { expectClose, expectNoLeak } from '../helpers/numerics.js';
 import { values } from './conv-reference.js';
@@ -95,6 +96,33 @@ describe('wasm data-movement kernels', () => {
     expect(Array.from(tf.cast(x, 'float32').dataSync())).toEqual([1.5, -2.5, 3]);
     expect(Array.from(tf.cast(x, 'int32').dataSync())).toEqual([1, -2, 3]);
     expect(tf.cast(tf.tensor1d([1, 0], 'int32'), 'bool').dtype).toBe('bool');
+    x.dispose();
+  });
+
+  it('the ReLU gradient (one wasm kernel) agrees with cpu, including 0, ±Infinity and NaN inputs', async () => {
+    const x = [-2, -0, 0, 1e-30, 3, Infinity, -Infinity, NaN, 0.5, -0.5, 7];
+    const dy = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+    const out = await onEachBackend(() =>
+      tf.tidy(() => Array.from(tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.relu(t), tf.tensor1d(dy))))(tf.tensor1d(x)).dataSync())),
+    );
+    expect(out.wasm).toEqual(out.cpu);
+    expect(out.wasm.slice(0, 7)).toEqual([0, 0, 0, 4, 5, 6, 0]);
+    expect(Number.isNaN(out.wasm[7])).toBe(true);
+    expect(tf.getKernel('SelfsupReluGrad', 'wasm')).toBeDefined();
+  });
+
+  it('second derivatives through the fused ReLU gradient agree with cpu', async () => {
+    const f = (t: tf.Tensor) => tf.sum(tf.square(tf.grad((u: tf.Tensor) => tf.sum(tf.mul(tf.relu(u), u)))(t)));
+    await agree(() => tf.tidy(() => tf.grad(f)(tensor([3, 7], 4))));
+  });
+
+  it('unregisterWasmKernels restores stock tfjs kernels, registerTrainingKernels brings selfsup\'s back', async () => {
+    unregisterWasmKernels();
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
+    const x = tensor([9, 4], 5);
+    expect(Array.from(tf.sum(x, 0).dataSync()).length).toBe(4); // tfjs's Sum again
+    expect(await registerTrainingKernels('wasm')).toContain('Conv2DBackpropFilter');
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
     x.dispose();
   });
 });

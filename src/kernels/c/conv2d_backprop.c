@@ -129,6 +129,64 @@ static void gemm_tn_accumulate(const float *panel, int rows, const float *bmat, 
 }
 
 /*
+ * The filter gradient of a first layer (c = 1..3 input channels, co a
+ * multiple of 8) without im2col: with so few channels, packing the patches
+ * would cost as much as the GEMM. For each output row and tap, the input
+ * pixels the row reads are contiguous (stride sw), so x is read in place; the
+ * c x 8 block of dW being accumulated stays in registers over the row.
+ */
+INLINE void filter_grad_small_c(const float *x, const float *dy, float *dwt, const int c,
+                                int n, int h, int w, int oh, int ow, int co, int kh, int kw,
+                                int sh, int sw, int dh, int dw, int pt, int pl) {
+  zero_floats(dwt, (size_t)kh * kw * c * co);
+  for (int b = 0; b < n; b++) {
+    for (int oy = 0; oy < oh; oy++) {
+      const float *dy_row = dy + (((size_t)b * oh + oy) * ow) * co;
+      for (int ky = 0; ky < kh; ky++) {
+        const int ih = oy * sh + ky * dh - pt;
+        if (ih < 0 || ih >= h) continue;
+        const float *x_row = x + (((size_t)b * h + ih) * w) * c;
+        for (int kx = 0; kx < kw; kx++) {
+          const int off = kx * dw - pl;
+          int lo, hi;
+          valid_range(w, sw, off, ow, &lo, &hi);
+          if (lo >= hi) continue;
+          float *tap = dwt + (size_t)(ky * kw + kx) * c * co;
+          for (int ct = 0; ct < co; ct += 8) {
+            v128_t a00 = V_LOAD(tap + ct), a01 = V_LOAD(tap + ct + 4);
+            v128_t a10 = V_ZERO(), a11 = a10, a20 = a10, a21 = a10;
+            if (c > 1) { a10 = V_LOAD(tap + co + ct); a11 = V_LOAD(tap + co + ct + 4); }
+            if (c > 2) { a20 = V_LOAD(tap + 2 * co + ct); a21 = V_LOAD(tap + 2 * co + ct + 4); }
+            const float *xp = x_row + (size_t)(lo * sw + off) * c;
+            const float *dp = dy_row + (size_t)lo * co + ct;
+            for (int ox = lo; ox < hi; ox++, xp += sw * c, dp += co) {
+              const v128_t b0 = V_LOAD(dp), b1 = V_LOAD(dp + 4);
+              v128_t s = V_SPLAT_LOAD(xp);
+              a00 = V_MADD(a00, s, b0);
+              a01 = V_MADD(a01, s, b1);
+              if (c > 1) {
+                s = V_SPLAT_LOAD(xp + 1);
+                a10 = V_MADD(a10, s, b0);
+                a11 = V_MADD(a11, s, b1);
+              }
+              if (c > 2) {
+                s = V_SPLAT_LOAD(xp + 2);
+                a20 = V_MADD(a20, s, b0);
+                a21 = V_MADD(a21, s, b1);
+              }
+            }
+            V_STORE(tap + ct, a00);
+            V_STORE(tap + ct + 4, a01);
+            if (c > 1) { V_STORE(tap + co + ct, a10); V_STORE(tap + co + ct + 4, a11); }
+            if (c > 2) { V_STORE(tap + 2 * co + ct, a20); V_STORE(tap + 2 * co + ct + 4, a21); }
+          }
+        }
+      }
+    }
+  }
+}
+
+/*
  * dw[kh][kw][c][co] = sum over output pixels of x-patch (x) dy.
  * scratch: conv2d_backprop_filter_scratch(kh, kw, c, co) bytes.
  */
@@ -136,6 +194,13 @@ EXPORT(conv2d_backprop_filter)
 void conv2d_backprop_filter(const float *x, const float *dy, float *dwt, float *scratch,
                             int n, int h, int w, int c, int oh, int ow, int co, int kh, int kw,
                             int sh, int sw, int dh, int dw, int pt, int pl) {
+  if (c <= 3 && (co & 7) == 0) {
+    /* Separate calls with a constant c, so each gets its own register allocation. */
+    if (c == 1) filter_grad_small_c(x, dy, dwt, 1, n, h, w, oh, ow, co, kh, kw, sh, sw, dh, dw, pt, pl);
+    else if (c == 2) filter_grad_small_c(x, dy, dwt, 2, n, h, w, oh, ow, co, kh, kw, sh, sw, dh, dw, pt, pl);
+    else filter_grad_small_c(x, dy, dwt, 3, n, h, w, oh, ow, co, kh, kw, sh, sw, dh, dw, pt, pl);
+    return;
+  }
   const int k = kh * kw * c, kp = round_up(k, 4), cop = round_up(co, 8);
   const int block = filter_block_rows(kp, cop);
   float *acc = scratch;
