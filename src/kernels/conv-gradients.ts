@@ -23,7 +23,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 type Pair = [number, number];
 
-function pair(v: unknown): Pair {
+/** A dilation (or stride) attribute as a pair: tfjs allows a number, a pair, or nothing (1). */
+export function pair(v: unknown): Pair {
   if (v == null) return [1, 1];
   if (typeof v === 'number') return [v, v];
   const [a, b] = v as number[];
@@ -52,6 +53,42 @@ function runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: Recor
   return tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
+interface ConvAttrs {
+  strides: unknown;
+  pad: unknown;
+  dataFormat?: unknown;
+  dimRoundingMode?: unknown;
+  dilations: Pair;
+}
+
+/** dL/dx of conv2d(x, filter) for upstream dy, any dilation, on the active backend. */
+export function conv2dInputGrad(xShape: number[], dy: tf.Tensor4D, filter: tf.Tensor4D, a: ConvAttrs, native: NativeDilationCheck): tf.Tensor4D {
+  const base = { strides: a.strides, pad: a.pad, dataFormat: a.dataFormat, dimRoundingMode: a.dimRoundingMode, inputShape: xShape };
+  const dilated = a.dilations[0] > 1 || a.dilations[1] > 1;
+  if (!dilated) return runKernel('Conv2DBackpropInput', { dy, filter }, base);
+  if (native('Conv2DBackpropInput')) return runKernel('Conv2DBackpropInput', { dy, filter }, { ...base, dilations: a.dilations });
+  return runKernel('Conv2DBackpropInput', { dy, filter: dilateFilter(filter, a.dilations) }, base);
+}
+
+/** dL/dfilter of conv2d(x, filter) for upstream dy, any dilation, on the active backend. */
+export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: number[], a: ConvAttrs, native: NativeDilationCheck): tf.Tensor4D {
+  const base = { strides: a.strides, pad: a.pad, dataFormat: a.dataFormat, dimRoundingMode: a.dimRoundingMode };
+  const dilated = a.dilations[0] > 1 || a.dilations[1] > 1;
+  if (!dilated) return runKernel('Conv2DBackpropFilter', { x, dy }, { ...base, filterShape });
+  if (native('Conv2DBackpropFilter')) return runKernel('Conv2DBackpropFilter', { x, dy }, { ...base, filterShape, dilations: a.dilations });
+  const [kh, kw, c, o] = filterShape as [number, number, number, number];
+  const big = runKernel('Conv2DBackpropFilter', { x, dy }, {
+    ...base,
+    filterShape: [(kh - 1) * a.dilations[0] + 1, (kw - 1) * a.dilations[1] + 1, c, o],
+  });
+  return undilateFilterGrad(big, a.dilations);
+}
+
+function convAttrs(attrs: unknown): ConvAttrs {
+  const a = attrs as Record<string, unknown>;
+  return { strides: a['strides'], pad: a['pad'], dataFormat: a['dataFormat'], dimRoundingMode: a['dimRoundingMode'], dilations: pair(a['dilations']) };
+}
+
 /** The gradient config for `Conv2D`; `native` says whether the active backend's backprop kernels are selfsup's. */
 export function conv2dGradConfig(native: NativeDilationCheck): tf.GradConfig {
   return {
@@ -59,33 +96,10 @@ export function conv2dGradConfig(native: NativeDilationCheck): tf.GradConfig {
     inputsToSave: ['x', 'filter'],
     gradFunc: (dy, saved, attrs) => {
       const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
-      const { strides, pad, dataFormat, dimRoundingMode } = attrs as Record<string, unknown>;
-      const dilations = pair((attrs as Record<string, unknown>)['dilations']);
-      const base = { strides, pad, dataFormat, dimRoundingMode };
-      const dilated = dilations[0] > 1 || dilations[1] > 1;
-      const dyT = dy as tf.Tensor4D;
+      const a = convAttrs(attrs);
       return {
-        x: () => {
-          const kernelAttrs = { ...base, inputShape: x.shape };
-          if (!dilated) return runKernel('Conv2DBackpropInput', { dy: dyT, filter }, kernelAttrs);
-          if (native('Conv2DBackpropInput')) {
-            return runKernel('Conv2DBackpropInput', { dy: dyT, filter }, { ...kernelAttrs, dilations });
-          }
-          return runKernel('Conv2DBackpropInput', { dy: dyT, filter: dilateFilter(filter, dilations) }, kernelAttrs);
-        },
-        filter: () => {
-          const kernelAttrs = { ...base, filterShape: filter.shape };
-          if (!dilated) return runKernel('Conv2DBackpropFilter', { x, dy: dyT }, kernelAttrs);
-          if (native('Conv2DBackpropFilter')) {
-            return runKernel('Conv2DBackpropFilter', { x, dy: dyT }, { ...kernelAttrs, dilations });
-          }
-          const [kh, kw, c, o] = filter.shape;
-          const big = runKernel('Conv2DBackpropFilter', { x, dy: dyT }, {
-            ...base,
-            filterShape: [(kh - 1) * dilations[0] + 1, (kw - 1) * dilations[1] + 1, c, o],
-          });
-          return undilateFilterGrad(big, dilations);
-        },
+        x: () => conv2dInputGrad(x.shape, dy as tf.Tensor4D, filter, a, native),
+        filter: () => conv2dFilterGrad(x, dy as tf.Tensor4D, filter.shape, a, native),
       };
     },
   };

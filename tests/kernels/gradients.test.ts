@@ -79,6 +79,32 @@ describeBackends('convolution gradients', (backend) => {
     tf.dispose([x, w, g]);
   });
 
+  for (const c of fixture.cases.filter((f) => f.op === 'conv2d')) {
+    it(`${c.name} through tf.fused.conv2d (with bias) matches PyTorch`, () => {
+      const x = tf.tensor4d(c.x, c.xShape as [number, number, number, number]);
+      const w = tf.tensor4d(c.filter, c.filterShape as [number, number, number, number]);
+      const bias = tf.zeros([c.filterShape[3]!]);
+      const dy = tf.tensor4d(c.dy, c.yShape as [number, number, number, number]);
+      const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+        tf.sum(tf.mul(tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: ww as tf.Tensor4D, bias: bb, strides: 1, pad: c.pad, dilations: c.dilations }), dy));
+      const [dx, dw, db] = expectNoLeak(() => tf.grads(f)([x, w, bias]));
+      expectClose(dx!, c.dx, { rtol: 1e-4, atol: 1e-4, label: `${backend} dx` });
+      expectClose(dw!, c.dfilter, { rtol: 1e-4, atol: 1e-4, label: `${backend} dfilter` });
+      expectClose(db!, tf.sum(dy, [0, 1, 2]), { rtol: 1e-5, atol: 1e-4, label: `${backend} dbias` });
+      tf.dispose([x, w, bias, dy, dx, dw, db]);
+    });
+  }
+
+  it('leaves the gradient of undilated fused convolutions to tfjs', () => {
+    const x = seeded([1, 5, 5, 2], 12);
+    const w = seeded([3, 3, 2, 2], 13);
+    tf.tidy(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: w, strides: 1, dilations: 2, pad: 'same' })))(x));
+    expect(tf.getGradient('fusedConv2d__op')).toBeDefined();
+    tf.tidy(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: w, strides: 1, pad: 'same' })))(x));
+    expect(tf.getGradient('fusedConv2d__op')).toBeUndefined();
+    tf.dispose([x, w]);
+  });
+
   it('second derivatives through conv2d still work', () => {
     const x = seeded([1, 5, 5, 2], 10);
     const w = seeded([3, 3, 2, 2], 11);
@@ -111,7 +137,7 @@ describe('gradient registration', () => {
   });
 
   it('reports the kernels per backend', async () => {
-    expect(await registerTrainingKernels('cpu')).toEqual([]);
+    expect(await registerTrainingKernels('cpu')).toEqual(['FusedConv2D']);
     const wasm = await registerTrainingKernels('wasm');
     expect(wasm).toContain('Conv2DBackpropFilter');
     expect(await registerTrainingKernels('wasm')).toEqual(wasm);

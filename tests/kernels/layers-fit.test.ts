@@ -1,6 +1,6 @@
 /**
  * End to end: a tfjs-layers model with Conv2D, DepthwiseConv2D and dilated
- * SeparableConv2D / Conv2D layers trains with `fit` on the wasm backend (it
+ * SeparableConv2D / Conv2D layers (with and without activation) trains with `fit` on the wasm backend (it
  * cannot without selfsup: tfjs-backend-wasm has no Conv2DBackpropFilter and
  * tfjs-core refuses dilated gradients), its loss falls, it matches the cpu
  * backend's first step, and repeated fits leak no tensors.
@@ -19,6 +19,8 @@ function buildModel(optimizer: tf.Optimizer): tfl.Sequential {
       tfl.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, depthMultiplier: 2, padding: 'same', activation: 'relu', depthwiseInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }),
       tfl.layers.separableConv2d({ filters: 8, kernelSize: 3, dilationRate: 2, padding: 'same', activation: 'relu', depthwiseInitializer: tfl.initializers.glorotUniform({ seed: 3 }), pointwiseInitializer: tfl.initializers.glorotUniform({ seed: 4 }) }),
       tfl.layers.conv2d({ filters: 8, kernelSize: 3, dilationRate: 2, padding: 'same', activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 5 }) }),
+      // No activation: tfjs-layers runs tf.fused.conv2d, whose own gradient refuses dilation.
+      tfl.layers.conv2d({ filters: 8, kernelSize: 3, dilationRate: [2, 1], padding: 'same', kernelInitializer: tfl.initializers.glorotUniform({ seed: 7 }) }),
       tfl.layers.globalAveragePooling2d({}),
       tfl.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 6 }) }),
     ],
