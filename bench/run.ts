@@ -44,6 +44,11 @@ function ratios(rows: Measurement[], comparisons: Comparison[]): Ratio[] {
   return out;
 }
 
+/** ×0.31 for ratios near 1; ×1/1081 for large speed-ups, which two decimals would round to ×0.00. */
+function formatRatio(r: number): string {
+  return r >= 0.1 ? `×${r.toFixed(2)}` : `×1/${(1 / r).toFixed(0)}`;
+}
+
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = arg('--only')?.split(',');
@@ -62,7 +67,7 @@ async function main(): Promise<void> {
     const notes: Record<string, string> = {};
     for (const r of rs) {
       const key = `${r.workload}|${r.subject}`;
-      const text = `${r.label} ×${r.median.toFixed(2)} (min ×${r.min.toFixed(2)})`;
+      const text = `${r.label} ${formatRatio(r.median)} (min ${formatRatio(r.min)})`;
       notes[key] = notes[key] ? `${notes[key]}; ${text}` : text;
     }
     printTable(result.rows, notes);
