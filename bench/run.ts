@@ -12,12 +12,13 @@ import { cpus, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { printTable, writeResults, type Measurement } from './lib/harness.js';
 import type { Comparison, GroupResult, WorkloadGroup } from './lib/workload.js';
+import { auditGroup } from './workloads/audit.js';
 import { convGroup } from './workloads/conv.js';
 import { encoderGroup } from './workloads/encoder.js';
 import { kmeansGroup } from './workloads/kmeans.js';
 import { lossesGroup } from './workloads/losses.js';
 
-const GROUPS: WorkloadGroup[] = [convGroup, encoderGroup, lossesGroup, kmeansGroup];
+const GROUPS: WorkloadGroup[] = [convGroup, encoderGroup, auditGroup, lossesGroup, kmeansGroup];
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
