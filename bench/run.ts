@@ -28,6 +28,8 @@ function arg(name: string): string | undefined {
 interface Ratio extends Comparison {
   median: number;
   min: number;
+  /** On median process CPU time: both sides are single-threaded, so this is the least disturbed by other jobs. */
+  cpu: number;
 }
 
 function findRow(rows: Measurement[], workload: string, impl: string): Measurement | undefined {
@@ -40,7 +42,7 @@ function ratios(rows: Measurement[], comparisons: Comparison[]): Ratio[] {
     const s = findRow(rows, c.workload, c.subject);
     const b = findRow(rows, c.baselineWorkload ?? c.workload, c.baseline);
     if (!s || !b) continue;
-    out.push({ ...c, median: s.medianMs / b.medianMs, min: s.minMs / b.minMs });
+    out.push({ ...c, median: s.medianMs / b.medianMs, min: s.minMs / b.minMs, cpu: s.cpuMedianMs / b.cpuMedianMs });
   }
   return out;
 }
@@ -58,7 +60,9 @@ async function main(): Promise<void> {
   const startLoad = loadavg();
   console.log(`selfsup benchmarks — ${new Date().toISOString()}`);
   console.log(`${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}, tfjs ${tf.version_core}; load average ${startLoad.map((l) => l.toFixed(2)).join(' ')}`);
-  console.log('Times in ms per run (median and min after warm-up), process CPU ms per run, 1-minute load when the row finished.\n');
+  console.log('Times in ms per run (median and min after warm-up), process CPU ms per run, 1-minute load when the row finished.');
+  console.log('Ratios: median wall / median wall (min / min, median CPU / median CPU). Other jobs on the machine inflate wall');
+  console.log('time but not CPU time; every implementation here is single-threaded, so the CPU ratio is the steadiest.\n');
 
   const results: Record<string, GroupResult & { ratios: Ratio[] }> = {};
   for (const group of groups) {
@@ -68,7 +72,7 @@ async function main(): Promise<void> {
     const notes: Record<string, string> = {};
     for (const r of rs) {
       const key = `${r.workload}|${r.subject}`;
-      const text = `${r.label} ${formatRatio(r.median)} (min ${formatRatio(r.min)})`;
+      const text = `${r.label} ${formatRatio(r.median)} (min ${formatRatio(r.min)}, cpu ${formatRatio(r.cpu)})`;
       notes[key] = notes[key] ? `${notes[key]}; ${text}` : text;
     }
     printTable(result.rows, notes);
