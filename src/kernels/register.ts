@@ -191,6 +191,8 @@ function allOurs(names: string[], backendName: string): boolean {
  */
 export async function registerTrainingKernels(backendName: string): Promise<string[]> {
   ensureGradients();
+  // Every loaded backend's FusedConv2D is wrapped, so no backend's dilated fused calls meet a stale gradient.
+  for (const name of tf.engine().backendNames()) if (name !== backendName) wrapFusedConv2d(name);
   const existing = registered.get(backendName);
   if (existing && allOurs(existing, backendName)) return [...existing];
   const names = wrapFusedConv2d(backendName);
