@@ -21,7 +21,7 @@ const LAYER_RULES = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'docs/api/**', 'docs/site/**', 'node_modules/**', 'src/data/assets/**', 'test-output/**', 'coverage/**', 'examples/browser/dist/**', 'src/kernels/generated/**'] },
+  { ignores: ['dist/**', 'docs/api/**', 'docs/site/**', 'node_modules/**', 'src/data/assets/**', 'test-output/**', 'coverage/**', 'examples/browser/dist/**', 'src/kernels/generated/**', 'tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -44,6 +44,7 @@ const MARKERS: Record<string, string> = {
   heads: 'SelfsupWeightNormDense',
   eval: 'give loss and uniformLoss together',
   train: 'a memory bank is updated exactly once per step',
+  kernels: 'selfsup wasm kernels',
 };
 
 describe('tree-shaking', () => {

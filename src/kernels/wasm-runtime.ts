@@ -1,0 +1,196 @@
+/**
+ * Runs selfsup's WebAssembly kernels zero-copy inside the memory of tfjs's
+ * wasm backend.
+ *
+ * The module (built from src/kernels/c/ by scripts/build-kernels.ts and
+ * embedded as base64) imports its memory, and is instantiated once per
+ * backend memory with tfjs's own `WebAssembly.Memory`. A kernel then reads its
+ * inputs where tfjs keeps them (`dataIdMap.get(dataId).memoryOffset`), writes
+ * into an output allocated by `backend.makeOutput`, and uses one scratch
+ * buffer per memory that is allocated with the backend's malloc and reused
+ * (fresh pages cost ~15 µs each on small VMs). No typed-array view of the
+ * memory is ever cached: any allocation may grow the memory and detach it,
+ * and the kernels only need pointers.
+ */
+import { BackendError } from '../core/errors.js';
+
+/** The functions the kernel module exports (pointers are byte offsets into tfjs's memory). */
+export interface KernelExports {
+  __stack_pointer: WebAssembly.Global;
+  conv2d_backprop_filter_scratch(kh: number, kw: number, c: number, co: number): number;
+  conv2d_backprop_filter(
+    x: number, dy: number, dw: number, scratch: number,
+    n: number, h: number, w: number, c: number, oh: number, ow: number, co: number, kh: number, kw: number,
+    sh: number, sw: number, dh: number, dwl: number, pt: number, pl: number,
+  ): void;
+  conv2d_backprop_input_scratch(kh: number, kw: number, c: number, co: number): number;
+  conv2d_backprop_input(
+    dy: number, w: number, dx: number, scratch: number,
+    n: number, h: number, wd: number, c: number, oh: number, ow: number, co: number, kh: number, kw: number,
+    sh: number, sw: number, dh: number, dwl: number, pt: number, pl: number,
+  ): void;
+  depthwise_backprop_filter(
+    x: number, dy: number, dw: number,
+    n: number, h: number, w: number, c: number, oh: number, ow: number, q: number, kh: number, kw: number,
+    sh: number, sw: number, dh: number, dwl: number, pt: number, pl: number,
+  ): void;
+  depthwise_backprop_input(
+    dy: number, w: number, dx: number,
+    n: number, h: number, wd: number, c: number, oh: number, ow: number, q: number, kh: number, kw: number,
+    sh: number, sw: number, dh: number, dwl: number, pt: number, pl: number,
+  ): void;
+  sum_leading_axes(x: number, out: number, rows: number, cols: number, scale: number): void;
+  max_pool_grad(
+    x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
+    fh: number, fw: number, sh: number, sw: number, pt: number, pl: number,
+  ): void;
+  avg_pool_grad(
+    dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
+    fh: number, fw: number, sh: number, sw: number, pt: number, pl: number,
+  ): void;
+  tile6(x: number, out: number, ...dimsThenReps: number[]): void;
+  transpose6(x: number, out: number, ...dimsThenPerm: number[]): void;
+  batch_matmul_scratch(k: number, n: number): number;
+  batch_matmul(
+    a: number, b: number, out: number, scratch: number, batchA: number, batchB: number,
+    m: number, k: number, n: number, transA: number, transB: number,
+  ): void;
+  relu_grad(dy: number, x: number, out: number, n: number): void;
+}
+
+/** The parts of tfjs-backend-wasm's `BackendWasm` the kernels use (typed structurally: the package is an optional peer). */
+export interface WasmBackendLike {
+  wasm: {
+    _malloc(bytes: number): number;
+    _free(ptr: number): void;
+    HEAPU8: Uint8Array;
+    asm?: Record<string, unknown>;
+    wasmMemory?: WebAssembly.Memory;
+  };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: 'float32'): { dataId: object; shape: number[]; dtype: 'float32' };
+}
+
+/** One instance of the kernel module bound to one backend memory, with its reusable scratch. */
+export class KernelInstance {
+  private scratchPtr = 0;
+  private scratchBytes = 0;
+
+  constructor(
+    readonly exports: KernelExports,
+    private readonly backend: WasmBackendLike,
+  ) {}
+
+  /**
+   * A scratch buffer of at least `bytes` bytes, reused across calls and only
+   * reallocated (with 50 % headroom) when a call needs more. Its contents are
+   * undefined on entry.
+   */
+  scratch(bytes: number): number {
+    if (bytes > this.scratchBytes) {
+      if (this.scratchPtr !== 0) this.backend.wasm._free(this.scratchPtr);
+      const size = Math.ceil((bytes * 1.5) / 65536) * 65536;
+      const ptr = this.backend.wasm._malloc(size) >>> 0;
+      if (ptr === 0) throw new BackendError(`selfsup wasm kernels: could not allocate ${size} bytes of scratch memory`);
+      this.scratchPtr = ptr;
+      this.scratchBytes = size;
+    }
+    return this.scratchPtr;
+  }
+
+  /** Byte offset of a tensor's data in the backend memory. */
+  offset(dataId: object): number {
+    const data = this.backend.dataIdMap.get(dataId);
+    if (!data) throw new BackendError('selfsup wasm kernels: a tensor passed to the kernel is not on the wasm backend');
+    return data.memoryOffset >>> 0;
+  }
+}
+
+/** Bytes of stack the module gets (its code needs almost none: no arrays live on its stack). */
+const STACK_BYTES = 64 * 1024;
+
+let compiled: { plain?: Promise<WebAssembly.Module>; shared?: Promise<WebAssembly.Module> } = {};
+const ready: { plain?: WebAssembly.Module; shared?: WebAssembly.Module } = {};
+const instances = new WeakMap<WebAssembly.Memory, KernelInstance>();
+
+function decodeBase64(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+/** The backend's `WebAssembly.Memory` (exported by the plain build, created in JS by the threaded build). */
+export function backendMemory(backend: WasmBackendLike): WebAssembly.Memory {
+  const fromExports = backend.wasm.asm?.['memory'];
+  if (fromExports instanceof WebAssembly.Memory) return fromExports;
+  if (backend.wasm.wasmMemory instanceof WebAssembly.Memory) return backend.wasm.wasmMemory;
+  for (const value of Object.values(backend.wasm.asm ?? {})) {
+    if (value instanceof WebAssembly.Memory) return value;
+  }
+  throw new BackendError(
+    'selfsup wasm kernels: cannot find the WebAssembly.Memory of the wasm backend; ' +
+      'this @tensorflow/tfjs-backend-wasm version is not supported (4.x is)',
+  );
+}
+
+function isShared(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * Compiles the kernel module variant that matches `backend`'s memory and
+ * instantiates it on that memory (asynchronously, so it also works on a
+ * browser's main thread). Rejects when the runtime cannot run it (no wasm
+ * SIMD).
+ */
+export async function prepareKernels(backend: WasmBackendLike): Promise<KernelInstance> {
+  const memory = backendMemory(backend);
+  const variant = isShared(memory) ? 'shared' : 'plain';
+  // Loaded on first use: the base64 module (~50 KB) stays out of bundles that never train on wasm.
+  compiled[variant] ??= import('./generated/kernels-wasm.js').then((m) =>
+    WebAssembly.compile(decodeBase64(variant === 'shared' ? m.KERNELS_WASM_SHARED_BASE64 : m.KERNELS_WASM_BASE64) as BufferSource),
+  );
+  let module: WebAssembly.Module;
+  try {
+    module = await compiled[variant];
+  } catch (e) {
+    compiled = { ...compiled, [variant]: undefined };
+    throw e;
+  }
+  ready[variant] = module;
+  const existing = instances.get(memory);
+  if (existing) return existing;
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  return bind(instance, memory, backend);
+}
+
+function bind(instance: WebAssembly.Instance, memory: WebAssembly.Memory, backend: WasmBackendLike): KernelInstance {
+  const exports = instance.exports as unknown as KernelExports;
+  // The module's shadow stack must live in memory tfjs will not hand out.
+  const stack = backend.wasm._malloc(STACK_BYTES) >>> 0;
+  if (stack === 0) throw new BackendError('selfsup wasm kernels: could not allocate the kernel stack');
+  exports.__stack_pointer.value = (stack + STACK_BYTES) & ~15;
+  const kernels = new KernelInstance(exports, backend);
+  instances.set(memory, kernels);
+  return kernels;
+}
+
+/**
+ * The kernel instance for `backend`'s memory. Instantiated by
+ * {@link prepareKernels}; if the backend was re-created since (new memory),
+ * instantiated here synchronously from the already compiled module.
+ */
+export function kernelsFor(backend: WasmBackendLike): KernelInstance {
+  const memory = backendMemory(backend);
+  const existing = instances.get(memory);
+  if (existing) return existing;
+  const module = ready[isShared(memory) ? 'shared' : 'plain'];
+  if (!module) {
+    throw new BackendError(
+      "selfsup wasm kernels are not ready for this backend: call await useBackend('wasm') " +
+        "(or await registerTrainingKernels('wasm')) after the wasm backend is initialised",
+    );
+  }
+  return bind(new WebAssembly.Instance(module, { env: { memory } }), memory, backend);
+}
