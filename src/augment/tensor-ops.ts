@@ -274,3 +274,30 @@ export function applyToPlaneSubset(
     return planes.map((p, c) => takeRows(tf.concat([p, out[c] as tf.Tensor2D], 0) as tf.Tensor2D, idx)) as Planes;
   });
 }
+
+/**
+ * Exact integer crops of equal size: crop `n` is rows `tops[n] … + h − 1`,
+ * columns `lefts[n] … + w − 1` of sample `sample[n]`, as one
+ * nearest-neighbour `cropAndResize` whose box corners land on pixel centres
+ * (so every output pixel is a copied input value). Returns `[N, h, w, C]`.
+ */
+export function cropExact(images: tf.Tensor4D, sample: Int32Array, tops: Int32Array, lefts: Int32Array, h: number, w: number): tf.Tensor4D {
+  const [, H, W] = images.shape;
+  const n = sample.length;
+  const boxes = new Float32Array(n * 4);
+  // Sample positions t + i + 0.05 − 0.1·i/(h − 1): within 0.05 of the pixel
+  // centre and inside the image, so rounding picks it on every backend, and
+  // the box scale is never exactly 1 (the wasm kernel's unit-scale fast path
+  // drops the box's x offset in tfjs 4.22).
+  const edge = (start: number, size: number, extent: number): [number, number] =>
+    extent <= 1 ? [0, 0] : size === 1 ? [start / (extent - 1), start / (extent - 1)] : [(start + 0.05) / (extent - 1), (start + size - 1 - 0.05) / (extent - 1)];
+  for (let k = 0; k < n; k++) {
+    const [y1, y2] = edge(tops[k] as number, h, H);
+    const [x1, x2] = edge(lefts[k] as number, w, W);
+    boxes[k * 4] = y1;
+    boxes[k * 4 + 1] = x1;
+    boxes[k * 4 + 2] = y2;
+    boxes[k * 4 + 3] = x2;
+  }
+  return tf.tidy(() => tf.image.cropAndResize(images, tf.tensor2d(boxes, [n, 4]), tf.tensor1d(sample, 'int32'), [h, w], 'nearest') as tf.Tensor4D);
+}

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
+import { useBackend } from '../../src/backend/use-backend.js';
 import {
   applyMultiCrop,
   byolAugment,
@@ -23,6 +24,10 @@ import {
 } from '../../src/augment/index.js';
 import { describeBackends, onEachBackend } from '../helpers/backends.js';
 import { disposeAll, expectClose, expectNoLeak } from '../helpers/numerics.js';
+
+beforeAll(async () => {
+  await useBackend('cpu');
+});
 
 const photo = () => tf.tidy(() => tf.clipByValue(tf.add(tf.mul(tf.randomUniform([4, 24, 24, 3], 0, 1, 'float32', 5), 0.6), 0.2), 0, 1)) as tf.Tensor4D;
 

@@ -40,6 +40,8 @@ async function bundle(source: string): Promise<string> {
 const MARKERS: Record<string, string> = {
   data: 'FASHION_MNIST_SUBSET_ASSET',
   backend: 'registerGradients: could not import',
+  augment: 'be a number in [0, 0.5] or a [min, max] pair',
+  masking: 'hold distinct indices in [0, ',
 };
 
 describe('tree-shaking', () => {
