@@ -10,7 +10,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Planes } from './tensor-ops.js';
+import { takeRows, type Planes } from './tensor-ops.js';
 
 /** ITU-R 601-2 luma weights as torchvision's `rgb_to_grayscale` uses them. */
 export const GRAY_WEIGHTS = [0.2989, 0.587, 0.114] as const;
@@ -125,3 +125,16 @@ export function hueShiftPlanes(planes: Planes, shift: Operand): Planes {
     return planesFromHue(shifted, max, chroma);
   });
 }
+
+/** The gray value of channel-major planes `[3, N]`, replicated `rows` times: `[rows, N]`. */
+export function grayRows(channelMajor: tf.Tensor2D, rows: number): tf.Tensor2D {
+  // Not a [1, 3] × [3, N] matMul: tfjs-wasm packs a fresh right-hand operand
+  // as weights on every call, ≈ 20× the cost of these five plane ops.
+  return tf.tidy(() => {
+    const planes = [0, 1, 2].map((c) => takeRows(channelMajor, Int32Array.of(c))) as Planes;
+    const gray = grayPlane(planes);
+    tf.dispose(planes);
+    return rows === 1 ? gray : (tf.concat(new Array<tf.Tensor2D>(rows).fill(gray), 0) as tf.Tensor2D);
+  });
+}
+
