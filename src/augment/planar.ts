@@ -121,21 +121,6 @@ export function planarApplyToSubset(
   });
 }
 
-/** Per sample `useB[i] ? b[i] : a[i]` for planar images of equal shape (exact copies). */
-export function planarSelect(a: tf.Tensor4D, b: tf.Tensor4D, useB: ArrayLike<number>): tf.Tensor4D {
-  const [c, n, h, w] = a.shape;
-  let count = 0;
-  for (let i = 0; i < n; i++) count += useB[i] ? 1 : 0;
-  if (count === 0) return tf.clone(a);
-  if (count === n) return tf.clone(b);
-  const idx = new Int32Array(c * n);
-  for (let ch = 0; ch < c; ch++) for (let i = 0; i < n; i++) idx[ch * n + i] = (useB[i] ? c * n : 0) + ch * n + i;
-  return tf.tidy(() => {
-    const both = tf.concat([tf.reshape(a, [c * n, h * w]), tf.reshape(b, [c * n, h * w])], 0) as tf.Tensor2D;
-    return tf.reshape(takeRows(both, idx), [c, n, h, w]) as tf.Tensor4D;
-  });
-}
-
 /** Separable resampling of planar images (positions per sample, shared by the channels). */
 export function planarResample(x: tf.Tensor4D, pos: Positions): tf.Tensor4D {
   const [c, b, h, w] = x.shape;

@@ -210,6 +210,10 @@ describeBackends('masks and corruptions', () => {
       expect(Math.abs(dx - 18 * ox!)).toBeLessThanOrEqual(4);
     });
     expect(new Set(labels.dataSync()).size).toBe(8);
+    const five = relativePositionPairs(code, { grid: 5, patchSize: 8, gap: 4, jitter: 1, seed: 2 });
+    expect(Math.max(...five.labels.dataSync())).toBeLessThan(24);
+    expect(() => relativePositionPairs(code, { grid: 4 })).toThrow('relativePositionPairs: options.grid must be an odd integer ≥ 3');
+    tf.dispose([five.center, five.neighbor, five.labels]);
     expect(() => relativePositionPairs(code, { patchSize: 20, gap: 10 })).toThrow(
       'relativePositionPairs: images must be at least 3·patchSize + 2·gap + 2·jitter = 82 pixels on the shorter side (patchSize 20, gap 10, jitter 1), got [40, 64, 64, 1]',
     );
