@@ -87,6 +87,9 @@ export interface TinyVitOptions {
   seed?: Seed;
 }
 
+/** The validated configuration a {@link VisionTransformer} is built from. */
+type VitConfig = Required<Omit<TinyVitOptions, 'seed' | 'imageSize'>> & { imageSize: [number, number] };
+
 /** Options of {@link VisionTransformer.encode}. */
 export interface VitEncodeOptions {
   /**
@@ -147,9 +150,11 @@ export class VisionTransformer {
   private readonly blocks: BlockParams[];
   private readonly normGamma: tf.Variable;
   private readonly normBeta: tf.Variable;
+  private readonly config: VitConfig;
 
   /** @internal Use {@link tinyVit}, which validates the options. */
-  constructor(config: Required<Omit<TinyVitOptions, 'seed' | 'imageSize'>> & { imageSize: [number, number] }, rng: Rng) {
+  constructor(config: VitConfig, rng: Rng) {
+    this.config = config;
     this.imageSize = config.imageSize;
     this.channels = config.channels;
     this.patchSize = config.patchSize;
@@ -254,6 +259,21 @@ export class VisionTransformer {
   /** Loads weights in {@link VisionTransformer.weightNames} order (shapes are checked). */
   setWeights(weights: readonly tf.Tensor[]): void {
     this.store.setWeights(weights, 'VisionTransformer.setWeights');
+  }
+
+  /**
+   * A new, independent ViT with the same architecture and a copy of the
+   * current weights (a momentum target or teacher: BYOL, MoCo, DINO). Dispose
+   * it separately.
+   */
+  clone(): VisionTransformer {
+    if (this.store.isDisposed) throw new ValueRangeError('VisionTransformer.clone', 'this', 'not be disposed', 'a disposed model');
+    // The rng only fills initial values, which setWeights overwrites.
+    const copy = new VisionTransformer(this.config, createRng(0));
+    const weights = this.getWeights();
+    copy.setWeights(weights);
+    tf.dispose(weights);
+    return copy;
   }
 
   /** Whether {@link VisionTransformer.dispose} ran. */
