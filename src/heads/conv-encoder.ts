@@ -31,6 +31,16 @@ export interface ConvEncoderOptions {
    */
   batchNorm?: boolean;
   /**
+   * Side g of the grid the last feature map is average-pooled to: 1 is
+   * global average pooling (a ResNet's head, any input size); g > 1 keeps a
+   * coarse g×g layout and flattens it (`g²·C` features), which helps on
+   * aligned images such as Fashion-MNIST's centred garments. The last map's
+   * side (`ceil(H / Π strides)`) must be a multiple of g, and the input size
+   * is then fixed.
+   * @default 1
+   */
+  outputGrid?: number;
+  /**
    * Seed of the weight initialisation.
    * @default undefined (a fresh random seed)
    */
@@ -49,7 +59,8 @@ export interface ConvEncoderOptions {
  * ReLU (batch norm before it with `batchNorm: true`), then global average
  * pooling to a feature vector, as a `tf.Sequential`. A 28×28 input is reduced
  * to 4×4×128 before pooling. It is a small stand-in for the ResNets of the
- * papers, sized to train on a CPU.
+ * papers, sized to train on a CPU. With `outputGrid: g` the last map is
+ * average-pooled to g×g cells and flattened instead.
  *
  * Kernels start He-normal (`N(0, 2/fan_in)`, He et al. 2015) with zero bias,
  * from `seed`; a convolution followed by batch norm has no bias.
@@ -58,7 +69,7 @@ export interface ConvEncoderOptions {
  * backend lacks; selfsup's training kernels (registered by `useBackend`) fill
  * that gap. The cpu backend trains it as is.
  *
- * @returns a model `[B, H, W, C]` → `[B, channels.at(-1)]`.
+ * @returns a model `[B, H, W, C]` → `[B, g²·channels.at(-1)]` (g = `outputGrid`, 1 by default).
  *
  * @example
  * ```ts
@@ -73,8 +84,8 @@ export interface ConvEncoderOptions {
 export function convEncoder(options: ConvEncoderOptions): tfl.Sequential {
   const fn = 'convEncoder';
   options ??= {} as ConvEncoderOptions;
-  assertKnownOptions(options, ['inputShape', 'channels', 'strides', 'kernelSize', 'batchNorm', 'seed', 'name'], fn);
-  const { inputShape, channels = [32, 64, 128, 128], kernelSize = 3, batchNorm = false } = options;
+  assertKnownOptions(options, ['inputShape', 'channels', 'strides', 'kernelSize', 'batchNorm', 'outputGrid', 'seed', 'name'], fn);
+  const { inputShape, channels = [32, 64, 128, 128], kernelSize = 3, batchNorm = false, outputGrid = 1 } = options;
   assertPositiveIntegers(inputShape, fn, 'options.inputShape', 3);
   assertPositiveIntegers(channels, fn, 'options.channels');
   const strides = options.strides ?? (options.channels === undefined ? [1, 2, 2, 2] : channels.map((_, i) => (i === 0 ? 1 : 2)));
@@ -89,6 +100,17 @@ export function convEncoder(options: ConvEncoderOptions): tfl.Sequential {
   }
   assertInteger(kernelSize, fn, 'options.kernelSize', { min: 1 });
   assertOneOf(batchNorm, [true, false], fn, 'options.batchNorm');
+  assertInteger(outputGrid, fn, 'options.outputGrid', { min: 1 });
+  // 'same' padding: each convolution maps a side s to ceil(s / stride).
+  const lastMap = [inputShape[0]!, inputShape[1]!].map((side) => strides.reduce((s, st) => Math.ceil(s / st), side));
+  if (outputGrid > 1 && lastMap.some((side) => side % outputGrid !== 0)) {
+    throw new ValueRangeError(
+      fn,
+      'options.outputGrid',
+      `divide the last feature map's side (${lastMap.join('×')} for input ${formatShape(inputShape)})`,
+      String(outputGrid),
+    );
+  }
   const rng = createRng(options.seed);
   const model = tfl.sequential(options.name !== undefined ? { name: options.name } : {});
   channels.forEach((filters, i) => {
@@ -105,6 +127,12 @@ export function convEncoder(options: ConvEncoderOptions): tfl.Sequential {
     if (batchNorm) model.add(batchNormLayer());
     model.add(tfl.layers.activation({ activation: 'relu' }));
   });
-  model.add(tfl.layers.globalAveragePooling2d({}));
+  if (outputGrid === 1) {
+    model.add(tfl.layers.globalAveragePooling2d({}));
+  } else {
+    const pool = lastMap.map((side) => side / outputGrid) as [number, number];
+    model.add(tfl.layers.averagePooling2d({ poolSize: pool, strides: pool, padding: 'valid' }));
+    model.add(tfl.layers.flatten({}));
+  }
   return model;
 }

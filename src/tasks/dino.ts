@@ -251,14 +251,18 @@ export class DINO extends JointEmbeddingTask {
     const local = this.cropOptions.local;
     if (local !== undefined && local.count > 0) {
       const [lh, lw] = cropSide(local.size);
+      let width: number | string;
       try {
-        tf.tidy(() => encodeImages(encoder, tf.zeros([1, lh, lw, this.imageShape[2]]) as tf.Tensor4D, false));
+        width = tf.tidy(() => encodeImages(encoder, tf.zeros([1, lh, lw, this.imageShape[2]]) as tf.Tensor4D, false).shape[1]);
       } catch (e) {
+        width = `an error: "${(e as Error).message}"`;
+      }
+      if (width !== this.featureDim) {
         throw new InvalidArgumentError(
           fn,
           'options.localCropSize',
-          `be a size the encoder accepts (or use localCrops: 0): ${lh}×${lw} failed with "${(e as Error).message}"`,
-          `${lh}×${lw}`,
+          `be a size the encoder accepts with its ${this.featureDim} features (or use localCrops: 0)`,
+          `${lh}×${lw}, which gave ${typeof width === 'number' ? `${width} features` : width}`,
         );
       }
     }

@@ -22,6 +22,12 @@ export interface GrayscaleAugmentOptions {
    */
   cropScale?: readonly [number, number];
   /**
+   * Start with the random resized crop; `false` leaves only the flip and the
+   * jitter (for `multiCrop` groups, which crop first themselves).
+   * @default true
+   */
+  crop?: boolean;
+  /**
    * Horizontal flip with probability 0.5.
    * @default true
    */
@@ -119,11 +125,13 @@ export function grayscalePhotometric(options: GrayscaleAugmentOptions, fn: strin
  */
 export function grayscaleAugment(options: GrayscaleAugmentOptions = {}): Transform {
   const fn = 'grayscaleAugment';
-  assertKnownOptions(options, ['size', 'cropScale', 'flip', 'brightness', 'contrast', 'jitterProbability'], fn);
-  const { size, cropScale = [0.3, 1] } = options;
+  assertKnownOptions(options, ['size', 'cropScale', 'crop', 'flip', 'brightness', 'contrast', 'jitterProbability'], fn);
+  const { size, cropScale = [0.3, 1], crop = true } = options;
   assertRangePair(cropScale, fn, 'options.cropScale', { min: 0, max: 1 });
-  const crop = new RandomResizedCrop({ scale: cropScale, ...(size !== undefined ? { size } : {}) });
-  return compose([crop, grayscalePhotometric(options, fn)]);
+  assertOneOf(crop, [true, false], fn, 'options.crop');
+  const photometric = grayscalePhotometric(options, fn);
+  if (!crop) return photometric;
+  return compose([new RandomResizedCrop({ scale: cropScale, ...(size !== undefined ? { size } : {}) }), photometric]);
 }
 
 /**

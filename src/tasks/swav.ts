@@ -224,8 +224,10 @@ export class SwAV extends JointEmbeddingTask {
   }
 
   protected trainStep(view1: tf.Tensor4D, view2: tf.Tensor4D): number {
+    const frozen = this.steps < this.freezePrototypesSteps;
     const loss = this.minimize(() => this.computeLoss(view1, view2), this.trainableVariables);
-    this.normalizePrototypes();
+    // Frozen prototypes did not move: they are still unit vectors.
+    if (!frozen) this.normalizePrototypes();
     this.updateQueue();
     return loss;
   }

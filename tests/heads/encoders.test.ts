@@ -43,6 +43,25 @@ describe('convEncoder architecture', () => {
     expect(bn.outputs[0]!.shape).toEqual([null, 128]);
   });
 
+  it('outputGrid keeps a coarse layout: average-pool the last map to g×g cells and flatten', async () => {
+    await useBackend('cpu');
+    const m = convEncoder({ inputShape: [28, 28, 1], channels: [4, 8, 16], strides: [2, 2, 2], outputGrid: 2, seed: 0 });
+    expect(m.outputs[0]!.shape).toEqual([null, 64]); // 4×4×16 → 2×2×16
+    const x = tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const pooled = m.predict(x) as tf.Tensor;
+    const gap = convEncoder({ inputShape: [28, 28, 1], channels: [4, 8, 16], strides: [2, 2, 2], seed: 0 });
+    // The four cells average to the global average pool of the same weights.
+    const cellMean = tf.mean(tf.reshape(pooled, [2, 4, 16]), 1);
+    const global = gap.predict(x) as tf.Tensor;
+    expect(Math.max(...Array.from(tf.abs(tf.sub(cellMean, global)).dataSync()))).toBeLessThan(1e-5);
+    expect(() => convEncoder({ inputShape: [28, 28, 1], channels: [4, 8, 16], strides: [2, 2, 2], outputGrid: 3 })).toThrow(
+      "convEncoder: options.outputGrid must divide the last feature map's side (4×4 for input [28, 28, 1]), got 3",
+    );
+    tf.dispose([x, pooled, cellMean, global]);
+    m.dispose();
+    gap.dispose();
+  });
+
   it('starts He-normal, seeded identically on cpu and wasm', async () => {
     const w = await onEachBackend(() => convEncoder({ inputShape: [8, 8, 1], channels: [4, 4], seed: 9 }).getWeights().map((t) => Array.from(t.dataSync())));
     expect(w.wasm).toEqual(w.cpu);
