@@ -1,5 +1,5 @@
 /**
- * `npm run bench:learn [-- --quick] [--only simclr,byol] [--seed 0] [--steps N] [--no-baselines]`
+ * `npm run bench:learn [-- --quick] [--only simclr,byol] [--seed 0] [--steps N] [--no-baselines] [--no-write]`
  *
  * The proof that selfsup's methods learn: every entry of
  * bench/learn/joint-embedding.ts and bench/learn/pretext-tasks.ts is
@@ -10,8 +10,8 @@
  * bench/learn/protocol.ts and docs/learning-benchmark.md.
  *
  * A full run prints the table and writes bench/results/learn.md and
- * bench/results/learn.json; `--quick` (what `npm test` runs, on small
- * subsets) prints only, unless `--write` is given.
+ * bench/results/learn.json (`--no-write`: print only); `--quick` (what
+ * `npm test` runs, on small subsets) prints only, unless `--write` is given.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -30,7 +30,7 @@ function arg(name: string): string | undefined {
 }
 
 const quick = process.argv.includes('--quick');
-const write = !quick || process.argv.includes('--write');
+const write = (!quick || process.argv.includes('--write')) && !process.argv.includes('--no-write');
 const seed = Number(arg('--seed') ?? 0);
 const only = arg('--only')?.split(',');
 const steps = arg('--steps') !== undefined ? Number(arg('--steps')) : undefined;

@@ -20,6 +20,8 @@ export interface LearnRow {
   /** kNN accuracy on the test images, in [0, 1]. */
   knn: number;
   pretrainSeconds: number;
+  /** Process CPU time (user + system) of the pretraining, s: less sensitive to other load than wall time. */
+  pretrainCpuSeconds: number;
   evalSeconds: number;
   steps: number;
   batchSize: number;
@@ -123,8 +125,9 @@ function pretrain(
   batchSize: number,
   seed: number,
   onStep: (step: number, loss: number, seconds: number) => void,
-): { losses: number[]; seconds: number } {
+): { losses: number[]; seconds: number; cpuSeconds: number } {
   const n = images.shape[0];
+  const cpu0 = process.cpuUsage();
   const rng = createRng(seed);
   let order = rng.permutation(n);
   let cursor = 0;
@@ -148,7 +151,8 @@ function pretrain(
     losses.push(loss);
     onStep(step, loss, (performance.now() - start) / 1000);
   }
-  return { losses, seconds: (performance.now() - start) / 1000 };
+  const cpu = process.cpuUsage(cpu0);
+  return { losses, seconds: (performance.now() - start) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 /** Runs the benchmark over `entries` and returns every row (baselines first). */
@@ -199,6 +203,7 @@ export async function runLearnBenchmark(entries: readonly LearnEntry[], options:
           linearProbe: result.linearProbe,
           knn: result.knn,
           pretrainSeconds: run.seconds,
+          pretrainCpuSeconds: run.cpuSeconds,
           evalSeconds: result.seconds,
           steps,
           batchSize: entry.batchSize,
@@ -209,7 +214,7 @@ export async function runLearnBenchmark(entries: readonly LearnEntry[], options:
           notes: entry.notes ?? '',
         });
         log(
-          `${entry.name.padEnd(14)} linear ${pct(result.linearProbe)}  kNN ${pct(result.knn)}  pretrain ${fmt(run.seconds)} (${steps} steps)  eval ${fmt(result.seconds)}  load ${loadavg()[0]!.toFixed(2)}`,
+          `${entry.name.padEnd(14)} linear ${pct(result.linearProbe)}  kNN ${pct(result.knn)}  pretrain ${fmt(run.seconds)} (cpu ${fmt(run.cpuSeconds)}, ${steps} steps)  eval ${fmt(result.seconds)}  load ${loadavg()[0]!.toFixed(2)}`,
         );
       } finally {
         task.dispose();
@@ -238,6 +243,7 @@ function baselineRow(method: string, r: { linearProbe: number; knn: number; seco
     linearProbe: r.linearProbe,
     knn: r.knn,
     pretrainSeconds: 0,
+    pretrainCpuSeconds: 0,
     evalSeconds: r.seconds,
     steps: 0,
     batchSize: 0,
@@ -272,10 +278,10 @@ export function checkGoals(report: LearnReport): { everyBeatsRandom: boolean; be
 
 /** The Markdown table of a report. */
 export function markdownTable(report: LearnReport): string {
-  const header = '| method | family | linear probe | kNN (k=20) | pretrain s | eval s | steps × batch | notes |';
+  const header = '| method | family | linear probe | kNN (k=20) | pretrain s (cpu s) | eval s | steps × batch | notes |';
   const sep = '|---|---|---:|---:|---:|---:|---:|---|';
   const lines = report.rows.map((r) =>
-    `| ${r.method} | ${r.family} | ${pct(r.linearProbe)} | ${pct(r.knn)} | ${r.pretrainSeconds.toFixed(1)} | ${r.evalSeconds.toFixed(1)} | ${r.steps > 0 ? `${r.steps} × ${r.batchSize}` : '—'} | ${r.notes.replace(/\|/g, '\\|')} |`,
+    `| ${r.method} | ${r.family} | ${pct(r.linearProbe)} | ${pct(r.knn)} | ${r.pretrainSeconds.toFixed(1)} (${r.pretrainCpuSeconds.toFixed(1)}) | ${r.evalSeconds.toFixed(1)} | ${r.steps > 0 ? `${r.steps} × ${r.batchSize}` : '—'} | ${r.notes.replace(/\|/g, '\\|')} |`,
   );
   return [header, sep, ...lines].join('\n');
 }

@@ -3,7 +3,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { mocoV2Augment } from '../augment/presets.js';
 import { normalizeLastAxis } from '../core/normalize.js';
 import { stopGradient } from '../core/stop-gradient.js';
-import { assertInRange, assertInteger, assertOneOf, assertPositive } from '../core/validate.js';
+import { assertInteger, assertOneOf, assertPositive } from '../core/validate.js';
 import { projectionMlp } from '../heads/projection-mlp.js';
 import { infoNCELoss } from '../losses/info-nce.js';
 import { MemoryBank } from '../train/memory-bank.js';

@@ -47,6 +47,7 @@ const MARKERS: Record<string, string> = {
   kernels: 'selfsup wasm kernels',
   augment: 'be a number in [0, 0.5] or a [min, max] pair',
   masking: 'hold distinct indices in [0, ',
+  tasks: "produce views of the encoder's input size",
 };
 
 describe('tree-shaking', () => {

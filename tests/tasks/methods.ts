@@ -21,7 +21,7 @@ export interface MethodCase {
 }
 
 /** An 8×8×1 → 16 MLP encoder. */
-export function tinyEncoder(seed = 0): ImageEncoder {
+export function tinyEncoder(seed = 0) {
   return mlpEncoder({ inputShape: [8, 8, 1], units: [16], seed });
 }
 
