@@ -34,7 +34,7 @@ export interface KMeansOptions {
    */
   init?: KMeansInit;
   /**
-   * Seed (or {@link Rng}) of the initialisation. The same seed gives the same
+   * Seed (or {@link core!Rng}) of the initialisation. The same seed gives the same
    * clustering on every backend.
    * @default undefined (a fresh random seed)
    */
