@@ -20,9 +20,23 @@ import {
   transposeWasm,
 } from './data-movement-wasm.js';
 import { fusedConv2dKernel } from './fused-conv-gradient.js';
+import { FUSED } from './fused-losses.js';
+import {
+  clipGradWasm,
+  clipWasm,
+  infoNCEQueueGradKeyWasm,
+  infoNCEQueueGradNegativesWasm,
+  infoNCEQueueGradQueryWasm,
+  infoNCEQueueWasm,
+  kMeansAssignWasm,
+  kMeansStepWasm,
+  ntXentGradWasm,
+  ntXentWasm,
+  vexpWasm,
+} from './losses-wasm.js';
 import { prepareKernels, type WasmBackendLike } from './wasm-runtime.js';
 
-type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo;
+type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[];
 
 /** tfjs's own kernels that selfsup replaced or wrapped, by `backend/kernel`, kept for delegation and restoring. */
 const replaced = new Map<string, tf.KernelConfig>();
@@ -66,6 +80,17 @@ const WASM_KERNELS: Record<string, KernelFunc> = {
   _FusedMatMul: matMulWasm(original('_FusedMatMul'), tfjsTranspose),
   Transpose: transposeWasm(original('Transpose')),
   [RELU_GRAD_KERNEL]: reluGradWasm,
+  [FUSED.ntXent]: ntXentWasm,
+  [FUSED.ntXentGrad]: ntXentGradWasm,
+  [FUSED.infoNCEQueue]: infoNCEQueueWasm,
+  [FUSED.infoNCEQueueGradQuery]: infoNCEQueueGradQueryWasm,
+  [FUSED.infoNCEQueueGradKey]: infoNCEQueueGradKeyWasm,
+  [FUSED.infoNCEQueueGradNegatives]: infoNCEQueueGradNegativesWasm,
+  [FUSED.clip]: clipWasm,
+  [FUSED.clipGrad]: clipGradWasm,
+  [FUSED.kMeansStep]: kMeansStepWasm,
+  [FUSED.kMeansAssign]: kMeansAssignWasm,
+  [FUSED.vexp]: vexpWasm,
 };
 for (const f of Object.values(WASM_KERNELS)) OURS.add(f);
 
