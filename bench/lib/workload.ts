@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../src/backend/use-backend.js';
-import { FUSED } from '../../src/kernels/fused-losses.js';
+import { FUSED } from '../../src/core/fused-kernels.js';
 import { registerTrainingKernels, unregisterWasmKernels } from '../../src/kernels/register.js';
 import { measure, type Measurement, type MeasureOptions } from './harness.js';
 

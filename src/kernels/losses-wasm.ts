@@ -3,11 +3,11 @@
  * and k-means passes (src/kernels/c/contrastive.c, kmeans.c) on tfjs's own
  * memory. The losses call them through `tf.engine().runKernel` inside their
  * custom gradients (src/losses/internal/contrastive.ts, src/losses/k-means.ts);
- * the names are in fused-losses.ts.
+ * the names are in src/core/fused-kernels.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../core/errors.js';
-import { FUSED } from './fused-losses.js';
+import { FUSED } from '../core/fused-kernels.js';
 import { kernelsFor, type KernelInstance, type WasmBackendLike } from './wasm-runtime.js';
 
 interface KernelArgs {

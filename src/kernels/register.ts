@@ -20,7 +20,16 @@ import {
   transposeWasm,
 } from './data-movement-wasm.js';
 import { fusedConv2dKernel } from './fused-conv-gradient.js';
-import { FUSED } from './fused-losses.js';
+import { FUSED } from '../core/fused-kernels.js';
+import {
+  colorJitterWasm,
+  fromPlanarWasm,
+  gaussianBlurWasm,
+  grayscaleWasm,
+  minMaxWasm,
+  resampleWasm,
+  toPlanarWasm,
+} from './augment-wasm.js';
 import {
   clipGradWasm,
   clipWasm,
@@ -91,6 +100,13 @@ const WASM_KERNELS: Record<string, KernelFunc> = {
   [FUSED.kMeansStep]: kMeansStepWasm,
   [FUSED.kMeansAssign]: kMeansAssignWasm,
   [FUSED.vexp]: vexpWasm,
+  [FUSED.minMax]: minMaxWasm,
+  [FUSED.toPlanar]: toPlanarWasm,
+  [FUSED.fromPlanar]: fromPlanarWasm,
+  [FUSED.colorJitter]: colorJitterWasm,
+  [FUSED.grayscale]: grayscaleWasm,
+  [FUSED.gaussianBlur]: gaussianBlurWasm,
+  [FUSED.resample]: resampleWasm,
 };
 for (const f of Object.values(WASM_KERNELS)) OURS.add(f);
 

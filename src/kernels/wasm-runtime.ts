@@ -102,6 +102,20 @@ export interface KernelExports {
   ): void;
   kmeans_means(sums: number, counts: number, centroids: number, next: number, d: number, k: number): void;
   vexp_array(x: number, out: number, n: number): void;
+  min_max(x: number, out: number, n: number): void;
+  to_planar(x: number, out: number, n: number, c: number): void;
+  from_planar(x: number, out: number, n: number, c: number): void;
+  color_jitter_planar(x: number, out: number, params: number, b: number, hw: number): void;
+  grayscale_planar(x: number, out: number, applied: number, b: number, hw: number): void;
+  gaussian_blur_planar_scratch(h: number, w: number): number;
+  gaussian_blur_planar(
+    x: number, out: number, taps: number, applied: number, scratch: number, c: number, b: number, h: number, w: number, k: number,
+  ): void;
+  resample_planar_scratch(oh: number, w: number): number;
+  resample_planar(
+    x: number, out: number, index: number, fraction: number, scratch: number, c: number, b: number, h: number, w: number,
+    oh: number, ow: number,
+  ): void;
 }
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` the kernels use (typed structurally: the package is an optional peer). */

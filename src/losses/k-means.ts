@@ -10,7 +10,7 @@ import {
   isTensor,
 } from '../core/validate.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import { FUSED, hasFusedKernel } from '../kernels/fused-losses.js';
+import { FUSED, hasFusedKernel } from '../core/fused-kernels.js';
 import { assertEmbeddings } from './internal/validation.js';
 
 /** How {@link kMeans} picks its initial centroids. */

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/backend/use-backend.js';
 import { backendMemory, type WasmBackendLike } from '../../src/kernels/wasm-runtime.js';
-import { FUSED, hasFusedKernel } from '../../src/kernels/fused-losses.js';
+import { FUSED, hasFusedKernel } from '../../src/core/fused-kernels.js';
 import { clipLoss, infoNCELoss, kMeans, ntXentLoss } from '../../src/losses/index.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { checkGradients, expectClose, expectFinite, expectNoLeak } from '../helpers/numerics.js';

@@ -26,7 +26,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customGradient } from '../../core/custom-gradient.js';
 import { normalizeLastAxis } from '../../core/normalize.js';
-import { FUSED, hasFusedKernel } from '../../kernels/fused-losses.js';
+import { FUSED, hasFusedKernel } from '../../core/fused-kernels.js';
 import { softmaxStatistics } from './cross-entropy.js';
 
 /** Runs a fused kernel; its outputs in the order its kernel documents. */

@@ -1,11 +1,14 @@
 /**
- * Names of selfsup's fused loss and k-means kernels, and whether the active
- * backend has them. Kept apart from the kernels themselves so the losses can
- * dispatch on them without pulling the WebAssembly runtime into a bundle.
+ * Names of selfsup's fused kernels (losses, k-means, augmentation hot
+ * paths), and whether the active backend has them. Kept in core, apart from
+ * the kernels (src/kernels/), so that the losses and the augmentations can
+ * dispatch on them without importing the kernels area or pulling the
+ * WebAssembly runtime into a bundle.
  *
  * The kernels are registered for 'wasm' only (by `registerTrainingKernels`);
- * on every other backend, or before registration, the losses run their tfjs
- * compositions (src/losses/internal/contrastive.ts, src/losses/k-means.ts).
+ * on every other backend, or before registration, the callers run their tfjs
+ * compositions (src/losses/internal/contrastive.ts, src/losses/k-means.ts,
+ * src/augment/).
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -33,6 +36,20 @@ export const FUSED = {
   kMeansAssign: 'SelfsupKMeansAssign',
   /** The kernels' vectorised exp, elementwise (exposed for its accuracy test). */
   vexp: 'SelfsupVExp',
+  /** `[B, H, W, C]` → planar `[C, B, H, W]` (augment/planar.ts `toPlanar`). */
+  toPlanar: 'SelfsupToPlanar',
+  /** `[min, max]` of a float32 tensor, both NaN if any value is NaN or infinite (the pixel-range check). */
+  minMax: 'SelfsupMinMax',
+  /** Planar `[C, B, H, W]` → `[B, H, W, C]`. */
+  fromPlanar: 'SelfsupFromPlanar',
+  /** Colour jitter of planar RGB; attr `params`: 9 floats per sample (see augment/color-jitter.ts). */
+  colorJitter: 'SelfsupColorJitter',
+  /** Random grayscale of planar RGB; attr `applied`: one float per sample. */
+  grayscale: 'SelfsupGrayscale',
+  /** Per-sample separable Gaussian blur of planar images; attrs `taps` (B·k), `applied`, `kernelSize`. */
+  gaussianBlur: 'SelfsupGaussianBlur',
+  /** Per-sample separable bilinear resampling of planar images; attrs `index`, `fraction`, `outHeight`, `outWidth`. */
+  resample: 'SelfsupResample',
 } as const;
 
 /** Whether the active backend has selfsup's fused kernel `name` registered. */
