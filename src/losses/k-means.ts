@@ -261,8 +261,8 @@ export function kMeans(features: tf.Tensor2D, options: KMeansOptions): KMeansRes
       const next =
         fusedNext ??
         tf.tidy(() => {
-          // [N, k] membership (tf.oneHot refuses k = 1).
-          const members = tf.cast(tf.equal(tf.reshape(assignment, [-1, 1]), tf.range(0, k, 1, 'int32')), 'float32');
+          // [N, k] membership (tf.oneHot refuses k = 1, where every sample is a member).
+          const members = k === 1 ? tf.ones([n, 1]) : tf.cast(tf.oneHot(assignment, k), 'float32');
           const sums = tf.matMul(tf.transpose(members), x); // [k, D]
           const sizes = tf.tensor2d(Float32Array.from(counts), [k, 1]);
           const means = tf.div(sums, tf.maximum(sizes, 1));

@@ -50,7 +50,7 @@ function images(shape: [number, number, number, number], seed: number): tf.Tenso
 function expectSameOutput(label: string, t: Transform, x: tf.Tensor4D, seed: number, atol: number): void {
   const output = () => {
     const { images: out } = t.run(x, { seed });
-    const values = out.arraySync();
+    const values = Array.from(out.dataSync());
     out.dispose();
     return values;
   };
@@ -101,8 +101,8 @@ describe('augmentation kernels (wasm)', () => {
     };
     for (let i = 0; i < 24; i++) params.order.set(rng.permutation(4), 4 * i);
     const jitter = new ColorJitter({ brightness: 0.8, contrast: 0.8, saturation: 0.8, hue: 0.5, p: 0.8 });
-    const fused = tf.tidy(() => jitter.apply(x, params).arraySync());
-    const plain = composed(() => tf.tidy(() => jitter.apply(x, params).arraySync()));
+    const fused = tf.tidy(() => Array.from(jitter.apply(x, params).dataSync()));
+    const plain = composed(() => tf.tidy(() => Array.from(jitter.apply(x, params).dataSync())));
     expectClose(fused, plain, { rtol: 0, atol: 2e-6, label: 'applyColorJitter' });
     expectSameOutput('ColorJitter in compose', compose([new ColorJitter({ brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1 })]), x, 4, 2e-6);
     // Saturated colours, grays and black / white pixels through the hue rotation.
