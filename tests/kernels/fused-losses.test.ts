@@ -204,7 +204,8 @@ describe('fused contrastive kernels (wasm)', () => {
 
 describe('fused k-means kernels (wasm)', () => {
   it('give the composition\'s clustering at odd sizes (tails in N, D and k)', () => {
-    const sizes: [number, number, number][] = [[5, 1, 1], [37, 5, 3], [203, 130, 9], [150, 7, 13]];
+    // k = 53: two groups of centroid panels, the last panel with 5 centroids; k = 9: a last panel of 1 (half tile).
+    const sizes: [number, number, number][] = [[5, 1, 1], [37, 5, 3], [203, 130, 9], [150, 7, 13], [301, 9, 53]];
     for (const [n, d, k] of sizes) {
       const x = randn2d(n, d, n + d + k);
       const init = tf.slice(x, [0, 0], [k, d]) as tf.Tensor2D;

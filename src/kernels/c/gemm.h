@@ -43,6 +43,24 @@ INLINE Tile4x8 tile_4x8(const float *a0, const float *a1, const float *a2, const
   return t;
 }
 
+/* Four rows by the first four columns of a panel (the last, half-empty panel of a GEMM with n % 8 in 1..4). */
+typedef struct {
+  v128_t c0, c1, c2, c3;
+} Tile4x4;
+
+INLINE Tile4x4 tile_4x4(const float *a0, const float *a1, const float *a2, const float *a3, const float *bp, int k) {
+  v128_t c0 = V_ZERO(), c1 = c0, c2 = c0, c3 = c0;
+  for (int kk = 0; kk < k; kk++, bp += 8) {
+    const v128_t b0 = V_LOAD(bp);
+    c0 = V_MADD(c0, V_SPLAT_LOAD(a0 + kk), b0);
+    c1 = V_MADD(c1, V_SPLAT_LOAD(a1 + kk), b0);
+    c2 = V_MADD(c2, V_SPLAT_LOAD(a2 + kk), b0);
+    c3 = V_MADD(c3, V_SPLAT_LOAD(a3 + kk), b0);
+  }
+  Tile4x4 t = {c0, c1, c2, c3};
+  return t;
+}
+
 /* The tile's row r as two vectors. */
 INLINE v128_t tile_lo(const Tile4x8 *t, int r) { return r == 0 ? t->c00 : r == 1 ? t->c10 : r == 2 ? t->c20 : t->c30; }
 INLINE v128_t tile_hi(const Tile4x8 *t, int r) { return r == 0 ? t->c01 : r == 1 ? t->c11 : r == 2 ? t->c21 : t->c31; }

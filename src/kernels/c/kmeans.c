@@ -2,10 +2,11 @@
  * One Lloyd iteration of k-means (src/losses/k-means.ts) in one pass over
  * the samples: for each block of 4 rows, the scores ||c_j||^2 - 2 x.c_j
  * against every centroid come out of the 4 x 8 SIMD tile and are reduced to
- * the argmin in registers (lowest index on ties, as tf.argMin and
+ * a running argmin in registers (lowest index on ties, as tf.argMin and
  * scikit-learn), so the N x k distance matrix is never written; the rows,
- * still in L1, are then added to their cluster's sum (float32, in sample
- * order, as scikit-learn's Lloyd does).
+ * still in cache, are then added to their cluster's sum (float32, in sample
+ * order, as scikit-learn's Lloyd does). Rows go in chunks and centroids in
+ * groups that fit L1 together.
  */
 #include "gemm.h"
 
@@ -25,8 +26,16 @@ INLINE void argmin_update(v128_t *best, v128_t *index, v128_t v, v128_t vi) {
   *index = wasm_v128_bitselect(vi, *index, lower);
 }
 
+/* Centroid panels swept per group, and rows per chunk: a group's packed centroids (PANEL_GROUP * 8 * d floats)
+ * and a chunk's rows (CHUNK_ROWS * d floats) fit in L1 together for d <= 128, instead of every 4-row block
+ * streaming all k centroids from L2. */
+#define PANEL_GROUP 6
+#define CHUNK_ROWS 32
+
 EXPORT(kmeans_scratch)
-int kmeans_scratch(int d, int k) { return (round_up(k, 8) * d + round_up(k, 8)) * (int)sizeof(float); }
+int kmeans_scratch(int d, int k) {
+  return (round_up(k, 8) * d + round_up(k, 8) + 2 * 4 * CHUNK_ROWS) * (int)sizeof(float);
+}
 
 /*
  * labels[i] = argmin_j ||c_j||^2 - 2 x_i.c_j for x [n, d], c [k, d].
@@ -40,6 +49,8 @@ void kmeans_assign(const float *x, const float *c, int *labels, float *sums, flo
   const int kp = round_up(k, 8);
   float *packed = scratch;
   float *cnorm = packed + (size_t)kp * d;
+  v128_t *best = (v128_t *)(cnorm + kp); /* per row of a chunk: lane-wise best score, then its index */
+  v128_t *index = best + CHUNK_ROWS;
   for (int j = 0; j < kp; j++) {
     if (j < k) {
       const float *cj = c + (size_t)j * d;
@@ -57,42 +68,68 @@ void kmeans_assign(const float *x, const float *c, int *labels, float *sums, flo
   }
   double total = 0.0;
   const v128_t two = wasm_f32x4_splat(2.0f), four = wasm_i32x4_splat(4);
-  for (int i0 = 0; i0 < n; i0 += 4) {
-    const int rows = min_i(4, n - i0);
-    const float *a0 = x + (size_t)i0 * d;
-    const float *a1 = rows > 1 ? a0 + d : a0, *a2 = rows > 2 ? a0 + 2 * d : a0, *a3 = rows > 3 ? a0 + 3 * d : a0;
-    const v128_t inf = wasm_f32x4_splat(__builtin_inff());
-    v128_t b0 = inf, b1 = inf, b2 = inf, b3 = inf;
-    v128_t x0 = wasm_i32x4_splat(0), x1 = x0, x2 = x0, x3 = x0;
-    v128_t idx = wasm_i32x4_make(0, 1, 2, 3);
-    for (int j0 = 0; j0 < kp; j0 += 8) {
-      const Tile4x8 t = tile_4x8(a0, a1, a2, a3, packed + (size_t)j0 * d, d);
-      const v128_t nlo = V_LOAD(cnorm + j0), nhi = V_LOAD(cnorm + j0 + 4);
-      const v128_t idx_hi = wasm_i32x4_add(idx, four);
-      argmin_update(&b0, &x0, wasm_f32x4_sub(nlo, V_MUL(two, t.c00)), idx);
-      argmin_update(&b0, &x0, wasm_f32x4_sub(nhi, V_MUL(two, t.c01)), idx_hi);
-      argmin_update(&b1, &x1, wasm_f32x4_sub(nlo, V_MUL(two, t.c10)), idx);
-      argmin_update(&b1, &x1, wasm_f32x4_sub(nhi, V_MUL(two, t.c11)), idx_hi);
-      argmin_update(&b2, &x2, wasm_f32x4_sub(nlo, V_MUL(two, t.c20)), idx);
-      argmin_update(&b2, &x2, wasm_f32x4_sub(nhi, V_MUL(two, t.c21)), idx_hi);
-      argmin_update(&b3, &x3, wasm_f32x4_sub(nlo, V_MUL(two, t.c30)), idx);
-      argmin_update(&b3, &x3, wasm_f32x4_sub(nhi, V_MUL(two, t.c31)), idx_hi);
-      idx = wasm_i32x4_add(idx, wasm_i32x4_splat(8));
+  for (int c0 = 0; c0 < n; c0 += CHUNK_ROWS) {
+    const int c1 = min_i(n, c0 + CHUNK_ROWS);
+    for (int r = 0; r < c1 - c0; r++) {
+      best[r] = wasm_f32x4_splat(__builtin_inff());
+      index[r] = wasm_i32x4_splat(0);
     }
-    const v128_t bs[4] = {b0, b1, b2, b3}, xs[4] = {x0, x1, x2, x3};
-    for (int r = 0; r < rows; r++) {
+    for (int g0 = 0; g0 < kp; g0 += 8 * PANEL_GROUP) {
+      const int g1 = min_i(kp, g0 + 8 * PANEL_GROUP);
+      for (int i0 = c0; i0 < c1; i0 += 4) {
+        const int rows = min_i(4, c1 - i0);
+        const float *a0 = x + (size_t)i0 * d;
+        const float *a1 = rows > 1 ? a0 + d : a0, *a2 = rows > 2 ? a0 + 2 * d : a0, *a3 = rows > 3 ? a0 + 3 * d : a0;
+        const int r0 = i0 - c0;
+        v128_t b0 = best[r0], b1 = best[r0 + 1 < CHUNK_ROWS ? r0 + 1 : r0], b2 = best[r0 + 2 < CHUNK_ROWS ? r0 + 2 : r0],
+               b3 = best[r0 + 3 < CHUNK_ROWS ? r0 + 3 : r0];
+        v128_t x0 = index[r0], x1 = index[r0 + 1 < CHUNK_ROWS ? r0 + 1 : r0], x2 = index[r0 + 2 < CHUNK_ROWS ? r0 + 2 : r0],
+               x3 = index[r0 + 3 < CHUNK_ROWS ? r0 + 3 : r0];
+        v128_t idx = wasm_i32x4_add(wasm_i32x4_splat(g0), wasm_i32x4_make(0, 1, 2, 3));
+        for (int j0 = g0; j0 < g1; j0 += 8) {
+          const v128_t nlo = V_LOAD(cnorm + j0);
+          if (k - j0 <= 4) {
+            /* The last panel holds at most 4 centroids: half a tile. */
+            const Tile4x4 t = tile_4x4(a0, a1, a2, a3, packed + (size_t)j0 * d, d);
+            argmin_update(&b0, &x0, wasm_f32x4_sub(nlo, V_MUL(two, t.c0)), idx);
+            argmin_update(&b1, &x1, wasm_f32x4_sub(nlo, V_MUL(two, t.c1)), idx);
+            argmin_update(&b2, &x2, wasm_f32x4_sub(nlo, V_MUL(two, t.c2)), idx);
+            argmin_update(&b3, &x3, wasm_f32x4_sub(nlo, V_MUL(two, t.c3)), idx);
+          } else {
+            const Tile4x8 t = tile_4x8(a0, a1, a2, a3, packed + (size_t)j0 * d, d);
+            const v128_t nhi = V_LOAD(cnorm + j0 + 4);
+            const v128_t idx_hi = wasm_i32x4_add(idx, four);
+            argmin_update(&b0, &x0, wasm_f32x4_sub(nlo, V_MUL(two, t.c00)), idx);
+            argmin_update(&b0, &x0, wasm_f32x4_sub(nhi, V_MUL(two, t.c01)), idx_hi);
+            argmin_update(&b1, &x1, wasm_f32x4_sub(nlo, V_MUL(two, t.c10)), idx);
+            argmin_update(&b1, &x1, wasm_f32x4_sub(nhi, V_MUL(two, t.c11)), idx_hi);
+            argmin_update(&b2, &x2, wasm_f32x4_sub(nlo, V_MUL(two, t.c20)), idx);
+            argmin_update(&b2, &x2, wasm_f32x4_sub(nhi, V_MUL(two, t.c21)), idx_hi);
+            argmin_update(&b3, &x3, wasm_f32x4_sub(nlo, V_MUL(two, t.c30)), idx);
+            argmin_update(&b3, &x3, wasm_f32x4_sub(nhi, V_MUL(two, t.c31)), idx_hi);
+          }
+          idx = wasm_i32x4_add(idx, wasm_i32x4_splat(8));
+        }
+        best[r0] = b0;
+        index[r0] = x0;
+        if (rows > 1) best[r0 + 1] = b1, index[r0 + 1] = x1;
+        if (rows > 2) best[r0 + 2] = b2, index[r0 + 2] = x2;
+        if (rows > 3) best[r0 + 3] = b3, index[r0 + 3] = x3;
+      }
+    }
+    for (int i = c0; i < c1; i++) {
       /* Lanes hold candidates of different columns: the smallest value, lowest index among equals. */
-      float best = lane_f(bs[r], 0);
-      int arg = lane_i(xs[r], 0);
+      const v128_t bv = best[i - c0], xv = index[i - c0];
+      float bestv = lane_f(bv, 0);
+      int arg = lane_i(xv, 0);
       for (int l = 1; l < 4; l++) {
-        const float v = lane_f(bs[r], l);
-        const int a = lane_i(xs[r], l);
-        if (v < best || (v == best && a < arg)) {
-          best = v;
+        const float v = lane_f(bv, l);
+        const int a = lane_i(xv, l);
+        if (v < bestv || (v == bestv && a < arg)) {
+          bestv = v;
           arg = a;
         }
       }
-      const int i = i0 + r;
       labels[i] = arg;
       const float *xi = x + (size_t)i * d;
       if (sums) {
