@@ -4,9 +4,9 @@
  * conv gradient and an NT-Xent loss (fused kernels) on wasm with selfsup's
  * kernels and compares them with the cpu backend in the same page. Twice: on
  * a normal page (tfjs's single-threaded SIMD build, plain memory) and on a
- * cross-origin-isolated page, where tfjs
- * loads its threaded build on a shared WebAssembly.Memory and selfsup must use
- * its shared-memory module variant. Skipped (with the reason) where Chromium
+ * cross-origin-isolated page, where tfjs loads its threaded build on a
+ * shared WebAssembly.Memory and selfsup must use its shared-memory module
+ * variant. Skipped (with the reason) where Chromium
  * is not installed.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
