@@ -209,8 +209,11 @@ function allOurs(names: string[], backendName: string): boolean {
  * `Mean`, `Tile`, `Transpose` (rank 5–6), `MaxPoolGrad`, `AvgPoolGrad`,
  * `Identity`, `Cast`, `BatchMatMul` (batched and transposed operands),
  * `_FusedMatMul` (transposed operands) and ReLU-gradient kernels for the rest
- * of a training step. Where the runtime
- * cannot run them (no WebAssembly SIMD) it registers none of them.
+ * of a training step; and selfsup's own fused kernels, which its losses
+ * (`ntXentLoss`, `infoNCELoss` with a queue, `clipLoss`), `kMeans` and
+ * augmentation pipelines use on wasm instead of their tfjs compositions
+ * (`Selfsup*` kernel names). Where the runtime cannot run them (no
+ * WebAssembly SIMD) it registers none of them.
  *
  * On every backend it installs gradients for `Conv2D` and
  * `DepthwiseConv2dNative` that support dilation rates > 1 (tfjs-core's refuse
