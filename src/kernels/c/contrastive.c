@@ -6,11 +6,12 @@
  *
  * Each forward computes the similarity products with the 4 x 8 SIMD tile,
  * takes row-wise log-sum-exps with the row maximum subtracted (vectorised
- * exp), and writes the softmax probabilities the backward needs once, while
- * the rows are still in cache. Each backward forms G = dL/dlogits on the fly
- * (per block of rows, from the saved probabilities) and multiplies it into
- * the embeddings: one GEMM per input gradient, no transposed-operand
- * products, no N x N temporaries.
+ * exp), and turns each block of rows into what the backward multiplies
+ * (NT-Xent: P + P^T; InfoNCE: the softmax; CLIP: G = dL/dlogits) while the
+ * rows are still in cache, so the N x N matrix is written once. Each
+ * backward is one GEMM per input gradient (a transposed operand is read
+ * through small 4-row panels), followed by the normalisation's Jacobian row
+ * by row; no N x N temporaries.
  *
  * Conventions: row counts and dims are ints; "eps" is the normalisation
  * floor (1e-12); all accumulations that feed the loss value are double.
@@ -116,11 +117,11 @@ static void scale_row(float *x, int n, float s) {
 }
 
 /*
- * Forms the rows of a 4-row A panel of G^T-type operands: a[t][i] = m[i][c0 + t]
- * (columns c0..c0+rows-1 of the row-major m [nr x ld] read as rows), plus
- * m[c0 + t][i] when `add_rows` (the symmetrised P + P^T of NT-Xent).
+ * Forms the rows of a 4-row A panel of a transposed operand: a[t][i] =
+ * m[i][c0 + t], columns c0..c0+rows-1 of the row-major m [nr x ld] read as
+ * rows (CLIP's G^T, InfoNCE's P_neg^T).
  */
-static void panel_from_columns(const float *m, int nr, size_t ld, int c0, int rows, int add_rows, float *a) {
+static void panel_from_columns(const float *m, int nr, size_t ld, int c0, int rows, float *a) {
   float *a0 = a, *a1 = a + nr, *a2 = a + 2 * (size_t)nr, *a3 = a + 3 * (size_t)nr;
   int i = 0;
   if (rows == 4) {
@@ -128,12 +129,6 @@ static void panel_from_columns(const float *m, int nr, size_t ld, int c0, int ro
       v128_t c0v = V_LOAD(m + (size_t)i * ld + c0), c1v = V_LOAD(m + (size_t)(i + 1) * ld + c0);
       v128_t c2v = V_LOAD(m + (size_t)(i + 2) * ld + c0), c3v = V_LOAD(m + (size_t)(i + 3) * ld + c0);
       transpose4(&c0v, &c1v, &c2v, &c3v); /* now c_t v = column c0 + t, entries i..i+3 */
-      if (add_rows) {
-        c0v = V_ADD(c0v, V_LOAD(m + (size_t)c0 * ld + i));
-        c1v = V_ADD(c1v, V_LOAD(m + (size_t)(c0 + 1) * ld + i));
-        c2v = V_ADD(c2v, V_LOAD(m + (size_t)(c0 + 2) * ld + i));
-        c3v = V_ADD(c3v, V_LOAD(m + (size_t)(c0 + 3) * ld + i));
-      }
       V_STORE(a0 + i, c0v);
       V_STORE(a1 + i, c1v);
       V_STORE(a2 + i, c2v);
@@ -143,7 +138,7 @@ static void panel_from_columns(const float *m, int nr, size_t ld, int c0, int ro
   for (int t = 0; t < 4; t++) {
     float *at = a + (size_t)t * nr;
     const int c = c0 + (t < rows ? t : 0);
-    for (int ii = i; ii < nr; ii++) at[ii] = m[(size_t)ii * ld + c] + (add_rows ? m[(size_t)c * ld + ii] : 0.0f);
+    for (int ii = i; ii < nr; ii++) at[ii] = m[(size_t)ii * ld + c];
   }
 }
 
@@ -466,7 +461,7 @@ void info_nce_queue_backward_negatives(const float *qn, const float *neg, const 
   pack_nn(qn, n, d, d, 0, packed);
   for (int j0 = 0; j0 < kn; j0 += 4) {
     const int rows = min_i(4, kn - j0);
-    panel_from_columns(p_neg, n, (size_t)kn, j0, rows, 0, a);
+    panel_from_columns(p_neg, n, (size_t)kn, j0, rows, a);
     for (int c0 = 0; c0 < d; c0 += 8) {
       Tile4x8 t = tile_4x8(a, a + n, a + 2 * (size_t)n, a + 3 * (size_t)n, packed + (size_t)c0 * n, n);
       tile_scale(&t, c);
@@ -607,7 +602,7 @@ void clip_backward(const float *in, const float *tn, const float *norms, const f
     const int rows = min_i(4, n - i0);
     const float *a0, *a1, *a2, *a3;
     if (which) {
-      panel_from_columns(gm, n, (size_t)n, i0, rows, 0, a);
+      panel_from_columns(gm, n, (size_t)n, i0, rows, a);
       a0 = a;
       a1 = a + n;
       a2 = a + 2 * (size_t)n;
