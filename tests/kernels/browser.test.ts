@@ -9,7 +9,7 @@
  * variant. Skipped (with the reason) where Chromium
  * is not installed.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,11 +17,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, chromiumMissing, launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist/');
-const available = existsSync(CHROMIUM);
+const available = chromiumAvailable;
 
 const PAGE_SCRIPT = `
 import * as tf from '@tensorflow/tfjs-core';
@@ -133,10 +133,9 @@ interface PageResult {
 }
 
 async function runPage(query: string): Promise<PageResult> {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const browser = await launchChromium();
   try {
-    const page = await browser.newPage();
+    const page = await browser.context.newPage();
     await page.goto(`${base}${query}`);
     await page.waitForFunction(() => typeof (window as unknown as { run?: unknown }).run === 'function', null, { timeout: 60_000 });
     return (await page.evaluate(() => (window as unknown as { run: () => Promise<unknown> }).run())) as PageResult;
@@ -145,7 +144,7 @@ async function runPage(query: string): Promise<PageResult> {
   }
 }
 
-const why = `${CHROMIUM} is not installed (apt-get install chromium); the browser check is skipped`;
+const why = chromiumMissing;
 
 describe('selfsup kernels in Chromium', () => {
   it.skipIf(!available)(`train a conv gradient and a fused NT-Xent loss on a normal page (plain memory)${available ? '' : ` (skipped: ${why})`}`, async () => {
