@@ -80,7 +80,7 @@ describe('generative tasks learn (conv training backend)', () => {
     for (const mask of ['center', 'random-rectangle', 'irregular'] as const) {
       const task = new ContextEncoder(encoder, { mask, coverage: 0.25, seed: 2, learningRate: 0.005 });
       const m = task.sampleMask(6);
-      const values = m.dataSync();
+      const values = m.dataSync() as Float32Array;
       for (let b = 0; b < 6; b++) {
         const c = values.subarray(b * 256, (b + 1) * 256).reduce((s, x) => s + x, 0) / 256;
         if (mask === 'center') expect(c).toBe(0.25);
