@@ -45,6 +45,7 @@ const MARKERS: Record<string, string> = {
   eval: 'give loss and uniformLoss together',
   train: 'a memory bank is updated exactly once per step',
   kernels: 'selfsup wasm kernels',
+  pretextTasks: 'take 1-channel input (the L channel)',
 };
 
 describe('tree-shaking', () => {
