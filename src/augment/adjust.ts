@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { describeValue } from '../core/validate.js';
 import { affineClip, grayMean, grayPlane, hueShiftPlanes } from './color-planes.js';
 import { readImages } from './image-input.js';
-import { fromPlanes, toPlanes } from './tensor-ops.js';
+import { column, fromPlanes, perSampleImage, toPlanes } from './tensor-ops.js';
 
 /** A factor for the whole batch, or one factor per sample. */
 export type PerSampleFactor = number | ArrayLike<number>;
@@ -43,10 +43,6 @@ function readFactors(
   return Float32Array.from(values as ArrayLike<number>);
 }
 
-function perSample4d(values: Float32Array): tf.Tensor4D {
-  return tf.tensor4d(values, [values.length, 1, 1, 1]);
-}
-
 /**
  * Brightness adjustment as torchvision's `adjust_brightness`:
  * `clip(factor·x, 0, 1)` (0 gives black, 1 the original).
@@ -66,7 +62,7 @@ export function adjustBrightness(images: tf.Tensor, factor: PerSampleFactor, opt
   const fn = 'adjustBrightness';
   const x = readImages(images, fn, { inputRange: options.inputRange ?? 1, checkRange: true });
   const f = readFactors(factor, x.shape[0], fn, 0, Infinity, 'a number ≥ 0');
-  const out = tf.tidy(() => tf.clipByValue(tf.mul(x, perSample4d(f)), 0, 1) as tf.Tensor4D);
+  const out = tf.tidy(() => tf.clipByValue(tf.mul(x, perSampleImage(f, x.shape)), 0, 1) as tf.Tensor4D);
   if (x !== images) x.dispose();
   return out;
 }
@@ -99,7 +95,7 @@ export function adjustContrast(images: tf.Tensor, factor: PerSampleFactor, optio
       x.shape[3] === 3
         ? tf.reshape(grayMean(toPlanes(x)), [b, 1, 1, 1])
         : tf.mean(x, [1, 2, 3], true);
-    const ft = perSample4d(f);
+    const ft = perSampleImage(f, x.shape);
     return tf.clipByValue(tf.add(tf.mul(x, ft), tf.mul(mean, tf.sub(1, ft))), 0, 1) as tf.Tensor4D;
   });
   if (x !== images) x.dispose();
@@ -128,9 +124,9 @@ export function adjustSaturation(images: tf.Tensor, factor: PerSampleFactor, opt
   const x = readImages(images, fn, { inputRange: options.inputRange ?? 1, checkRange: true, channels: [3] });
   const f = readFactors(factor, x.shape[0], fn, 0, Infinity, 'a number ≥ 0');
   const out = tf.tidy(() => {
-    const [b, h, w] = x.shape;
+    const [, h, w] = x.shape;
     const planes = toPlanes(x);
-    const a = tf.tensor2d(f, [b, 1]);
+    const a = column(f, h * w);
     return fromPlanes(affineClip(planes, a, tf.mul(grayPlane(planes), tf.sub(1, a))), h, w);
   });
   if (x !== images) x.dispose();
@@ -158,8 +154,8 @@ export function adjustHue(images: tf.Tensor, factor: PerSampleFactor, options: A
   const x = readImages(images, fn, { inputRange: options.inputRange ?? 1, checkRange: true, channels: [3] });
   const f = readFactors(factor, x.shape[0], fn, -0.5, 0.5, 'a number in [-0.5, 0.5]');
   const out = tf.tidy(() => {
-    const [b, h, w] = x.shape;
-    const shifted = hueShiftPlanes(toPlanes(x), tf.tensor2d(f, [b, 1]));
+    const [, h, w] = x.shape;
+    const shifted = hueShiftPlanes(toPlanes(x), column(f, h * w));
     return fromPlanes(shifted.map((p) => tf.clipByValue(p, 0, 1)) as typeof shifted, h, w);
   });
   if (x !== images) x.dispose();

@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError } from '../core/errors.js';
+import { InvalidArgumentError, ShapeError } from '../core/errors.js';
 import { createRng, type Seed } from '../core/rng.js';
-import { assertKnownOptions, describeValue } from '../core/validate.js';
+import { assertKnownOptions, describeValue, formatShape } from '../core/validate.js';
 import { affineClip, grayMean, grayPlane, hueShiftPlanes } from './color-planes.js';
 import { assertApplyImages } from './image-input.js';
+import { fromPlanar, PLANAR, planarChannels, planarFromChannels, planarShape, toPlanar } from './planar.js';
 import { assertParamsFor, assertSampleShape, perSample, readCommon } from './sampling.js';
-import { applyToPlaneSubset, column, fromPlanes, toPlanes, type Planes } from './tensor-ops.js';
+import { applyToPlaneSubset, column, expandColumn, type Planes } from './tensor-ops.js';
 import {
   BaseTransform,
   callTransform,
@@ -175,6 +176,7 @@ const OP_HUE = 3;
 /** Planes in, planes out: the jitter body shared by {@link applyColorJitter} and fused pipelines. */
 export function jitterPlanes(input: Planes, params: ColorJitterParams): Planes {
   const b = params.batchSize;
+  const width = input[0].shape[1];
   let planes = input;
   for (let slot = 0; slot < 4; slot++) {
     // The three blends of this slot become one per-sample affine map
@@ -210,19 +212,19 @@ export function jitterPlanes(input: Planes, params: ColorJitterParams): Planes {
       const current = planes;
       planes = tf.tidy(() => {
         let offset: tf.Tensor | null = null;
-        if (needMean) offset = tf.mul(grayMean(current), column(c));
+        if (needMean) offset = expandColumn(tf.mul(grayMean(current), tf.tensor2d(c, [b, 1])), width);
         if (needGray) {
-          const sat = tf.mul(grayPlane(current), column(g));
+          const sat = tf.mul(grayPlane(current), column(g, width));
           offset = offset ? tf.add(sat, offset) : sat;
         }
-        return affineClip(current, column(a), offset);
+        return affineClip(current, column(a, width), offset);
       });
       if (current !== input) tf.dispose(current);
     }
     if (hueHere.some((v) => v)) {
       const current = planes;
       planes = applyToPlaneSubset(current, hueHere, (sub, idx) =>
-        tf.tidy(() => hueShiftPlanes(sub, column(Array.from(idx, (k) => params.hue[k] as number)))),
+        tf.tidy(() => hueShiftPlanes(sub, column(Array.from(idx, (k) => params.hue[k] as number), width))),
       );
       if (current !== input) tf.dispose(current);
     }
@@ -233,6 +235,29 @@ export function jitterPlanes(input: Planes, params: ColorJitterParams): Planes {
   const out = tf.tidy(() => last.map((p) => tf.clipByValue(p, 0, 1)) as Planes);
   tf.dispose(last);
   return out;
+}
+
+/** Jitter of planar `[3, B, H, W]` images (validated by the caller). */
+function jitterPlanar(x: tf.Tensor4D, params: ColorJitterParams): tf.Tensor4D {
+  // Separate [B, H·W] planes beat one stacked [3·B, H·W] tensor here: each op's
+  // working set stays a third as large (measured ≈ 1.5× faster on wasm).
+  const [, , h, w] = x.shape;
+  const planes = planarChannels(x);
+  const out = jitterPlanes(planes, params);
+  const result = planarFromChannels(out, h, w);
+  tf.dispose([...planes, ...out]);
+  return result;
+}
+
+function assertJitterParams(params: ColorJitterParams, shape: ImageShape, fn: string): void {
+  assertParamsFor(params, { shape }, fn, {
+    applied: [params?.applied, 1],
+    order: [params?.order, 4],
+    brightness: [params?.brightness, 1],
+    contrast: [params?.contrast, 1],
+    saturation: [params?.saturation, 1],
+    hue: [params?.hue, 1],
+  });
 }
 
 /**
@@ -258,20 +283,13 @@ export function jitterPlanes(input: Planes, params: ColorJitterParams): Planes {
 export function applyColorJitter(images: tf.Tensor4D, params: ColorJitterParams): tf.Tensor4D {
   const fn = 'applyColorJitter';
   assertApplyImages(images, fn, [3]);
-  assertParamsFor(params, images, fn, {
-    applied: [params?.applied, 1],
-    order: [params?.order, 4],
-    brightness: [params?.brightness, 1],
-    contrast: [params?.contrast, 1],
-    saturation: [params?.saturation, 1],
-    hue: [params?.hue, 1],
-  });
-  const [, h, w] = images.shape;
-  const planes = toPlanes(images);
-  const out = jitterPlanes(planes, params);
-  const result = fromPlanes(out, h, w);
-  tf.dispose([...planes, ...out]);
-  return result;
+  assertJitterParams(params, images.shape, fn);
+  const planar = toPlanar(images);
+  const result = jitterPlanar(planar, params);
+  planar.dispose();
+  const out = fromPlanar(result);
+  result.dispose();
+  return out;
 }
 
 /**
@@ -307,6 +325,13 @@ export class ColorJitter extends BaseTransform<ColorJitterParams> {
 
   apply(images: tf.Tensor4D, params: ColorJitterParams): tf.Tensor4D {
     return applyColorJitter(images, params);
+  }
+
+  /** @internal */
+  [PLANAR](x: tf.Tensor4D, params: ColorJitterParams): tf.Tensor4D {
+    if (x.shape[0] !== 3) throw new ShapeError('ColorJitter.apply', 'images', 'have 3 channels (last axis of NHWC)', formatShape(planarShape(x)));
+    assertJitterParams(params, planarShape(x), 'ColorJitter.apply');
+    return jitterPlanar(x, params);
   }
 }
 

@@ -10,7 +10,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Planes } from './tensor-ops.js';
+import { takeRows, type Planes } from './tensor-ops.js';
 
 /** ITU-R 601-2 luma weights as torchvision's `rgb_to_grayscale` uses them. */
 export const GRAY_WEIGHTS = [0.2989, 0.587, 0.114] as const;
@@ -19,14 +19,19 @@ type Operand = tf.Tensor | number;
 
 /** `0.2989 R + 0.587 G + 0.114 B`. */
 export function grayPlane([r, g, b]: Planes): tf.Tensor2D {
-  return tf.add(tf.add(tf.mul(r, GRAY_WEIGHTS[0]), tf.mul(g, GRAY_WEIGHTS[1])), tf.mul(b, GRAY_WEIGHTS[2]));
+  return tf.tidy(() => {
+    const rg = tf.tidy(() => tf.add(tf.mul(r, GRAY_WEIGHTS[0]), tf.mul(g, GRAY_WEIGHTS[1])));
+    return tf.tidy(() => tf.add(rg, tf.mul(b, GRAY_WEIGHTS[2]))) as tf.Tensor2D;
+  });
 }
 
 /** Per-sample mean of the grayscale image, `[B, 1]` (mean of gray = gray of the channel means). */
 export function grayMean([r, g, b]: Planes): tf.Tensor2D {
-  return tf.add(
-    tf.add(tf.mul(tf.mean(r, 1, true), GRAY_WEIGHTS[0]), tf.mul(tf.mean(g, 1, true), GRAY_WEIGHTS[1])),
-    tf.mul(tf.mean(b, 1, true), GRAY_WEIGHTS[2]),
+  return tf.tidy(() =>
+    tf.add(
+      tf.add(tf.mul(tf.mean(r, 1, true), GRAY_WEIGHTS[0]), tf.mul(tf.mean(g, 1, true), GRAY_WEIGHTS[1])),
+      tf.mul(tf.mean(b, 1, true), GRAY_WEIGHTS[2]),
+    ),
   );
 }
 
@@ -36,64 +41,100 @@ export function grayMean([r, g, b]: Planes): tf.Tensor2D {
  * `offset = 0` the planes come back bit-identical.
  */
 export function affineClip(planes: Planes, a: Operand, offset: Operand | null): Planes {
-  return planes.map((x) => {
-    const scaled = tf.mul(x, a);
-    return tf.clipByValue(offset === null ? scaled : tf.add(scaled, offset), 0, 1);
-  }) as Planes;
-}
-
-function minOf(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  return tf.sub(a, tf.relu(tf.sub(a, b)));
+  return planes.map((x) =>
+    tf.tidy(() => {
+      const scaled = tf.mul(x, a);
+      return tf.clipByValue(offset === null ? scaled : tf.tidy(() => tf.add(scaled, offset)), 0, 1);
+    }),
+  ) as Planes;
 }
 
 /**
- * Hue in sextants, value (max) and chroma (max − min) of RGB planes, with
- * torchvision's tie-breaking (red before green before blue) and hue 0 for
- * grays. Hue lies in [−1, 5). The branch weights come from exact pairwise
- * comparisons (a max computed as `a + relu(b − a)` can differ from the
- * winning channel by one ulp and pick the wrong branch).
+ * Hue in sextants, value (max) and chroma (max − min) of RGB planes; hue 0
+ * for grays. Two branch-free conditional swaps sort the channels (the
+ * formulation common in GPU shaders): `p = g < b ? (b, g, −1, 2/3) :
+ * (g, b, 0, −1/3)`, `q = r < p₀ ? (p₀, p₁, p₃, r) : (r, p₁, p₂, p₀)`,
+ * hue = |q₂ + (q₃ − q₁) / (6·chroma)|. Hue is continuous across channel
+ * ties, so the result equals torchvision's (red-first tie-breaking) up to
+ * rounding; hue lies in [0, 6].
+ *
+ * Intermediates are freed as soon as they are used (nested `tidy`s): the
+ * allocator then hands the next op a buffer that is still in cache, which on
+ * wasm makes each op several times faster than writing to cold memory.
  */
 export function hueSextants([r, g, b]: Planes): { hue6: tf.Tensor2D; max: tf.Tensor2D; chroma: tf.Tensor2D } {
-  const gMinusR = tf.sub(g, r);
-  const bMinusR = tf.sub(b, r);
-  const bMinusG = tf.sub(b, g);
-  const bAboveG = tf.step(bMinusG);
-  // isR = [r ≥ g and r ≥ b]; wG = [not R and g ≥ b]; wB = [not R and b > g].
-  const isR = tf.mul(tf.sub(1, tf.step(gMinusR)), tf.sub(1, tf.step(bMinusR)));
-  const notR = tf.sub(1, isR);
-  const wG = tf.mul(notR, tf.sub(1, bAboveG));
-  const wB = tf.mul(notR, bAboveG);
-  // Selecting with 0/1 weights returns the winning channel bit for bit.
-  const max = tf.add(tf.add(tf.mul(isR, r), tf.mul(wG, g)), tf.mul(wB, b)) as tf.Tensor2D;
-  const min = minOf(minOf(r, g), b);
-  const chroma = tf.sub(max, min) as tf.Tensor2D;
-  // chroma·hue6 per branch: (g − b), 2·chroma + (b − r), 4·chroma + (r − g).
-  const weighted = tf.add(
-    tf.sub(tf.mul(wG, tf.add(tf.mul(chroma, 2), bMinusR)), tf.mul(isR, bMinusG)),
-    tf.mul(wB, tf.sub(tf.mul(chroma, 4), gMinusR)),
-  );
-  // Grays (chroma 0) have weighted = 0; dividing by 1 there gives hue 0.
-  const safe = tf.add(chroma, tf.sub(1, tf.step(chroma)));
-  return { hue6: tf.div(weighted, safe) as tf.Tensor2D, max, chroma };
+  return tf.tidy(() => {
+    // First swap: p0 = max(g, b), p1 = min(g, b); offset pw − pz = 1/3 − … folded below.
+    const bMinusG = tf.sub(b, g);
+    const bAbove = tf.step(bMinusG);
+    const p0 = tf.tidy(() => tf.add(g, tf.mul(bAbove, bMinusG)));
+    const p1 = tf.tidy(() => tf.sub(tf.add(g, b), p0));
+    bMinusG.dispose();
+    // pz = −bAbove, pw = bAbove − 1/3.
+    const pz = tf.neg(bAbove);
+    const pw = tf.sub(bAbove, 1 / 3);
+    bAbove.dispose();
+    // Second swap against r.
+    const p0MinusR = tf.sub(p0, r);
+    const rBelow = tf.step(p0MinusR);
+    const max = tf.tidy(() => tf.add(r, tf.mul(rBelow, p0MinusR))) as tf.Tensor2D;
+    p0MinusR.dispose();
+    const qw = tf.tidy(() => tf.sub(tf.add(r, p0), max)); // the one of r, p0 that is not the max
+    p0.dispose();
+    const qz = tf.tidy(() => tf.add(pz, tf.mul(rBelow, tf.sub(pw, pz))));
+    tf.dispose([pz, pw, rBelow]);
+    const chroma = tf.tidy(() => tf.sub(max, tf.sub(qw, tf.relu(tf.sub(qw, p1))))) as tf.Tensor2D;
+    // Grays: chroma 0 and qw − p1 = 0; dividing by 1 there gives hue |qz| with qz ∈ {0, −1/3, …}·0 terms → handled by the mask.
+    const hue = tf.tidy(() => {
+      const safe = tf.add(chroma, tf.sub(1, tf.step(chroma)));
+      const ratio = tf.div(tf.sub(qw, p1), tf.mul(safe, 6));
+      return tf.mul(tf.abs(tf.add(qz, ratio)), tf.mul(tf.step(chroma), 6));
+    }) as tf.Tensor2D;
+    tf.dispose([qw, qz, p1]);
+    return { hue6: hue, max, chroma };
+  });
 }
 
 /**
  * RGB planes from hue in sextants (any real; taken modulo 6), value and
- * chroma: channel n = max − chroma·clip(2 − |k − 2|, 0, 1) with
- * k = (hue6 + {5, 3, 1}) mod 6, the closed form of torchvision's `_hsv2rgb`
- * case table (p, q, t, v).
+ * chroma: channel n = max − chroma·clip(|3 − d| − 1, 0, 1), with d the
+ * distance of the hue from the channel's "opposite" hue (3 for red, 5 for
+ * green, 1 for blue): the closed form of torchvision's `_hsv2rgb` case table
+ * (p, q, t, v), one wrap for the three channels.
  */
 export function planesFromHue(hue6: tf.Tensor, max: tf.Tensor, chroma: tf.Tensor): Planes {
-  return [5, 3, 1].map((n) => {
-    const k = tf.add(hue6, n);
-    const wrapped = tf.sub(k, tf.mul(tf.floor(tf.mul(k, 1 / 6)), 6));
-    const ramp = tf.clipByValue(tf.sub(2, tf.abs(tf.sub(wrapped, 2))), 0, 1);
-    return tf.sub(max, tf.mul(chroma, ramp));
-  }) as Planes;
+  return tf.tidy(() => {
+    const h = tf.tidy(() => tf.sub(hue6, tf.mul(tf.floor(tf.mul(hue6, 1 / 6)), 6)));
+    const out = [3, 5, 1].map((opposite) =>
+      tf.tidy(() => {
+        const ramp = tf.tidy(() => tf.clipByValue(tf.sub(tf.abs(tf.sub(3, tf.abs(tf.sub(h, opposite)))), 1), 0, 1));
+        return tf.sub(max, tf.tidy(() => tf.mul(chroma, ramp)));
+      }),
+    ) as Planes;
+    h.dispose();
+    return out;
+  });
 }
 
 /** Hue rotation by `shift` turns (per-sample `[B, 1]` or a number), as torchvision's `adjust_hue`. */
 export function hueShiftPlanes(planes: Planes, shift: Operand): Planes {
-  const { hue6, max, chroma } = hueSextants(planes);
-  return planesFromHue(tf.add(hue6, tf.mul(shift, 6)), max, chroma);
+  return tf.tidy(() => {
+    const { hue6, max, chroma } = hueSextants(planes);
+    const shifted = tf.tidy(() => tf.add(hue6, tf.mul(shift, 6)));
+    hue6.dispose();
+    return planesFromHue(shifted, max, chroma);
+  });
 }
+
+/** The gray value of channel-major planes `[3, N]`, replicated `rows` times: `[rows, N]`. */
+export function grayRows(channelMajor: tf.Tensor2D, rows: number): tf.Tensor2D {
+  // Not a [1, 3] × [3, N] matMul: tfjs-wasm packs a fresh right-hand operand
+  // as weights on every call, ≈ 20× the cost of these five plane ops.
+  return tf.tidy(() => {
+    const planes = [0, 1, 2].map((c) => takeRows(channelMajor, Int32Array.of(c))) as Planes;
+    const gray = grayPlane(planes);
+    tf.dispose(planes);
+    return rows === 1 ? gray : (tf.concat(new Array<tf.Tensor2D>(rows).fill(gray), 0) as tf.Tensor2D);
+  });
+}
+

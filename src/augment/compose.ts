@@ -1,9 +1,22 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { describeValue, formatShape } from '../core/validate.js';
 import { assertApplyImages } from './image-input.js';
 import { assertParamsFor, assertSampleShape } from './sampling.js';
+import {
+  composePositions,
+  fromPlanar,
+  hasPositions,
+  isPlanar,
+  PLANAR,
+  planarResample,
+  planarShape,
+  POSITIONS,
+  toPlanar,
+  type Positions,
+} from './planar.js';
+import { resampleSeparable } from './tensor-ops.js';
 import { BaseTransform, type ImageShape, type Transform } from './transform.js';
 
 /** Parameters of a {@link compose} pipeline: one record per step, in order. */
@@ -53,18 +66,90 @@ class Compose extends BaseTransform<ComposeParams> {
   apply(images: tf.Tensor4D, params: ComposeParams): tf.Tensor4D {
     const fn = 'compose.apply';
     assertApplyImages(images, fn);
-    assertParamsFor(params, images, fn);
+    this.checkParams(params, images.shape, fn);
+    const { x, planar } = runSteps(this.transforms, params.steps, images, false);
+    if (!planar) return x === images ? images.clone() : x;
+    const out = fromPlanar(x);
+    x.dispose();
+    return out;
+  }
+
+  /** @internal */
+  [PLANAR](input: tf.Tensor4D, params: ComposeParams): tf.Tensor4D {
+    this.checkParams(params, planarShape(input), 'compose.apply');
+    const { x, planar } = runSteps(this.transforms, params.steps, input, true);
+    if (planar) return x === input ? input.clone() : x;
+    const out = toPlanar(x);
+    x.dispose();
+    return out;
+  }
+
+  private checkParams(params: ComposeParams, shape: ImageShape, fn: string): void {
+    assertParamsFor(params, { shape }, fn);
     if (!Array.isArray(params.steps) || params.steps.length !== this.transforms.length) {
       throw new InvalidArgumentError(fn, 'params.steps', `hold ${this.transforms.length} step records`, describeValue(params.steps));
     }
-    let x = images;
-    this.transforms.forEach((t, i) => {
-      const next = t.apply(x, params.steps[i]);
-      if (x !== images) x.dispose();
-      x = next;
-    });
-    return x === images ? images.clone() : x;
   }
+}
+
+/**
+ * Runs the steps on NHWC or planar input, switching layout only where a
+ * step has no planar implementation, and fusing consecutive geometric steps
+ * into one resampling. Intermediates are disposed; the input is not.
+ */
+function runSteps(
+  transforms: readonly Transform[],
+  steps: readonly unknown[],
+  input: tf.Tensor4D,
+  inputPlanar: boolean,
+): { x: tf.Tensor4D; planar: boolean } {
+  let x = input;
+  let planar = inputPlanar;
+  let pending: Positions | null = null;
+  const replace = (next: tf.Tensor4D): void => {
+    if (x !== input) x.dispose();
+    x = next;
+  };
+  const shapeOf = (): ImageShape => (planar ? planarShape(x) : x.shape);
+  const flush = (): void => {
+    if (!pending) return;
+    const pos = pending;
+    pending = null;
+    replace(planar ? planarResample(x, pos) : tf.tidy(() => resampleSeparable(x, pos.rows, pos.cols, pos.outH, pos.outW)));
+  };
+  transforms.forEach((t, i) => {
+    const p = steps[i];
+    if (isPlanar(t)) {
+      if (!planar) {
+        replace(toPlanar(x));
+        planar = true;
+      }
+      if (hasPositions(t)) {
+        // Positions of this step refer to the output of the pending ones.
+        const [b, h, w, c] = shapeOf();
+        const inShape: ImageShape = pending ? [b, pending.outH, pending.outW, c] : [b, h, w, c];
+        const pos = t[POSITIONS](inShape, p);
+        const fused: Positions | null = pending ? composePositions(pending, pos, b) : pos;
+        if (fused) pending = fused;
+        else {
+          flush();
+          pending = pos;
+        }
+        return;
+      }
+      flush();
+      replace(t[PLANAR](x, p));
+      return;
+    }
+    flush();
+    if (planar) {
+      replace(fromPlanar(x));
+      planar = false;
+    }
+    replace(t.apply(x, p));
+  });
+  flush();
+  return { x, planar };
 }
 
 /**

@@ -3,6 +3,7 @@ import { createRng, type Seed } from '../core/rng.js';
 import { assertKnownOptions } from '../core/validate.js';
 import { assertApplyImages } from './image-input.js';
 import { assertParamsFor, assertSampleShape, readCommon, sampleApplied } from './sampling.js';
+import { identityPositions, PLANAR, planarResample, planarShape, POSITIONS, type Positions } from './planar.js';
 import { resampleSeparable, selectSamples } from './tensor-ops.js';
 import {
   BaseTransform,
@@ -32,6 +33,17 @@ export interface FlipParams {
   batchSize: number;
   /** 1 where the sample is flipped. */
   applied: Uint8Array;
+}
+
+/** Source positions of a flip: reversed along one axis for the flipped samples. */
+function flipPositions(shape: ImageShape, params: FlipParams, axis: 'rows' | 'cols', fn: string): Positions {
+  assertParamsFor(params, { shape }, fn, { applied: [params?.applied, 1] });
+  const [b, h, w] = shape;
+  const pos = identityPositions(b, h, w);
+  const n = axis === 'rows' ? h : w;
+  const target = pos[axis];
+  for (let s = 0; s < b; s++) if (params.applied[s]) for (let i = 0; i < n; i++) target[s * n + i] = n - 1 - i;
+  return pos;
 }
 
 function readOptions(options: FlipOptions, fn: string): { p: number; sameOnBatch: boolean } {
@@ -93,14 +105,8 @@ export function applyVerticalFlip(images: tf.Tensor4D, params: FlipParams): tf.T
   const fn = 'applyVerticalFlip';
   assertApplyImages(images, fn);
   assertParamsFor(params, images, fn, { applied: [params?.applied, 1] });
-  const [b, h, w] = images.shape;
-  const rows = new Float64Array(b * h);
-  const cols = new Float64Array(b * w);
-  for (let s = 0; s < b; s++) {
-    for (let i = 0; i < h; i++) rows[s * h + i] = params.applied[s] ? h - 1 - i : i;
-    for (let j = 0; j < w; j++) cols[s * w + j] = j;
-  }
-  return tf.tidy(() => resampleSeparable(images, rows, cols, h, w));
+  const pos = flipPositions(images.shape, params, 'rows', fn);
+  return tf.tidy(() => resampleSeparable(images, pos.rows, pos.cols, pos.outH, pos.outW));
 }
 
 /**
@@ -134,6 +140,16 @@ export class RandomHorizontalFlip extends BaseTransform<FlipParams> {
   apply(images: tf.Tensor4D, params: FlipParams): tf.Tensor4D {
     return applyHorizontalFlip(images, params);
   }
+
+  /** @internal */
+  [POSITIONS](shape: ImageShape, params: FlipParams): Positions {
+    return flipPositions(shape, params, 'cols', 'RandomHorizontalFlip.apply');
+  }
+
+  /** @internal */
+  [PLANAR](x: tf.Tensor4D, params: FlipParams): tf.Tensor4D {
+    return planarResample(x, this[POSITIONS](planarShape(x), params));
+  }
 }
 
 /**
@@ -166,6 +182,16 @@ export class RandomVerticalFlip extends BaseTransform<FlipParams> {
 
   apply(images: tf.Tensor4D, params: FlipParams): tf.Tensor4D {
     return applyVerticalFlip(images, params);
+  }
+
+  /** @internal */
+  [POSITIONS](shape: ImageShape, params: FlipParams): Positions {
+    return flipPositions(shape, params, 'rows', 'RandomVerticalFlip.apply');
+  }
+
+  /** @internal */
+  [PLANAR](x: tf.Tensor4D, params: FlipParams): tf.Tensor4D {
+    return planarResample(x, this[POSITIONS](planarShape(x), params));
   }
 }
 

@@ -4,6 +4,7 @@ import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertRangePair, describeValue, formatShape } from '../core/validate.js';
 import { assertApplyImages } from './image-input.js';
 import { assertParamsFor, assertSampleShape, perSample, readCommon } from './sampling.js';
+import { PLANAR, planarApplyToSubset, planarShape } from './planar.js';
 import { applyToSubset } from './tensor-ops.js';
 import {
   BaseTransform,
@@ -135,6 +136,42 @@ export function sampleGaussianBlur(shape: ImageShape, rng: Seed, options: Gaussi
   return sampleWith(shape, rng, readOptions(options, fn));
 }
 
+/** Validates blur parameters for a batch of `shape`; returns the kernel size. */
+function blurKernelFor(shape: ImageShape, params: GaussianBlurParams, fn: string): number {
+  assertParamsFor(params, { shape }, fn, { applied: [params?.applied, 1], sigma: [params?.sigma, 1] });
+  const [, h, w] = shape;
+  const k = params.kernelSize === null ? defaultBlurKernelSize(h, w) : readKernelSize(params.kernelSize, fn, 'params.kernelSize');
+  if ((k - 1) / 2 >= Math.min(h, w)) {
+    throw new ShapeError(
+      fn,
+      'images',
+      `be larger than half the blur kernel (reflect padding of ${(k - 1) / 2} pixels needs H and W > ${(k - 1) / 2})`,
+      formatShape(shape),
+    );
+  }
+  params.sigma.forEach((s, i) => {
+    if (params.applied[i] && !(s > 0)) throw new InvalidArgumentError(fn, `params.sigma[${i}]`, 'be > 0', describeValue(s));
+  });
+  return k;
+}
+
+/** Depthwise separable blur of `[1, H, W, n·C]` folded samples; channel `m` uses the kernel of sample `sampleOf(m)`. */
+function blurFolded(folded: tf.Tensor4D, k: number, sigmas: readonly number[], sampleOf: (m: number) => number): tf.Tensor4D {
+  const channels = folded.shape[3];
+  const half = (k - 1) / 2;
+  return tf.tidy(() => {
+    const padded = tf.mirrorPad(folded, [[0, 0], [half, half], [half, half], [0, 0]], 'reflect');
+    const kernels = sigmas.map((s) => kernel1d(k, s));
+    const taps = new Float32Array(k * channels);
+    for (let m = 0; m < channels; m++) {
+      const kern = kernels[sampleOf(m)] as Float64Array;
+      for (let t = 0; t < k; t++) taps[t * channels + m] = kern[t] as number;
+    }
+    const vertical = tf.depthwiseConv2d(padded, tf.tensor4d(taps, [k, 1, channels, 1]), 1, 'valid');
+    return tf.depthwiseConv2d(vertical, tf.tensor4d(taps, [1, k, channels, 1]), 1, 'valid');
+  });
+}
+
 /**
  * Blurs the selected samples with their own Gaussian kernel, as torchvision's
  * `gaussian_blur`: a separable kernel of `kernelSize` taps at integer offsets,
@@ -157,36 +194,16 @@ export function sampleGaussianBlur(shape: ImageShape, rng: Seed, options: Gaussi
 export function applyGaussianBlur(images: tf.Tensor4D, params: GaussianBlurParams): tf.Tensor4D {
   const fn = 'applyGaussianBlur';
   assertApplyImages(images, fn);
-  assertParamsFor(params, images, fn, { applied: [params?.applied, 1], sigma: [params?.sigma, 1] });
   const [, h, w, c] = images.shape;
-  const k = params.kernelSize === null ? defaultBlurKernelSize(h, w) : readKernelSize(params.kernelSize, fn, 'params.kernelSize');
-  if ((k - 1) / 2 >= Math.min(h, w)) {
-    throw new ShapeError(
-      fn,
-      'images',
-      `be larger than half the blur kernel (reflect padding of ${(k - 1) / 2} pixels needs H and W > ${(k - 1) / 2})`,
-      formatShape(images.shape),
-    );
-  }
-  params.sigma.forEach((s, i) => {
-    if (params.applied[i] && !(s > 0)) throw new InvalidArgumentError(fn, `params.sigma[${i}]`, 'be > 0', describeValue(s));
-  });
+  const k = blurKernelFor(images.shape, params, fn);
   if (k === 1) return tf.clone(images);
   return applyToSubset(images, params.applied, (subset, indices) =>
     tf.tidy(() => {
       const n = indices.length;
-      const half = (k - 1) / 2;
-      // Fold samples into channels: [n, H, W, C] → [1, H, W, n·C].
+      // Fold samples into channels: [n, H, W, C] → [1, H, W, n·C], channel m = s·C + ch.
       const folded = tf.reshape(tf.transpose(subset, [1, 2, 0, 3]), [1, h, w, n * c]) as tf.Tensor4D;
-      const padded = tf.mirrorPad(folded, [[0, 0], [half, half], [half, half], [0, 0]], 'reflect');
-      const taps = new Float32Array(k * n * c);
-      indices.forEach((sample, s) => {
-        const kern = kernel1d(k, params.sigma[sample] as number);
-        for (let t = 0; t < k; t++) for (let ch = 0; ch < c; ch++) taps[t * n * c + s * c + ch] = kern[t] as number;
-      });
-      const vertical = tf.tensor4d(taps, [k, 1, n * c, 1]);
-      const horizontal = tf.tensor4d(taps, [1, k, n * c, 1]);
-      const blurred = tf.depthwiseConv2d(tf.depthwiseConv2d(padded, vertical, 1, 'valid'), horizontal, 1, 'valid');
+      const sigmas = Array.from(indices, (i) => params.sigma[i] as number);
+      const blurred = blurFolded(folded, k, sigmas, (m) => Math.floor(m / c));
       return tf.transpose(tf.reshape(blurred, [h, w, n, c]), [2, 0, 1, 3]) as tf.Tensor4D;
     }),
   );
@@ -224,6 +241,23 @@ export class GaussianBlur extends BaseTransform<GaussianBlurParams> {
 
   apply(images: tf.Tensor4D, params: GaussianBlurParams): tf.Tensor4D {
     return applyGaussianBlur(images, params);
+  }
+
+  /** @internal */
+  [PLANAR](x: tf.Tensor4D, params: GaussianBlurParams): tf.Tensor4D {
+    const [c, , h, w] = x.shape;
+    const k = blurKernelFor(planarShape(x), params, 'GaussianBlur.apply');
+    if (k === 1) return tf.clone(x);
+    return planarApplyToSubset(x, params.applied, (subset, indices) =>
+      tf.tidy(() => {
+        const n = indices.length;
+        // Planar [C, n, H, W] folds with a 2-D transpose: channel m = ch·n + s.
+        const folded = tf.reshape(tf.transpose(tf.reshape(subset, [c * n, h * w])), [1, h, w, c * n]) as tf.Tensor4D;
+        const sigmas = Array.from(indices, (i) => params.sigma[i] as number);
+        const blurred = blurFolded(folded, k, sigmas, (m) => m % n);
+        return tf.reshape(tf.transpose(tf.reshape(blurred, [h * w, c * n])), [c, n, h, w]) as tf.Tensor4D;
+      }),
+    );
   }
 }
 

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng, type Seed } from '../core/rng.js';
-import { assertKnownOptions, assertOneOf } from '../core/validate.js';
-import { GRAY_WEIGHTS } from './color-planes.js';
+import { assertKnownOptions, assertOneOf, formatShape } from '../core/validate.js';
+import { ShapeError } from '../core/errors.js';
+import { GRAY_WEIGHTS, grayRows } from './color-planes.js';
+import { PLANAR, planarApplyToSubset, planarShape } from './planar.js';
 import { assertApplyImages, readImages } from './image-input.js';
 import { assertParamsFor, assertSampleShape, readCommon, sampleApplied } from './sampling.js';
 import { selectSamples } from './tensor-ops.js';
@@ -157,6 +159,20 @@ export class RandomGrayscale extends BaseTransform<GrayscaleParams> {
 
   apply(images: tf.Tensor4D, params: GrayscaleParams): tf.Tensor4D {
     return applyGrayscale(images, params);
+  }
+
+  /** @internal */
+  [PLANAR](x: tf.Tensor4D, params: GrayscaleParams): tf.Tensor4D {
+    const fn = 'RandomGrayscale.apply';
+    const [c, , h, w] = x.shape;
+    if (c !== 3) throw new ShapeError(fn, 'images', 'have 3 channels (last axis of NHWC)', formatShape(planarShape(x)));
+    assertParamsFor(params, { shape: planarShape(x) }, fn, { applied: [params?.applied, 1] });
+    return planarApplyToSubset(x, params.applied, (subset) =>
+      tf.tidy(() => {
+        const k = subset.shape[1];
+        return tf.reshape(grayRows(tf.reshape(subset, [3, k * h * w]) as tf.Tensor2D, 3), [3, k, h, w]) as tf.Tensor4D;
+      }),
+    );
   }
 }
 

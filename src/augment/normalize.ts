@@ -4,6 +4,8 @@ import type { Seed } from '../core/rng.js';
 import { assertKnownOptions, describeValue } from '../core/validate.js';
 import { assertApplyImages, readImages } from './image-input.js';
 import { assertParamsFor, assertSampleShape } from './sampling.js';
+import { PLANAR, planarShape } from './planar.js';
+import { column } from './tensor-ops.js';
 import { BaseTransform, type ImageShape } from './transform.js';
 
 /**
@@ -155,5 +157,18 @@ export class Normalize extends BaseTransform<NormalizeParams> {
     assertApplyImages(images, 'Normalize.apply');
     assertParamsFor(params, images, 'Normalize.apply');
     return normalize(images, this.options);
+  }
+
+  /** @internal */
+  [PLANAR](x: tf.Tensor4D, params: NormalizeParams): tf.Tensor4D {
+    const [c, b, h, w] = x.shape;
+    assertParamsFor(params, { shape: planarShape(x) }, 'Normalize.apply');
+    const { mean, std } = readStats(this.options, c, 'Normalize.apply');
+    const n = b * h * w;
+    return tf.tidy(() => {
+      const rows = tf.reshape(x, [c, n]);
+      const out = tf.add(tf.mul(rows, column(std.map((s) => 1 / s), n)), column(mean.map((m, i) => -m / (std[i] as number)), n));
+      return tf.reshape(out, [c, b, h, w]) as tf.Tensor4D;
+    });
   }
 }

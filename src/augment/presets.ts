@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertPositive, assertRangePair, describeValue } from '../core/validate.js';
@@ -8,6 +8,7 @@ import { RandomHorizontalFlip } from './flip.js';
 import { GaussianBlur } from './gaussian-blur.js';
 import { RandomGrayscale } from './grayscale.js';
 import { Normalize, type NormalizeOptions } from './normalize.js';
+import { fromPlanar, isPlanar, PLANAR, toPlanar, type PlanarCapable } from './planar.js';
 import { RandomResizedCrop } from './resized-crop.js';
 import { RandomSolarize } from './solarize.js';
 import { BaseTransform, type ImageShape, type Transform } from './transform.js';
@@ -90,6 +91,16 @@ class OnlyAbove<P> extends BaseTransform<P | null> {
   apply(images: tf.Tensor4D, params: P | null): tf.Tensor4D {
     return params === null ? images.clone() : this.inner.apply(images, params);
   }
+
+  /** @internal */
+  [PLANAR](x: tf.Tensor4D, params: P | null): tf.Tensor4D {
+    if (params === null) return x.clone();
+    return isPlanar(this.inner) ? (this.inner as unknown as PlanarCapable<P>)[PLANAR](x, params) : toPlanarApply(this.inner, x, params);
+  }
+}
+
+function toPlanarApply<P>(t: Transform<P>, x: tf.Tensor4D, params: P): tf.Tensor4D {
+  return tf.tidy(() => toPlanar(t.apply(fromPlanar(x), params)));
 }
 
 /**

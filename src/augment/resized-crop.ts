@@ -4,6 +4,7 @@ import { createRng, type Seed } from '../core/rng.js';
 import { assertKnownOptions, assertRangePair, formatShape } from '../core/validate.js';
 import { assertApplyImages } from './image-input.js';
 import { assertParamsFor, assertSampleShape, perSample, readSize, roundHalfEven } from './sampling.js';
+import { PLANAR, planarResample, planarShape, POSITIONS, type Positions } from './planar.js';
 import { resampleSeparable } from './tensor-ops.js';
 import {
   BaseTransform,
@@ -198,13 +199,20 @@ export function cropPositions(start: Int32Array, len: Int32Array, out: number): 
 export function applyResizedCrop(images: tf.Tensor4D, params: ResizedCropParams): tf.Tensor4D {
   const fn = 'applyResizedCrop';
   assertApplyImages(images, fn);
+  const pos = cropPositionsFor(images.shape, params, fn);
+  return tf.tidy(() => resampleSeparable(images, pos.rows, pos.cols, pos.outH, pos.outW));
+}
+
+/** Validates crop parameters for a batch of `shape` and returns their source positions. */
+function cropPositionsFor(shape: ImageShape, params: ResizedCropParams, fn: string): Positions {
+  const images = { shape };
   assertParamsFor(params, images, fn, {
     top: [params?.top, 1],
     left: [params?.left, 1],
     height: [params?.height, 1],
     width: [params?.width, 1],
   });
-  const [b, h, w] = images.shape;
+  const [b, h, w] = shape;
   const [oh, ow] = readSize(params.outputSize, fn, 'params.outputSize');
   for (let i = 0; i < b; i++) {
     const t = params.top[i] as number;
@@ -215,20 +223,12 @@ export function applyResizedCrop(images: tf.Tensor4D, params: ResizedCropParams)
       throw new InvalidArgumentError(
         fn,
         'params',
-        `hold boxes inside the ${h}×${w} images (shape ${formatShape(images.shape)})`,
+        `hold boxes inside the ${h}×${w} images (shape ${formatShape(shape)})`,
         `box ${i} = top ${t}, left ${l}, height ${ch}, width ${cw}`,
       );
     }
   }
-  return tf.tidy(() =>
-    resampleSeparable(
-      images,
-      cropPositions(params.top, params.height, oh),
-      cropPositions(params.left, params.width, ow),
-      oh,
-      ow,
-    ),
-  );
+  return { rows: cropPositions(params.top, params.height, oh), cols: cropPositions(params.left, params.width, ow), outH: oh, outW: ow };
 }
 
 /**
@@ -271,6 +271,16 @@ export class RandomResizedCrop extends BaseTransform<ResizedCropParams> {
 
   apply(images: tf.Tensor4D, params: ResizedCropParams): tf.Tensor4D {
     return applyResizedCrop(images, params);
+  }
+
+  /** @internal */
+  [POSITIONS](shape: ImageShape, params: ResizedCropParams): Positions {
+    return cropPositionsFor(shape, params, 'RandomResizedCrop.apply');
+  }
+
+  /** @internal */
+  [PLANAR](x: tf.Tensor4D, params: ResizedCropParams): tf.Tensor4D {
+    return planarResample(x, this[POSITIONS](planarShape(x), params));
   }
 }
 

@@ -3,6 +3,8 @@ import { createRng, type Seed } from '../core/rng.js';
 import { assertInRange, assertKnownOptions } from '../core/validate.js';
 import { assertApplyImages } from './image-input.js';
 import { assertParamsFor, assertSampleShape, readCommon, sampleApplied } from './sampling.js';
+import { PLANAR, planarShape } from './planar.js';
+import { column, perSampleImage } from './tensor-ops.js';
 import {
   BaseTransform,
   callTransform,
@@ -83,15 +85,24 @@ export function sampleSolarize(shape: ImageShape, rng: Seed, options: SolarizeOp
 export function applySolarize(images: tf.Tensor4D, params: SolarizeParams): tf.Tensor4D {
   const fn = 'applySolarize';
   assertApplyImages(images, fn);
-  assertParamsFor(params, images, fn, { applied: [params?.applied, 1] });
+  assertSolarizeParams(params, images.shape, fn);
+  return tf.tidy(() => solarizeWith(images, perSampleImage(thresholdsOf(params), images.shape)));
+}
+
+function assertSolarizeParams(params: SolarizeParams, shape: ImageShape, fn: string): void {
+  assertParamsFor(params, { shape }, fn, { applied: [params?.applied, 1] });
   assertInRange(params.threshold, 0, 1, fn, 'params.threshold');
-  const b = images.shape[0];
-  return tf.tidy(() => {
-    // A threshold above every value leaves the unselected samples untouched, bit for bit.
-    const thresholds = tf.tensor4d(Float32Array.from(params.applied, (a) => (a ? params.threshold : 2)), [b, 1, 1, 1]);
-    const invert = tf.sub(1, tf.step(tf.sub(thresholds, images)));
-    return tf.add(tf.mul(images, tf.sub(1, invert)), tf.mul(tf.sub(1, images), invert)) as tf.Tensor4D;
-  });
+}
+
+// A threshold above every value leaves the unselected samples untouched, bit for bit.
+function thresholdsOf(params: SolarizeParams): Float32Array {
+  return Float32Array.from(params.applied, (a) => (a ? params.threshold : 2));
+}
+
+/** `x ≥ t ? 1 − x : x` as an exact 0/1 selection (the comparison kernels are slow on wasm). */
+function solarizeWith<T extends tf.Tensor>(x: T, thresholds: tf.Tensor): T {
+  const invert = tf.sub(1, tf.step(tf.sub(thresholds, x)));
+  return tf.add(tf.mul(x, tf.sub(1, invert)), tf.mul(tf.sub(1, x), invert)) as T;
 }
 
 /**
@@ -124,6 +135,16 @@ export class RandomSolarize extends BaseTransform<SolarizeParams> {
 
   apply(images: tf.Tensor4D, params: SolarizeParams): tf.Tensor4D {
     return applySolarize(images, params);
+  }
+
+  /** @internal */
+  [PLANAR](x: tf.Tensor4D, params: SolarizeParams): tf.Tensor4D {
+    assertSolarizeParams(params, planarShape(x), 'RandomSolarize.apply');
+    const [c, b, h, w] = x.shape;
+    const perRow = new Float32Array(c * b);
+    const t = thresholdsOf(params);
+    for (let ch = 0; ch < c; ch++) perRow.set(t, ch * b);
+    return tf.tidy(() => tf.reshape(solarizeWith(tf.reshape(x, [c * b, h * w]), column(perRow, h * w)), [c, b, h, w]) as tf.Tensor4D);
   }
 }
 

@@ -137,8 +137,26 @@ export function fromPlanes(planes: readonly tf.Tensor2D[], height: number, width
 }
 
 /** A `[B, 1]` column of per-sample values. */
-export function column(values: ArrayLike<number>): tf.Tensor2D {
-  return tf.tensor2d(Float32Array.from(values), [values.length, 1]);
+export function column(values: ArrayLike<number>, width: number): tf.Tensor2D {
+  if (!onCpu()) return tf.tensor2d(Float32Array.from(values), [values.length, 1]);
+  // cpu: a broadcast binary op indexes every element (~10× a same-shape op),
+  // so per-sample values are spelled out to the full plane instead.
+  const out = new Float32Array(values.length * width);
+  for (let i = 0; i < values.length; i++) out.fill(values[i] as number, i * width, (i + 1) * width);
+  return tf.tensor2d(out, [values.length, width]);
+}
+
+/** A computed `[B, 1]` column made ready to combine with `[B, width]` planes (see {@link column}). */
+export function expandColumn(col: tf.Tensor2D, width: number): tf.Tensor2D {
+  if (!onCpu()) return col;
+  // An outer product with ones is an exact, fast broadcast on cpu (tile is not).
+  return tf.tidy(() => tf.matMul(col, tf.ones([1, width])));
+}
+
+/** Per-sample values shaped to multiply `[B, H, W, C]` images (see {@link column}). */
+export function perSampleImage(values: ArrayLike<number>, shape: readonly [number, number, number, number]): tf.Tensor4D {
+  const [b, h, w, c] = shape;
+  return tf.reshape(column(values, onCpu() ? h * w * c : 1), onCpu() ? [b, h, w, c] : [b, 1, 1, 1]) as tf.Tensor4D;
 }
 
 /**
@@ -160,16 +178,23 @@ export function resampleSeparable(
     const colsIdentity = outW === w && isIdentity(colPos, b, w);
     if (rowsIdentity && colsIdentity) return tf.clone(images);
     if (onCpu()) return resampleCpu(images, rowPos, colPos, outH, outW, rowsIdentity, colsIdentity);
+    // Each stage frees its inputs at once (nested tidies): the next stage then
+    // writes into buffers still in cache, which matters for these large copies.
     let x = images;
     if (!rowsIdentity) {
-      const rows = lerpRows(tf.reshape(images, [b * h, w * c]) as tf.Tensor2D, rowPos, b, h);
-      x = tf.reshape(rows, [b, outH, w, c]) as tf.Tensor4D;
+      x = tf.tidy(() => tf.reshape(lerpRows(tf.reshape(images, [b * h, w * c]) as tf.Tensor2D, rowPos, b, h), [b, outH, w, c]) as tf.Tensor4D);
     }
     if (colsIdentity) return x;
     const rows = x.shape[1];
-    const t = tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [b * w, rows * c]) as tf.Tensor2D;
-    const cols = lerpRows(t, colPos, b, w);
-    return tf.transpose(tf.reshape(cols, [b, outW, rows, c]), [0, 2, 1, 3]) as tf.Tensor4D;
+    // With one channel the transposes are plain 3-D ones (≈ 3× faster on wasm than moving 3-float pixels).
+    const swap = (t: tf.Tensor, d1: number, d2: number): tf.Tensor =>
+      c === 1 ? tf.reshape(tf.transpose(tf.reshape(t, [b, d1, d2]), [0, 2, 1]), [b, d2, d1, 1]) : tf.transpose(t, [0, 2, 1, 3]);
+    const rowsDone = x;
+    const t = tf.tidy(() => tf.reshape(swap(rowsDone, rows, w), [b * w, rows * c]) as tf.Tensor2D);
+    if (rowsDone !== images) rowsDone.dispose();
+    const cols = tf.tidy(() => lerpRows(t, colPos, b, w));
+    t.dispose();
+    return swap(tf.reshape(cols, [b, outW, rows, c]), outW, rows) as tf.Tensor4D;
   });
 }
 
@@ -197,8 +222,12 @@ function lerpRows(x: tf.Tensor2D, pos: Float64Array, b: number, size: number): t
   }
   const r0 = takeRows(x, i0);
   if (!fractional) return r0;
-  const r1 = takeRows(x, i1);
-  return tf.add(r0, tf.mul(tf.sub(r1, r0), tf.tensor2d(frac, [pos.length, 1])));
+  const diff = tf.tidy(() => tf.sub(takeRows(x, i1), r0));
+  const step = tf.tidy(() => tf.mul(diff, tf.tensor2d(frac, [pos.length, 1])));
+  diff.dispose();
+  const lerped = tf.add(r0, step) as tf.Tensor2D;
+  tf.dispose([r0, step]);
+  return lerped;
 }
 
 function resampleCpu(
@@ -250,6 +279,33 @@ function resampleCpu(
 }
 
 /**
+ * Exact integer crops of equal size: crop `n` is rows `tops[n] … + h − 1`,
+ * columns `lefts[n] … + w − 1` of sample `sample[n]`, as one
+ * nearest-neighbour `cropAndResize` whose box corners land on pixel centres
+ * (so every output pixel is a copied input value). Returns `[N, h, w, C]`.
+ */
+export function cropExact(images: tf.Tensor4D, sample: Int32Array, tops: Int32Array, lefts: Int32Array, h: number, w: number): tf.Tensor4D {
+  const [, H, W] = images.shape;
+  const n = sample.length;
+  const boxes = new Float32Array(n * 4);
+  // Sample positions t + i + 0.05 − 0.1·i/(h − 1): within 0.05 of the pixel
+  // centre and inside the image, so rounding picks it on every backend, and
+  // the box scale is never exactly 1 (the wasm kernel's unit-scale fast path
+  // drops the box's x offset in tfjs 4.22).
+  const edge = (start: number, size: number, extent: number): [number, number] =>
+    extent <= 1 ? [0, 0] : size === 1 ? [start / (extent - 1), start / (extent - 1)] : [(start + 0.05) / (extent - 1), (start + size - 1 - 0.05) / (extent - 1)];
+  for (let k = 0; k < n; k++) {
+    const [y1, y2] = edge(tops[k] as number, h, H);
+    const [x1, x2] = edge(lefts[k] as number, w, W);
+    boxes[k * 4] = y1;
+    boxes[k * 4 + 1] = x1;
+    boxes[k * 4 + 2] = y2;
+    boxes[k * 4 + 3] = x2;
+  }
+  return tf.tidy(() => tf.image.cropAndResize(images, tf.tensor2d(boxes, [n, 4]), tf.tensor1d(sample, 'int32'), [h, w], 'nearest') as tf.Tensor4D);
+}
+
+/**
  * {@link applyToSubset} for colour planes: `fn` sees only the rows (samples)
  * with `mask[i] = 1`; the other rows are passed through bit-identical.
  */
@@ -274,3 +330,4 @@ export function applyToPlaneSubset(
     return planes.map((p, c) => takeRows(tf.concat([p, out[c] as tf.Tensor2D], 0) as tf.Tensor2D, idx)) as Planes;
   });
 }
+

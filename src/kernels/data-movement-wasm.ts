@@ -39,11 +39,12 @@ export function castWasm(fallback: tf.KernelFunc): (args: KernelArgs) => tf.Tens
 }
 
 /**
- * `Sum` over leading axes (the bias gradient of every conv and dense layer:
- * dy [n, h, w, c] summed over n, h, w) without tfjs-backend-wasm's transpose
- * of the whole input; other reductions go to tfjs's kernel.
+ * `Sum` (or `Mean`) over leading axes (the bias gradient of every conv and
+ * dense layer: dy [n, h, w, c] summed over n, h, w; batch-norm statistics)
+ * without tfjs-backend-wasm's transpose of the whole input; other reductions
+ * go to tfjs's kernel.
  */
-export function sumWasm(fallback: tf.KernelFunc): (args: KernelArgs) => tf.TensorInfo {
+export function sumWasm(fallback: tf.KernelFunc, mean = false): (args: KernelArgs) => tf.TensorInfo {
   return (args) => {
     const x = args.inputs['x']!;
     const axes = tf.util.parseAxisParam(args.attrs?.['axis'] as number | number[], x.shape);
@@ -60,9 +61,40 @@ export function sumWasm(fallback: tf.KernelFunc): (args: KernelArgs) => tf.Tenso
     const backend = args.backend as WasmBackendLike;
     const kernels = kernelsFor(backend);
     const out = backend.makeOutput(outShape, 'float32');
-    kernels.exports.sum_leading_axes(kernels.offset(x.dataId), kernels.offset(out.dataId), rows, cols);
+    kernels.exports.sum_leading_axes(kernels.offset(x.dataId), kernels.offset(out.dataId), rows, cols, mean ? 1 / rows : 1);
     return out;
   };
+}
+
+/**
+ * float32 products with selfsup's GEMM (transposed b handled by its packing,
+ * a transposed a explicitly first by tfjs's fast rank-2/3 Transpose): about
+ * 1.2–1.5× tfjs's XNNPACK product for one matrix and 5–10× for batches of
+ * small ones (attention heads), which tfjs-backend-wasm runs at ~2 GFLOP/s.
+ * Returns null for what it does not cover (non-float32, batch dims neither
+ * equal nor 1).
+ */
+function batchMatMul(args: KernelArgs, transA: boolean, transB: boolean, transpose: tf.KernelFunc): tf.TensorInfo | null {
+  let a = args.inputs['a']!;
+  const b = args.inputs['b']!;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length !== 3 || b.shape.length !== 3) return null;
+  const [batchA, ra, ca] = a.shape as [number, number, number];
+  const [batchB, rb, cb] = b.shape as [number, number, number];
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1) return null;
+  const [m, k] = transA ? [ca, ra] : [ra, ca];
+  const [kb, n] = transB ? [cb, rb] : [rb, cb];
+  if (k !== kb) return null;
+  const backend = args.backend as WasmBackendLike & { disposeData(dataId: object): void };
+  // A transposed a would be read with a stride of m floats per step of k; one transpose pass is cheaper.
+  const temporary = transA ? (transpose({ inputs: { x: a }, backend: args.backend as tf.KernelBackend, attrs: { perm: [0, 2, 1] } }) as tf.TensorInfo) : null;
+  if (temporary) a = temporary;
+  const out = backend.makeOutput([Math.max(batchA, batchB), m, n], 'float32');
+  const kernels = kernelsFor(backend);
+  const scratch = kernels.scratch(kernels.exports.batch_matmul_scratch(k, n));
+  kernels.exports.batch_matmul(kernels.offset(a.dataId), kernels.offset(b.dataId), kernels.offset(out.dataId), scratch,
+    batchA, batchB, m, k, n, 0, transB ? 1 : 0);
+  if (temporary) backend.disposeData(temporary.dataId);
+  return out;
 }
 
 /**
@@ -72,10 +104,14 @@ export function sumWasm(fallback: tf.KernelFunc): (args: KernelArgs) => tf.Tenso
  * and matMul's own gradient uses the flags. So a flagged operand is
  * transposed by tfjs's Transpose kernel into a temporary first.
  */
-export function matMulWasm(fallback: tf.KernelFunc, transpose: tf.KernelFunc): (args: KernelArgs) => tf.TensorInfo {
+export function matMulWasm(fallback: tf.KernelFunc, transpose: tf.KernelFunc, batched = false): (args: KernelArgs) => tf.TensorInfo {
   return (args) => {
     const attrs = args.attrs ?? {};
     const { transposeA, transposeB } = attrs as { transposeA?: boolean; transposeB?: boolean };
+    if (batched) {
+      const out = batchMatMul(args, !!transposeA, !!transposeB, transpose);
+      if (out) return out;
+    }
     if (!transposeA && !transposeB) return fallback(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
     const backend = args.backend as { disposeData(dataId: object): void };
     const temporaries: tf.TensorInfo[] = [];
@@ -110,4 +146,86 @@ export function reluGradWasm(args: KernelArgs): tf.TensorInfo {
   const out = backend.makeOutput([...x.shape], 'float32');
   kernels.exports.relu_grad(kernels.offset(dy.dataId), kernels.offset(x.dataId), kernels.offset(out.dataId), tf.util.sizeFromShape(x.shape));
   return out;
+}
+
+/**
+ * `Tile` of float32 tensors up to rank 6 by block copies (tfjs-backend-wasm
+ * computes a source index per element: ~360 ms to tile a batch-norm scale
+ * [1, 1, 1, 32] over a 128×32×32×32 activation in its gradient).
+ */
+export function tileWasm(fallback: tf.KernelFunc): (args: KernelArgs) => tf.TensorInfo {
+  return (args) => {
+    const x = args.inputs['x']!;
+    const reps = args.attrs?.['reps'] as number[];
+    if (x.dtype !== 'float32' || x.shape.length > 6 || reps.length !== x.shape.length) {
+      return fallback(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    }
+    const pad = 6 - x.shape.length;
+    const dims = [...Array<number>(pad).fill(1), ...x.shape];
+    const r = [...Array<number>(pad).fill(1), ...reps];
+    const backend = args.backend as WasmBackendLike;
+    const kernels = kernelsFor(backend);
+    const out = backend.makeOutput(x.shape.map((d, i) => d * reps[i]!), 'float32');
+    kernels.exports.tile6(kernels.offset(x.dataId), kernels.offset(out.dataId), ...dims, ...r);
+    return out;
+  };
+}
+
+function poolInfo(x: tf.TensorInfo, attrs: tf.NamedAttrMap): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computePool2DInfo(
+    x.shape as [number, number, number, number],
+    attrs['filterSize'] as number | [number, number],
+    attrs['strides'] as number | [number, number],
+    1,
+    attrs['pad'] as 'same' | 'valid' | number,
+    attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
+  );
+}
+
+function poolGeometry(info: tf.backend_util.Conv2DInfo): [number, number, number, number, number, number, number, number, number, number, number, number] {
+  return [
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+  ];
+}
+
+/** `MaxPoolGrad` vectorised over channels (tfjs-backend-wasm's runs ~55× its forward pass). */
+export function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
+  const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  const info = poolInfo(input, args.attrs ?? {});
+  const backend = args.backend as WasmBackendLike;
+  const kernels = kernelsFor(backend);
+  const out = backend.makeOutput([...input.shape], 'float32');
+  kernels.exports.max_pool_grad(kernels.offset(input.dataId), kernels.offset(dy.dataId), kernels.offset(out.dataId), ...poolGeometry(info));
+  return out;
+}
+
+/** `AvgPoolGrad` vectorised over channels (tfjs's semantics: divided by the full window size, also at padded borders). */
+export function avgPoolGradWasm(args: KernelArgs): tf.TensorInfo {
+  const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  const info = poolInfo(input, args.attrs ?? {});
+  const backend = args.backend as WasmBackendLike;
+  const kernels = kernelsFor(backend);
+  const out = backend.makeOutput([...input.shape], 'float32');
+  kernels.exports.avg_pool_grad(kernels.offset(dy.dataId), kernels.offset(out.dataId), ...poolGeometry(info));
+  return out;
+}
+
+/** `Transpose` of rank 5–6 float32 tensors (tfjs-backend-wasm's runs at ~20 M elements/s there; lower ranks are fast and stay tfjs's). */
+export function transposeWasm(fallback: tf.KernelFunc): (args: KernelArgs) => tf.TensorInfo {
+  return (args) => {
+    const x = args.inputs['x']!;
+    const perm = args.attrs?.['perm'] as number[];
+    if (x.dtype !== 'float32' || x.shape.length < 5 || x.shape.length > 6) {
+      return fallback(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    }
+    const pad = 6 - x.shape.length;
+    const dims = [...Array<number>(pad).fill(1), ...x.shape];
+    const p = [...Array.from({ length: pad }, (_, i) => i), ...perm.map((a) => a + pad)];
+    const backend = args.backend as WasmBackendLike;
+    const kernels = kernelsFor(backend);
+    const out = backend.makeOutput(perm.map((a) => x.shape[a]!), 'float32');
+    kernels.exports.transpose6(kernels.offset(x.dataId), kernels.offset(out.dataId), ...dims, ...p);
+    return out;
+  };
 }

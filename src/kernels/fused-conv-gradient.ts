@@ -13,12 +13,19 @@
  * removes it for undilated calls, whose tfjs gradient is left untouched.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { BackendError } from '../core/errors.js';
 import { conv2dFilterGrad, conv2dInputGrad, pair, type NativeDilationCheck } from './conv-gradients.js';
 
 /** The tape name of `tf.fused.conv2d`'s custom-gradient node (tfjs's op name plus its `__op` scope suffix). */
 export const FUSED_CONV2D_SCOPE = 'fusedConv2d__op';
 
-function fusedConv2dGradConfig(attrs: tf.NamedAttrMap, native: NativeDilationCheck): tf.GradConfig {
+/**
+ * The gradient of one dilated call. `output` is that call's result: the node
+ * being differentiated must have saved it (the op saves its result, and clones
+ * share the buffer), so a node from a backend whose FusedConv2D selfsup did not
+ * wrap cannot silently use another call's attributes.
+ */
+function fusedConv2dGradConfig(attrs: tf.NamedAttrMap, output: object, native: NativeDilationCheck): tf.GradConfig {
   const a = {
     strides: attrs['strides'],
     pad: attrs['pad'],
@@ -32,6 +39,12 @@ function fusedConv2dGradConfig(attrs: tf.NamedAttrMap, native: NativeDilationChe
     gradFunc: (dy, saved) => {
       // tfjs's op saves [filter, x4D, y] (+ bias) and names the node's inputs 0: x4D, 1: filter, 2: bias.
       const [filter, x, y, bias] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor | undefined];
+      if (y.dataId !== output) {
+        throw new BackendError(
+          'selfsup: a dilated tf.fused.conv2d ran on a backend whose FusedConv2D kernel selfsup has not wrapped; ' +
+            `call await registerTrainingKernels('${tf.getBackend()}') (or useBackend) after loading that backend`,
+        );
+      }
       let dyAct = dy as tf.Tensor4D;
       if (activation === 'relu') dyAct = tf.mul(dyAct, tf.step(y));
       else if (activation !== 'linear') throw new Error(`Cannot compute gradient for fused activation ${activation}.`);
@@ -55,8 +68,9 @@ export function fusedConv2dKernel(original: tf.KernelFunc, native: NativeDilatio
   return (args) => {
     const attrs = args.attrs ?? {};
     const [dh, dw] = pair(attrs['dilations']);
-    if (dh > 1 || dw > 1) tf.registerGradient(fusedConv2dGradConfig(attrs, native));
+    const out = original(args) as tf.TensorInfo;
+    if (dh > 1 || dw > 1) tf.registerGradient(fusedConv2dGradConfig(attrs, out.dataId, native));
     else if (tf.getGradient(FUSED_CONV2D_SCOPE)) tf.unregisterGradient(FUSED_CONV2D_SCOPE);
-    return original(args);
+    return out;
   };
 }

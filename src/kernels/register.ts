@@ -8,7 +8,17 @@ import {
   depthwiseBackpropInputWasm,
 } from './conv-backprop-wasm.js';
 import { conv2dGradConfig, depthwiseConv2dGradConfig } from './conv-gradients.js';
-import { castWasm, identityWasm, matMulWasm, reluGradWasm, sumWasm } from './data-movement-wasm.js';
+import {
+  avgPoolGradWasm,
+  castWasm,
+  identityWasm,
+  matMulWasm,
+  maxPoolGradWasm,
+  reluGradWasm,
+  sumWasm,
+  tileWasm,
+  transposeWasm,
+} from './data-movement-wasm.js';
 import { fusedConv2dKernel } from './fused-conv-gradient.js';
 import { prepareKernels, type WasmBackendLike } from './wasm-runtime.js';
 
@@ -36,7 +46,8 @@ const conv2dBackpropInput: KernelFunc = (args) => {
   return conv2dBackpropInputWasm(args);
 };
 
-const transposeWasm: tf.KernelFunc = (args) => tf.getKernel('Transpose', 'wasm')!.kernelFunc(args);
+/** tfjs's Transpose (the matMul wrapper's transposes are rank 2–3, which it does fast). */
+const tfjsTranspose: tf.KernelFunc = (args) => original('Transpose')(args);
 
 /** selfsup's kernels for the wasm backend, by tfjs kernel name. */
 const WASM_KERNELS: Record<string, KernelFunc> = {
@@ -47,8 +58,13 @@ const WASM_KERNELS: Record<string, KernelFunc> = {
   Identity: identityWasm,
   Cast: castWasm(original('Cast')),
   Sum: sumWasm(original('Sum')),
-  BatchMatMul: matMulWasm(original('BatchMatMul'), transposeWasm),
-  _FusedMatMul: matMulWasm(original('_FusedMatMul'), transposeWasm),
+  Mean: sumWasm(original('Mean'), true),
+  Tile: tileWasm(original('Tile')),
+  MaxPoolGrad: maxPoolGradWasm,
+  AvgPoolGrad: avgPoolGradWasm,
+  BatchMatMul: matMulWasm(original('BatchMatMul'), tfjsTranspose, true),
+  _FusedMatMul: matMulWasm(original('_FusedMatMul'), tfjsTranspose),
+  Transpose: transposeWasm(original('Transpose')),
   [RELU_GRAD_KERNEL]: reluGradWasm,
 };
 for (const f of Object.values(WASM_KERNELS)) OURS.add(f);
@@ -149,8 +165,10 @@ function allOurs(names: string[], backendName: string): boolean {
  * `DepthwiseConv2dNativeBackpropFilter` and `DepthwiseConv2dNativeBackpropInput`
  * (which tfjs-backend-wasm lacks, so convolutions could not train there),
  * `Conv2DBackpropInput` (about 10× faster than tfjs's), and faster `Sum`,
- * `Identity`, `Cast`, `BatchMatMul`/`_FusedMatMul` (transposed operands) and
- * ReLU-gradient kernels for the rest of a training step. Where the runtime
+ * `Mean`, `Tile`, `Transpose` (rank 5–6), `MaxPoolGrad`, `AvgPoolGrad`,
+ * `Identity`, `Cast`, `BatchMatMul` (batched and transposed operands),
+ * `_FusedMatMul` (transposed operands) and ReLU-gradient kernels for the rest
+ * of a training step. Where the runtime
  * cannot run them (no WebAssembly SIMD) it registers none of them.
  *
  * On every backend it installs gradients for `Conv2D` and
@@ -173,6 +191,8 @@ function allOurs(names: string[], backendName: string): boolean {
  */
 export async function registerTrainingKernels(backendName: string): Promise<string[]> {
   ensureGradients();
+  // Every loaded backend's FusedConv2D is wrapped, so no backend's dilated fused calls meet a stale gradient.
+  for (const name of tf.engine().backendNames()) if (name !== backendName) wrapFusedConv2d(name);
   const existing = registered.get(backendName);
   if (existing && allOurs(existing, backendName)) return [...existing];
   const names = wrapFusedConv2d(backendName);

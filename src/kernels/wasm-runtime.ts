@@ -39,7 +39,22 @@ export interface KernelExports {
     n: number, h: number, wd: number, c: number, oh: number, ow: number, q: number, kh: number, kw: number,
     sh: number, sw: number, dh: number, dwl: number, pt: number, pl: number,
   ): void;
-  sum_leading_axes(x: number, out: number, rows: number, cols: number): void;
+  sum_leading_axes(x: number, out: number, rows: number, cols: number, scale: number): void;
+  max_pool_grad(
+    x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
+    fh: number, fw: number, sh: number, sw: number, pt: number, pl: number,
+  ): void;
+  avg_pool_grad(
+    dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
+    fh: number, fw: number, sh: number, sw: number, pt: number, pl: number,
+  ): void;
+  tile6(x: number, out: number, ...dimsThenReps: number[]): void;
+  transpose6(x: number, out: number, ...dimsThenPerm: number[]): void;
+  batch_matmul_scratch(k: number, n: number): number;
+  batch_matmul(
+    a: number, b: number, out: number, scratch: number, batchA: number, batchB: number,
+    m: number, k: number, n: number, transA: number, transB: number,
+  ): void;
   relu_grad(dy: number, x: number, out: number, n: number): void;
 }
 

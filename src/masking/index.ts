@@ -1,2 +1,24 @@
-// The masking area: see the folder's files; exports are added as they land.
-export {};
+// The masking area: patch masks, inpainting holes, corruptions and pretext-task batches.
+export { patchify, unpatchify } from './patchify.js';
+export { randomPatchMask } from './random-patch-mask.js';
+export type { RandomPatchMaskOptions, PatchMask } from './random-patch-mask.js';
+export { gatherVisible, restoreOrder } from './gather-visible.js';
+export type { RestoreOrderOptions } from './gather-visible.js';
+export { blockMask } from './block-mask.js';
+export type { BlockMaskOptions } from './block-mask.js';
+export { centerMask, randomRectangleMask, irregularMask } from './inpainting-masks.js';
+export type { CenterMaskOptions, RandomRectangleMaskOptions, IrregularMaskOptions } from './inpainting-masks.js';
+export { applyMask } from './apply-mask.js';
+export type { ApplyMaskOptions } from './apply-mask.js';
+export { pixelDropout, saltAndPepper } from './denoising.js';
+export type { PixelDropoutOptions, SaltAndPepperOptions } from './denoising.js';
+// Additive Gaussian noise lives with the augmentations; denoising users find it here too.
+export { gaussianNoise } from '../augment/gaussian-noise.js';
+export type { GaussianNoiseOptions } from '../augment/gaussian-noise.js';
+export { rotationBatch } from './rotation-batch.js';
+export { jigsawPermutations, jigsawBatch } from './jigsaw.js';
+export type { JigsawPermutationsOptions, JigsawBatchOptions } from './jigsaw.js';
+export { relativePositionPairs } from './relative-position.js';
+export type { RelativePositionOptions } from './relative-position.js';
+export { labSplit, labMerge } from './lab-split.js';
+export type { LabSplitOptions } from './lab-split.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
+import { useBackend } from '../../src/backend/use-backend.js';
 import {
   applyHorizontalFlip,
   applyResizedCrop,
@@ -18,6 +19,10 @@ import { describeBackends, onEachBackend } from '../helpers/backends.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { flat } from './fixture-utils.js';
 import { expectClose, expectNoLeak } from '../helpers/numerics.js';
+
+beforeAll(async () => {
+  await useBackend('cpu');
+});
 
 type Nested = number[][][][];
 interface CropCase { top: number[]; left: number[]; height: number[]; width: number[]; size: [number, number]; output: Nested }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
+import { useBackend } from '../../src/backend/use-backend.js';
 import {
   applyMultiCrop,
   byolAugment,
@@ -13,6 +14,9 @@ import {
   RandomHorizontalFlip,
   RandomResizedCrop,
   RandomSolarize,
+  RandomPosterize,
+  RandomVerticalFlip,
+  Normalize,
   randomApply,
   randomOrder,
   simclrAugment,
@@ -23,6 +27,10 @@ import {
 } from '../../src/augment/index.js';
 import { describeBackends, onEachBackend } from '../helpers/backends.js';
 import { disposeAll, expectClose, expectNoLeak } from '../helpers/numerics.js';
+
+beforeAll(async () => {
+  await useBackend('cpu');
+});
 
 const photo = () => tf.tidy(() => tf.clipByValue(tf.add(tf.mul(tf.randomUniform([4, 24, 24, 3], 0, 1, 'float32', 5), 0.6), 0.2), 0, 1)) as tf.Tensor4D;
 
@@ -42,6 +50,33 @@ describeBackends('pipelines', () => {
     const seeded = pipeline.run(x, { seed: 3 }).images;
     expectClose(seeded, images, { atol: 0, rtol: 0 });
     tf.dispose([x, images, again, seeded]);
+  });
+
+  it("compose's planar fast path (fused crop + flips) equals applying the steps one by one", () => {
+    const x = photo();
+    const steps: Transform[] = [
+      new RandomHorizontalFlip(),
+      new RandomResizedCrop({ size: [20, 16] }),
+      new RandomHorizontalFlip(),
+      new RandomVerticalFlip(),
+      new ColorJitter({ brightness: 0.8, contrast: 0.8, saturation: 0.8, hue: 0.2, p: 0.8 }),
+      new RandomGrayscale({ p: 0.5 }),
+      new GaussianBlur({ kernelSize: 5, p: 0.5 }),
+      new RandomSolarize({ p: 0.5 }),
+      new RandomPosterize({ p: 0.5 }),
+      new RandomResizedCrop({ size: 12 }),
+      new Normalize(),
+    ];
+    const pipeline = compose(steps);
+    const { images, params } = expectNoLeak(() => pipeline.run(x, { seed: 21 }));
+    let y: tf.Tensor4D = x;
+    steps.forEach((t, i) => {
+      const next = t.apply(y, params.steps[i]);
+      if (y !== x) y.dispose();
+      y = next;
+    });
+    expectClose(images, y, { atol: 2e-5, rtol: 0 });
+    tf.dispose([x, images, y]);
   });
 
   it('randomApply computes only the selected sub-batch and replays', () => {

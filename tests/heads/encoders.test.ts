@@ -90,9 +90,8 @@ describeBackends('reference encoders', (backend) => {
     expectClose(out.wasm, out.cpu, { rtol: 1e-4, atol: 1e-5, label: backend });
   });
 
-  // The conv-net gradient needs Conv2DBackpropFilter, which tfjs's wasm backend lacks until
-  // selfsup's training kernels (issue 5) register it. Widen this test to wasm then.
-  it.runIf(backend === 'cpu')('convEncoder trains (cpu only for now: wasm lacks Conv2DBackpropFilter)', () => {
+  // On wasm this runs through selfsup's Conv2DBackpropFilter/Input kernels (stock tfjs-backend-wasm lacks them).
+  it('convEncoder trains', () => {
     const m = convEncoder({ inputShape: [12, 12, 1], channels: [4, 8], batchNorm: true, seed: 3 });
     const x = images(4, 12, 1);
     const [first, last] = trainSteps(m, x, 20);

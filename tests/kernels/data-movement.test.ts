@@ -59,6 +59,11 @@ describe('wasm data-movement kernels', () => {
     [[7, 5], [3, 7], true, true],
     [[2, 9, 6], [2, 9, 5], true, false],
     [[3, 6, 9], [1, 5, 9], false, true], // broadcast batch
+    [[1, 6, 9], [4, 9, 17], false, false], // broadcast a; n = 17: an 8-column tail of 1
+    [[16, 13, 8], [16, 13, 8], false, true], // attention scores: m = 13 rows, a tail of 1 below 4
+    [[16, 13, 13], [16, 13, 8], false, false],
+    [[2, 3, 2, 5, 6], [2, 3, 2, 6, 4], false, false], // rank 5: tfjs folds the batch dims
+    [[64, 130], [130, 33], false, false],
   ];
   for (const [a, b, ta, tb] of matmuls) {
     it(`matMul [${a}]${ta ? 'ᵀ' : ''} · [${b}]${tb ? 'ᵀ' : ''} agrees with cpu and leaks nothing`, async () => {
@@ -69,6 +74,80 @@ describe('wasm data-movement kernels', () => {
       tf.dispose([x, y]);
     });
   }
+
+  it('Mean over leading axes (batch-norm statistics) agrees with cpu', async () => {
+    await agree(() => tf.tidy(() => tf.mean(tensor([6, 5, 7, 19], 8), [0, 1, 2])), { rtol: 1e-5, atol: 1e-5 });
+    await agree(() => tf.tidy(() => tf.moments(tensor([4, 3, 3, 8], 9), [0, 1, 2], true).variance), { rtol: 1e-4, atol: 1e-5 });
+  });
+
+  const tiles: [number[], number[]][] = [
+    [[1, 1, 1, 5], [3, 4, 2, 1]],
+    [[2, 3], [3, 2]],
+    [[4], [5]],
+    [[2, 1, 3], [1, 4, 1]],
+    [[1, 2, 1, 2, 1, 3], [2, 1, 3, 1, 2, 2]],
+    [[3, 2], [1, 1]],
+  ];
+  for (const [shape, reps] of tiles) {
+    it(`Tile [${shape}] by [${reps}] agrees with cpu`, async () => {
+      await agree(() => tf.tidy(() => tf.tile(tensor(shape, 10), reps)));
+    });
+  }
+  it('Tile of int32 falls back to tfjs', async () => {
+    await agree(() => tf.tidy(() => tf.tile(tf.tensor1d([1, 2], 'int32'), [3])));
+  });
+
+  const transposes: [number[], number[]][] = [
+    [[3, 5, 2, 4, 6], [2, 0, 3, 1, 4]], // last axis kept: rows copied whole
+    [[2, 3, 4, 5, 3], [4, 3, 2, 1, 0]], // last axis moved: element gather
+    [[2, 1, 3, 2, 2, 3], [5, 0, 2, 1, 4, 3]],
+    [[3, 4, 5], [2, 0, 1]], // rank 3: tfjs's kernel
+  ];
+  for (const [shape, perm] of transposes) {
+    it(`Transpose [${shape}] by [${perm}] agrees with cpu`, async () => {
+      await agree(() => tf.tidy(() => tf.transpose(tensor(shape, 11), perm)));
+    });
+  }
+
+  const pools: { x: number[]; f: [number, number]; s: [number, number]; pad: 'same' | 'valid' | number }[] = [
+    { x: [2, 8, 8, 5], f: [2, 2], s: [2, 2], pad: 'valid' },
+    { x: [2, 7, 9, 6], f: [3, 3], s: [2, 2], pad: 'same' }, // overlapping windows, padded borders
+    { x: [1, 9, 7, 17], f: [3, 2], s: [1, 1], pad: 'same' },
+    { x: [3, 6, 6, 3], f: [2, 3], s: [2, 1], pad: 'same' },
+  ];
+  for (const p of pools) {
+    it(`MaxPool / AvgPool gradients for x [${p.x}] window ${p.f} stride ${p.s} pad ${p.pad} agree with cpu`, async () => {
+      await agree(() =>
+        tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(x as tf.Tensor4D, p.f, p.s, p.pad), tf.maxPool(tensor(p.x, 13) as tf.Tensor4D, p.f, p.s, p.pad))))(tensor(p.x, 12))),
+      );
+      await agree(() =>
+        tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.square(tf.avgPool(x as tf.Tensor4D, p.f, p.s, p.pad))))(tensor(p.x, 14))),
+      );
+    });
+  }
+
+  it('pooling gradient kernels with numeric padding agree with cpu (called directly: tfjs-wasm\'s own forward pooling crashes on numeric padding)', async () => {
+    const attrs = { filterSize: [2, 3], strides: [2, 1], pad: 1 } as unknown as tf.NamedAttrMap;
+    const xShape = [3, 6, 6, 3];
+    const dyShape = tf.backend_util.computePool2DInfo(xShape as [number, number, number, number], [2, 3], [2, 1], 1, 1).outShape;
+    for (const kernel of ['MaxPoolGrad', 'AvgPoolGrad']) {
+      await agree(() =>
+        tf.tidy(() => {
+          const input = tensor(xShape, 15);
+          const dy = tensor(dyShape, 16);
+          return tf.engine().runKernel(kernel, { dy, input, output: dy }, attrs) as tf.Tensor;
+        }),
+      );
+    }
+  });
+
+  it('MaxPool gradient goes to the first maximum of a window, none for all-NaN windows', async () => {
+    const x = tf.tensor4d([1, 3, 3, 2, NaN, NaN, NaN, NaN], [1, 2, 4, 1]);
+    const out = await onEachBackend(() => tf.tidy(() => Array.from(tf.grad((t: tf.Tensor) => tf.sum(tf.maxPool(t as tf.Tensor4D, [1, 2], [1, 2], 'valid')))(x).dataSync())));
+    expect(out.wasm).toEqual(out.cpu);
+    expect(out.wasm).toEqual([0, 1, 1, 0, 0, 0, 0, 0]);
+    x.dispose();
+  });
 
   it('fused matMul with bias, activation and transpose flags agrees with cpu', async () => {
     await agree(() =>

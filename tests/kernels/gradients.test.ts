@@ -98,9 +98,9 @@ describeBackends('convolution gradients', (backend) => {
   it('leaves the gradient of undilated fused convolutions to tfjs', () => {
     const x = seeded([1, 5, 5, 2], 12);
     const w = seeded([3, 3, 2, 2], 13);
-    tf.tidy(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: w, strides: 1, dilations: 2, pad: 'same' })))(x));
+    tf.tidy(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, dilations: 2, pad: 'same' })))(x));
     expect(tf.getGradient('fusedConv2d__op')).toBeDefined();
-    tf.tidy(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: w, strides: 1, pad: 'same' })))(x));
+    tf.tidy(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same' })))(x));
     expect(tf.getGradient('fusedConv2d__op')).toBeUndefined();
     tf.dispose([x, w]);
   });

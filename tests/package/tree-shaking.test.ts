@@ -46,6 +46,8 @@ const MARKERS: Record<string, string> = {
   train: 'a memory bank is updated exactly once per step',
   kernels: 'selfsup wasm kernels',
   pretextTasks: 'take 1-channel input (the L channel)',
+  augment: 'be a number in [0, 0.5] or a [min, max] pair',
+  masking: 'hold distinct indices in [0, ',
 };
 
 describe('tree-shaking', () => {

@@ -44,18 +44,22 @@ static void add_rows(const float *x, int rows, int cols, float *out) {
 }
 
 /*
- * out[j] = sum over r of x[r][j], for x [rows, cols]: the sum over the
+ * out[j] = scale * sum over r of x[r][j], for x [rows, cols]: the sum (or mean) over the
  * leading axes of a tensor whose trailing axes have cols elements. Blocks of
  * rows are summed in registers (each block's rows stay in cache while its
  * column chunks are swept), then added to the total.
  */
 EXPORT(sum_leading_axes)
-void sum_leading_axes(const float *x, float *out, int rows, int cols) {
+void sum_leading_axes(const float *x, float *out, int rows, int cols, float scale) {
   zero_floats(out, (size_t)cols);
   /* Wide rows: a block is already a long contiguous sweep; keep blocks within ~32 KiB. */
   int block = SUM_BLOCK_ROWS;
   if (cols > 64) block = max_i(1, 8192 / cols);
   for (int r0 = 0; r0 < rows; r0 += block) {
     add_rows(x + (size_t)r0 * cols, min_i(block, rows - r0), cols, out);
+  }
+  /* scale = 1 / rows makes it the mean. */
+  if (scale != 1.0f) {
+    for (int j = 0; j < cols; j++) out[j] *= scale;
   }
 }

@@ -1,0 +1,151 @@
+/**
+ * The kernels travel with the package and work in a browser: a page bundled
+ * with esbuild (selfsup's sources + tfjs) runs in Debian's Chromium, trains a
+ * conv gradient on wasm with selfsup's kernels and compares it with the cpu
+ * backend in the same page. Twice: on a normal page (tfjs's single-threaded
+ * SIMD build, plain memory) and on a cross-origin-isolated page, where tfjs
+ * loads its threaded build on a shared WebAssembly.Memory and selfsup must use
+ * its shared-memory module variant. Skipped (with the reason) where Chromium
+ * is not installed.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+const available = existsSync(CHROMIUM);
+
+const PAGE_SCRIPT = `
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { useBackend } from '${join(root, 'src/backend/use-backend.ts')}';
+import { backendMemory } from '${join(root, 'src/kernels/wasm-runtime.ts')}';
+
+async function grads(backend) {
+  await useBackend(backend, backend === 'wasm' ? { wasmPaths: '/wasm/' } : {});
+  return tf.tidy(() => {
+    const x = tf.randomUniform([2, 9, 11, 5], -1, 1, 'float32', 1);
+    const w = tf.randomUniform([3, 3, 5, 8], -1, 1, 'float32', 2);
+    const d = tf.randomUniform([3, 3, 8, 2], -1, 1, 'float32', 3);
+    const f = (xx, ww, dd) => tf.sum(tf.square(tf.depthwiseConv2d(tf.relu(tf.conv2d(xx, ww, 2, 'same')), dd, 1, 'same', 'NHWC', 2)));
+    return tf.grads(f)([x, w, d]).map((g) => Array.from(g.dataSync()));
+  });
+}
+
+window.run = async () => {
+  try {
+    const wasm = await grads('wasm');
+    const info = { kernels: (await import('${join(root, 'src/kernels/register.ts')}')).registeredTrainingKernels('wasm') };
+    const backend = tf.findBackend('wasm');
+    info.sharedMemory = typeof SharedArrayBuffer !== 'undefined' && backendMemory(backend).buffer instanceof SharedArrayBuffer;
+    info.threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+    const cpu = await grads('cpu');
+    let maxErr = 0;
+    wasm.forEach((g, i) => g.forEach((v, j) => { maxErr = Math.max(maxErr, Math.abs(v - cpu[i][j]) / (1 + Math.abs(cpu[i][j]))); }));
+    return { ...info, maxErr, sizes: wasm.map((g) => g.length) };
+  } catch (e) {
+    return { error: String(e && e.stack || e) };
+  }
+};
+`;
+
+let server: Server | undefined;
+let base = '';
+const dir = mkdtempSync(join(tmpdir(), 'selfsup-browser-'));
+
+beforeAll(async () => {
+  if (!available) return;
+  const entry = join(dir, 'entry.js');
+  writeFileSync(entry, PAGE_SCRIPT);
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    nodePaths: [join(root, 'node_modules')],
+    logLevel: 'silent',
+  });
+  const bundle = result.outputFiles[0]!.text;
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.searchParams.get('coi') === '1' || req.headers.referer?.includes('coi=1')) {
+      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    }
+    if (url.pathname === '/') {
+      res.setHeader('Content-Type', 'text/html');
+      res.end('<!doctype html><script type="module" src="/bundle.js"></script>');
+    } else if (url.pathname === '/bundle.js') {
+      res.setHeader('Content-Type', 'text/javascript');
+      res.end(bundle);
+    } else if (url.pathname.startsWith('/wasm/') && url.pathname.endsWith('.wasm')) {
+      res.setHeader('Content-Type', 'application/wasm');
+      res.end(readFileSync(join(wasmDir, url.pathname.slice('/wasm/'.length).replace(/[^\w.-]/g, ''))));
+    } else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+}, 60_000);
+
+afterAll(() => {
+  server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface PageResult {
+  error?: string;
+  kernels?: string[];
+  sharedMemory?: boolean;
+  threads?: number;
+  maxErr?: number;
+  sizes?: number[];
+}
+
+async function runPage(query: string): Promise<PageResult> {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${base}${query}`);
+    await page.waitForFunction(() => typeof (window as unknown as { run?: unknown }).run === 'function', null, { timeout: 60_000 });
+    return (await page.evaluate(() => (window as unknown as { run: () => Promise<unknown> }).run())) as PageResult;
+  } finally {
+    await browser.close();
+  }
+}
+
+const why = `${CHROMIUM} is not installed (apt-get install chromium); the browser check is skipped`;
+
+describe('selfsup kernels in Chromium', () => {
+  it.skipIf(!available)(`train a conv gradient on a normal page (plain memory)${available ? '' : ` (skipped: ${why})`}`, async () => {
+    const r = await runPage('');
+    expect(r.error).toBeUndefined();
+    expect(r.kernels).toContain('Conv2DBackpropFilter');
+    expect(r.sharedMemory).toBe(false);
+    expect(r.maxErr).toBeLessThan(1e-4);
+    expect(r.sizes).toEqual([2 * 9 * 11 * 5, 3 * 3 * 5 * 8, 3 * 3 * 8 * 2]);
+  });
+
+  it.skipIf(!available)(`train a conv gradient on a cross-origin-isolated page (tfjs threads, shared memory)${available ? '' : ` (skipped: ${why})`}`, async () => {
+    const r = await runPage('?coi=1');
+    expect(r.error).toBeUndefined();
+    expect(r.kernels).toContain('Conv2DBackpropFilter');
+    // tfjs loaded its threaded build (its pool is capped at half the cores, so 1 thread on a 2-core machine).
+    expect(r.sharedMemory).toBe(true);
+    expect(r.threads).toBeGreaterThanOrEqual(1);
+    expect(r.maxErr).toBeLessThan(1e-4);
+  });
+});
