@@ -1,7 +1,7 @@
 /**
  * Inpainting with a Context Encoder on Fashion-MNIST: `npx tsx examples/inpainting.ts [--quick] [--backend=cpu] [--mask=center|random-rectangle|irregular]`.
  *
- * A quarter of each image is removed; an encoder–decoder paints it back,
+ * Regions of each image are removed (a centred square, random rectangles or free-form strokes); an encoder–decoder paints it back,
  * trained with 0.999 × masked L2 + 0.001 × adversarial loss against a patch
  * discriminator updated in alternation.
  */
@@ -16,7 +16,7 @@ const { train, test, source } = fashionMnist(QUICK);
 const encoder = convEncoder({ inputShape: [28, 28, 1], channels: QUICK ? [8, 16, 16, 32] : [32, 64, 128, 128], seed: 0 });
 const baseline = await evaluate((x) => embedImages(encoder, x), train, test);
 
-const task = new ContextEncoder(encoder, { mask, coverage: 0.25, learningRate: 1e-3, seed: 1 });
+const task = new ContextEncoder(encoder, { mask, learningRate: 1e-3, seed: 1 });
 const steps = QUICK ? 4 : 120;
 const next = batches(train.images, QUICK ? 32 : 128);
 const bar = progress(`context encoder (${mask})`, steps);

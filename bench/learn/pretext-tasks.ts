@@ -183,7 +183,7 @@ export const PRETEXT_TASK_ENTRIES: LearnEntry[] = [
       const vit = tinyVit({ imageSize: 28, channels: 1, patchSize: 7, dim: 64, depth: 4, heads: 4, pool: 'mean', seed: c.seed });
       return new Owning(new MaskedAutoencoder(vit, { maskRatio: 0.75, normPixLoss: true, learningRate: 1e-3, seed: c.seed }), [vit]);
     },
-    steps: 150,
+    steps: 200,
     quickSteps,
     batchSize: 128,
     hyperparameters: {
@@ -201,13 +201,13 @@ export const PRETEXT_TASK_ENTRIES: LearnEntry[] = [
     name: 'context-encoder',
     family: 'generative',
     build: (c) =>
-      new ContextEncoder(c.makeEncoder(), { mask: 'random-rectangle', coverage: 0.25, learningRate: 1e-3, seed: c.seed }),
+      new ContextEncoder(c.makeEncoder(), { mask: 'random-rectangle', learningRate: 1e-3, seed: c.seed }),
     steps: 80,
     quickSteps,
     batchSize: 128,
     hyperparameters: {
       mask: 'random-rectangle',
-      coverage: 0.25,
+      holes: '1–3 rectangles, sides H/8–H/2',
       reconstructionWeight: 0.999,
       adversarialWeight: 0.001,
       discriminator: 'patchDiscriminator [32, 64]',
@@ -257,7 +257,7 @@ export const PRETEXT_TASK_ENTRIES: LearnEntry[] = [
     name: 'jigsaw',
     family: 'discriminative',
     build: (c) => new Jigsaw(c.makeEncoder(), { grid: 3, numPermutations: 100, learningRate: 1e-3, seed: c.seed }),
-    steps: 150,
+    steps: 300,
     quickSteps,
     batchSize: 64,
     hyperparameters: { grid: 3, tileSize: 7, numPermutations: 100, normalizeTiles: true, optimizer: 'adam', learningRate: 1e-3 },
@@ -266,7 +266,7 @@ export const PRETEXT_TASK_ENTRIES: LearnEntry[] = [
     name: 'context-prediction',
     family: 'discriminative',
     build: (c) => new ContextPrediction(c.makeEncoder(), { patchSize: 7, gap: 2, jitter: 1, learningRate: 1e-3, seed: c.seed }),
-    steps: 150,
+    steps: 300,
     quickSteps,
     batchSize: 128,
     hyperparameters: { patchSize: 7, gap: 2, jitter: 1, optimizer: 'adam', learningRate: 1e-3 },
@@ -284,16 +284,16 @@ export const PRETEXT_TASK_ENTRIES: LearnEntry[] = [
   {
     name: 'exemplar-cnn',
     family: 'discriminative',
-    build: (c) => new ExemplarCnn(c.makeEncoder(), { numExemplars: 2000, variant: 'parametric', learningRate: 1e-3, seed: c.seed }),
+    build: (c) => new ExemplarCnn(c.makeEncoder(), { numExemplars: 512, variant: 'parametric', learningRate: 2e-3, seed: c.seed }),
     steps: 100,
     quickSteps,
     batchSize: 128,
     hyperparameters: {
-      numExemplars: 2000,
+      numExemplars: 512,
       variant: 'parametric',
       augment: 'resized crop 0.3–1, flip, brightness/contrast 0.4',
       optimizer: 'adam',
-      learningRate: 1e-3,
+      learningRate: 2e-3,
     },
   },
 ];

@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/learn/try-pretext.ts [--only a,b] [--steps n] [--probe n] [--test n] [--quick]`:
+ * `npx tsx bench/learn/try-pretext.ts [--only a,b] [--steps n] [--probe n] [--test n] [--pretrain n] [--encoder grid|gap] [--quick]`:
  * a stand-alone check of the pretext-task entries until the shared runner
  * (bench/learn.ts) lands: pretrain each entry on a fixed Fashion-MNIST
  * training subset (no labels), then linear-probe and kNN on frozen features
@@ -8,7 +8,8 @@
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { convEncoder, embedImages, knnClassifier, linearProbe, loadFashionMnist, tinyVit, useBackend } from 'selfsup';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { convEncoder, embedImages, knnClassifier, linearProbe, loadFashionMnist, tinyVit, useBackend, type ImageEncoder } from 'selfsup';
 import { writeResults } from '../lib/harness.js';
 import type { LearnContext } from './entry.js';
 import { PRETEXT_TASK_ENTRIES } from './pretext-tasks.js';
@@ -20,18 +21,37 @@ const arg = (name: string) => {
 const quick = process.argv.includes('--quick');
 const only = arg('--only')?.split(',');
 const stepsOverride = arg('--steps') === undefined ? undefined : Number(arg('--steps'));
-const probeSize = Number(arg('--probe') ?? 5000);
-const testSize = Number(arg('--test') ?? 5000);
-const pretrainSize = Number(arg('--pretrain') ?? 10000);
+const probeSize = Number(arg('--probe') ?? 10000);
+const testSize = Number(arg('--test') ?? 10000);
+const pretrainSize = Number(arg('--pretrain') ?? 20000);
+const encoderKind = arg('--encoder') ?? 'grid';
 const seed = Number(arg('--seed') ?? 0);
 
 await useBackend('wasm');
+// The runner's protocol (bench/learn/protocol.ts on the methods branch): pretrain on training images
+// [0, pretrain), probe on [0, probe) with labels, test on the official test split.
 const pretrain = loadFashionMnist({ split: 'train', limit: pretrainSize });
-const probe = loadFashionMnist({ split: 'train', offset: 50000, limit: probeSize });
+const probe = loadFashionMnist({ split: 'train', limit: probeSize });
 const test = loadFashionMnist({ split: 'test', limit: testSize });
 pretrain.labels.dispose();
 
-const makeEncoder = (s = seed) => convEncoder({ inputShape: [28, 28, 1], seed: s });
+/**
+ * The reference encoder. `grid` (default) mirrors the runner's planned
+ * ENCODER_CONFIG: convolutions 32/64/128 with strides 2/2/2 and batch norm,
+ * the 4×4 map average-pooled to 2×2 and flattened (512 features; convEncoder's
+ * `outputGrid: 2` on the methods branch, rebuilt here from the same seeded
+ * layers). `gap`: convEncoder's defaults (32/64/128/128, global pooling).
+ */
+function makeEncoder(s = seed): ImageEncoder {
+  if (encoderKind === 'gap') return convEncoder({ inputShape: [28, 28, 1], seed: s });
+  const base = convEncoder({ inputShape: [28, 28, 1], channels: [32, 64, 128], strides: [2, 2, 2], batchNorm: true, seed: s });
+  const input = tfl.input({ shape: [28, 28, 1] });
+  let x = input;
+  for (const layer of base.layers.slice(0, -1)) x = layer.apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.averagePooling2d({ poolSize: 2, strides: 2 }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.flatten().apply(x) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: x });
+}
 
 async function evaluate(embed: (x: tf.Tensor4D) => tf.Tensor2D): Promise<{ linearProbe: number; knn: number; embedSeconds: number }> {
   const t0 = performance.now();
@@ -72,7 +92,7 @@ if (!only || only.includes('random-init')) {
   const r = await evaluate((x) => embedImages(encoder, x));
   rows.push({ method: 'random-init', ...r, pretrainSeconds: 0, steps: 0 });
   print(rows.at(-1)!);
-  encoder.dispose();
+  (encoder as unknown as { dispose(): void }).dispose();
 }
 if (only?.includes('random-vit')) {
   const vit = tinyVit({ imageSize: 28, channels: 1, patchSize: 4, dim: 64, depth: 4, heads: 4, pool: 'mean', seed });
@@ -84,7 +104,7 @@ if (only?.includes('random-vit')) {
 
 for (const entry of PRETEXT_TASK_ENTRIES) {
   if (only && !only.includes(entry.name)) continue;
-  const encoders: { dispose(): void }[] = [];
+  const encoders: ImageEncoder[] = [];
   const context: LearnContext = {
     seed,
     imageShape: [28, 28, 1],
@@ -132,8 +152,8 @@ for (const entry of PRETEXT_TASK_ENTRIES) {
   rows.push({ method: entry.name, ...r, pretrainSeconds, pretrainCpuSeconds, evalCpuSeconds, steps, firstLoss, lastLoss });
   print(rows.at(-1)!);
   task.dispose();
-  for (const e of encoders) e.dispose();
+  for (const e of encoders) (e as unknown as { dispose(): void }).dispose();
 }
 
-const path = writeResults('try-pretext', { quick, probeSize, testSize, pretrainSize, seed, rows });
+const path = writeResults('try-pretext', { quick, encoder: encoderKind, probeSize, testSize, pretrainSize, seed, rows });
 console.log(`wrote ${path}; tensors alive ${tf.memory().numTensors}`);

@@ -19,7 +19,7 @@ import { pixelClassifier } from '../heads/pixel-classifier.js';
 import { colorizationBins, colorizationLoss, estimateAbPrior } from '../losses/colorization.js';
 import { trainableVariables } from '../train/variables.js';
 import { assertEncoder, checkTrainingOptions, encoderInputShape } from './internal/common.js';
-import { downsampleTo, labChannels, resizeTo } from './internal/lab.js';
+import { downsampleTo, labChannels, lightnessInput, resizeTo } from './internal/lab.js';
 import { BasePretextTask, embedImages, type EmbedOptions, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
 
@@ -136,7 +136,8 @@ export interface ColorizationOptions extends TaskOptions {
  * The encoder is yours (a tfjs-layers conv encoder ending in global average
  * pooling, such as {@link convEncoder}, with a 1-channel input): the per-pixel
  * head reads its feature map before pooling ({@link featureMapModel}), and the
- * pooled features are what `embed` returns. Its input is L / 100 ∈ [0, 1].
+ * pooled features are what `embed` returns. Its input is `(L − 50)/100`
+ * ∈ [−0.5, 0.5], the normalisation of Zhang et al.'s code.
  * `step` takes RGB images in [0, 1] `[B, H, W, 3]`; `embed` takes RGB or
  * grayscale (`[B, H, W, 1]`, read as R = G = B) images.
  *
@@ -262,7 +263,7 @@ export class Colorization extends BasePretextTask {
   /** Per-pixel logits `[B, h', w', 313]` for RGB or grayscale images (inference mode). */
   predict(images: tf.Tensor4D): tf.Tensor4D {
     this.checkAny(images, 'Colorization.predict');
-    return tf.tidy(() => this.logits(tf.div(labChannels(images).l, 100) as tf.Tensor4D, false));
+    return tf.tidy(() => this.logits(lightnessInput(labChannels(images).l), false));
   }
 
   /**
@@ -274,7 +275,7 @@ export class Colorization extends BasePretextTask {
     this.checkAny(images, 'Colorization.colorize');
     return tf.tidy(() => {
       const { l } = labChannels(images);
-      const ab = annealedMean(this.logits(tf.div(l, 100) as tf.Tensor4D, false), this.bins, { temperature: this.temperature });
+      const ab = annealedMean(this.logits(lightnessInput(l), false), this.bins, { temperature: this.temperature });
       const [, h, w] = images.shape;
       return labToRgb(tf.concat([l, resizeTo(ab, h, w)], 3) as tf.Tensor4D);
     });
@@ -285,7 +286,7 @@ export class Colorization extends BasePretextTask {
     this.checkRgb(images, 'Colorization.loss');
     return tf.tidy(() => {
       const { l, ab } = labChannels(images);
-      return this.lossOf(tf.div(l, 100) as tf.Tensor4D, downsampleTo(ab, this.outputSize[0], this.outputSize[1]));
+      return this.lossOf(lightnessInput(l), downsampleTo(ab, this.outputSize[0], this.outputSize[1]));
     });
   }
 
@@ -293,7 +294,7 @@ export class Colorization extends BasePretextTask {
     this.checkRgb(images, 'Colorization.step');
     const { input, target } = tf.tidy(() => {
       const { l, ab } = labChannels(images);
-      return { input: tf.div(l, 100) as tf.Tensor4D, target: downsampleTo(ab, this.outputSize[0], this.outputSize[1]) };
+      return { input: lightnessInput(l), target: downsampleTo(ab, this.outputSize[0], this.outputSize[1]) };
     });
     try {
       if (!this.priorFrozen) this.updatePrior(target);
@@ -303,10 +304,10 @@ export class Colorization extends BasePretextTask {
     }
   }
 
-  /** Pooled encoder features of RGB or grayscale images (the encoder applied to L / 100). */
+  /** Pooled encoder features of RGB or grayscale images (the encoder applied to (L − 50)/100). */
   override embed(images: tf.Tensor4D, options: EmbedOptions = {}): tf.Tensor2D {
     this.checkAny(images, 'Colorization.embed');
-    const l = tf.tidy(() => tf.div(labChannels(images).l, 100) as tf.Tensor4D);
+    const l = tf.tidy(() => lightnessInput(labChannels(images).l));
     try {
       return embedImages(this.encoder, l, options);
     } finally {

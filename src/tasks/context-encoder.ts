@@ -3,7 +3,6 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { createRng, type Rng } from '../core/rng.js';
 import {
   assertFiniteNumber,
-  assertInRange,
   assertKnownOptions,
   assertNonNegative,
   assertOneOf,
@@ -15,9 +14,15 @@ import { discriminatorAdversarialLoss, inpaintingLoss } from '../losses/reconstr
 import { trainableVariables } from '../train/variables.js';
 import { defaultDecoder } from './internal/autoencoder.js';
 import { assertEncoder, assertImageBatch, minimizeWith, resolveImageShape } from './internal/common.js';
-import { sampleInpaintingMask, type InpaintingMaskKind } from './internal/masks.js';
+import { centerMask, irregularMask, randomRectangleMask } from '../masking/inpainting-masks.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
+
+/** The hole shapes of Context Encoders: a centred square, random rectangles ("random block"), free-form regions ("random region"). */
+export type InpaintingMaskKind = 'center' | 'random-rectangle' | 'irregular';
+
+/** A custom hole sampler: `[B, H, W, 1]` float32 holes (1 = removed), drawing from `rng`. */
+export type InpaintingMaskSampler = (batchSize: number, size: [number, number], rng: Rng) => tf.Tensor4D;
 
 /** Options of {@link ContextEncoder}. */
 export interface ContextEncoderOptions extends TaskOptions {
@@ -39,16 +44,15 @@ export interface ContextEncoderOptions extends TaskOptions {
    */
   discriminator?: tfl.LayersModel;
   /**
-   * Shape of the holes: a centred square, random rectangles, or an irregular
-   * free-form region.
+   * The holes: `'center'` (selfsup/masking's `centerMask`: the central
+   * square of half the side, a quarter of the image, as the paper),
+   * `'random-rectangle'` (`randomRectangleMask`: 1–3 overlapping rectangles
+   * with sides in [H/8, H/2], the paper's "random block"), `'irregular'`
+   * (`irregularMask`: free-form brush strokes, standing in for the paper's
+   * "random region"), or your own sampler.
    * @default 'random-rectangle'
    */
-  mask?: InpaintingMaskKind;
-  /**
-   * Fraction of the image removed.
-   * @default 0.25 (Context Encoders: a quarter of the image)
-   */
-  coverage?: number;
+  mask?: InpaintingMaskKind | InpaintingMaskSampler;
   /**
    * Value written into the hole of the generator's input: a number, or
    * `'mean'` for the per-channel mean of the batch (Context Encoders fill
@@ -90,10 +94,10 @@ export interface ContextEncoderOptions extends TaskOptions {
  * update) to tell real images from inpainted ones. The encoder (the generator's
  * first half, whose pooled features are its bottleneck) is the representation.
  *
- * Holes (from the task's seed): `'center'` (a centred square covering
- * `coverage`), `'random-rectangle'` (the paper's "random block": overlapping
- * rectangles), `'irregular'` (the paper's "random region", which samples
- * PASCAL segmentation shapes; here random brush strokes). The hole of the
+ * Holes (from the task's seed, drawn by selfsup/masking): `'center'` (the
+ * central quarter), `'random-rectangle'` (the paper's "random block":
+ * overlapping rectangles), `'irregular'` (the paper's "random region", which
+ * samples PASCAL segmentation shapes; here free-form brush strokes). The hole of the
  * input is filled with the mean pixel value. Differences from the paper: the
  * bottleneck is the encoder's global-average-pooled features instead of a
  * channel-wise fully connected layer, the discriminator is a patch
@@ -126,10 +130,8 @@ export class ContextEncoder extends BasePretextTask {
   readonly decoder: tfl.LayersModel;
   /** The adversary. */
   readonly discriminator: tfl.LayersModel;
-  /** Hole shape. */
-  readonly maskKind: InpaintingMaskKind;
-  /** Fraction of the image removed. */
-  readonly coverage: number;
+  /** Hole shape (`'custom'` for a sampler you gave). */
+  readonly maskKind: InpaintingMaskKind | 'custom';
   /** λ_rec. */
   readonly reconstructionWeight: number;
   /** λ_adv. */
@@ -137,6 +139,7 @@ export class ContextEncoder extends BasePretextTask {
   /** The discriminator's loss at the last step (NaN before the first). */
   lastDiscriminatorLoss = NaN;
   private readonly fillValue: number | 'mean';
+  private readonly sampler: InpaintingMaskSampler;
   private readonly discriminatorOptimizer: tf.Optimizer;
   private readonly ownsDecoder: boolean;
   private readonly ownsDiscriminator: boolean;
@@ -153,7 +156,6 @@ export class ContextEncoder extends BasePretextTask {
         'decoder',
         'discriminator',
         'mask',
-        'coverage',
         'fillValue',
         'reconstructionWeight',
         'adversarialWeight',
@@ -166,7 +168,6 @@ export class ContextEncoder extends BasePretextTask {
     );
     const {
       mask = 'random-rectangle',
-      coverage = 0.25,
       fillValue = 'mean',
       reconstructionWeight = 0.999,
       adversarialWeight = 0.001,
@@ -175,8 +176,7 @@ export class ContextEncoder extends BasePretextTask {
     const { discriminatorLearningRate = learningRate } = options;
     assertPositive(learningRate, fn, 'options.learningRate');
     assertPositive(discriminatorLearningRate, fn, 'options.discriminatorLearningRate');
-    assertOneOf(mask, ['center', 'random-rectangle', 'irregular'] as const, fn, 'options.mask');
-    assertInRange(coverage, 0, 1, fn, 'options.coverage', [true, false]);
+    if (typeof mask !== 'function') assertOneOf(mask, ['center', 'random-rectangle', 'irregular'] as const, fn, 'options.mask');
     if (fillValue !== 'mean') assertFiniteNumber(fillValue, fn, 'options.fillValue');
     assertNonNegative(reconstructionWeight, fn, 'options.reconstructionWeight');
     assertNonNegative(adversarialWeight, fn, 'options.adversarialWeight');
@@ -195,8 +195,15 @@ export class ContextEncoder extends BasePretextTask {
     this.ownsDiscriminator = options.discriminator === undefined;
     this.discriminator = options.discriminator ?? patchDiscriminator({ inputShape: imageShape, seed: this.rng.nextUint32() });
     this.discriminatorOptimizer = tf.train.adam(discriminatorLearningRate, 0.5);
-    this.maskKind = mask;
-    this.coverage = coverage;
+    this.maskKind = typeof mask === 'function' ? 'custom' : mask;
+    this.sampler =
+      typeof mask === 'function'
+        ? mask
+        : mask === 'center'
+          ? (b, size) => centerMask(b, size)
+          : mask === 'random-rectangle'
+            ? (b, size, rng) => randomRectangleMask(b, size, { seed: rng })
+            : (b, size, rng) => irregularMask(b, size, { seed: rng });
     this.fillValue = fillValue;
     this.reconstructionWeight = reconstructionWeight;
     this.adversarialWeight = adversarialWeight;
@@ -210,8 +217,11 @@ export class ContextEncoder extends BasePretextTask {
   /** A fresh batch of holes `[B, H, W, 1]` (1 = removed), from the task's seed. */
   sampleMask(batch: number): tf.Tensor4D {
     const [h, w] = this.imageShape;
-    const values = sampleInpaintingMask(this.rng, batch, h, w, this.maskKind, this.coverage);
-    return tf.tensor4d(values, [batch, h, w, 1]);
+    const mask = this.sampler(batch, [h, w], this.rng);
+    if (mask?.rank !== 4 || mask.shape[0] !== batch || mask.shape[1] !== h || mask.shape[2] !== w || mask.shape[3] !== 1) {
+      throw new InvalidArgumentError('ContextEncoder.sampleMask', 'options.mask', `return [${batch}, ${h}, ${w}, 1] holes`, String(mask?.shape));
+    }
+    return mask;
   }
 
   /** The generator's input: `images` with the hole filled by `fillValue`. */

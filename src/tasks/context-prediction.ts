@@ -6,9 +6,9 @@ import { assertInteger, assertKnownOptions, assertOneOf } from '../core/validate
 import { siameseHead } from '../heads/siamese-head.js';
 import { trainableVariables } from '../train/variables.js';
 import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape } from './internal/common.js';
-import { cropFeatureDim, crossEntropy } from './internal/classify.js';
-import { cropSquares, NEIGHBOUR_OFFSETS, standardizeCrops, type CropBox } from './internal/tiles.js';
-import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
+import { relativePositionPairs } from '../masking/relative-position.js';
+import { cropEncoder, crossEntropy, type CropEncoder } from './internal/classify.js';
+import { BasePretextTask, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
 
 /** Options of {@link ContextPrediction}. */
@@ -29,7 +29,7 @@ export interface ContextPredictionOptions extends TaskOptions {
    */
   gap?: number;
   /**
-   * Maximum random shift of the neighbour along each axis (Doersch et al.: 7 of 96 pixels).
+   * Maximum random shift of each patch along each axis (Doersch et al.: 7 of 96 pixels).
    * @default 1
    */
   jitter?: number;
@@ -59,8 +59,9 @@ export interface ContextPredictionOptions extends TaskOptions {
  * top-left, top, top-right, left, right, bottom-left, bottom, bottom-right).
  * Answering needs to recognise what the parts are.
  *
- * As in the paper, the patches are separated by a gap and the neighbour is
- * jittered, so the answer cannot be read off continuing lines or textures.
+ * As in the paper, the patches are separated by a gap and jittered, so the
+ * answer cannot be read off continuing lines or textures (the pairs come from
+ * selfsup/masking's `relativePositionPairs`).
  * Scaled for small images: 7-pixel patches with a 2-pixel gap and ±1 pixel
  * of jitter in 28×28 images (the paper: 96-pixel patches, a 48-pixel gap,
  * up to 7 pixels of jitter). The paper's defences against chromatic
@@ -93,6 +94,7 @@ export class ContextPrediction extends BasePretextTask {
   readonly normalizePatches: boolean;
   /** The relative-position classifier. */
   readonly head: tfl.LayersModel;
+  private readonly patches: CropEncoder;
   private readonly ownsHead: boolean;
   private readonly rng: Rng;
 
@@ -114,6 +116,7 @@ export class ContextPrediction extends BasePretextTask {
     assertInteger(jitter, fn, 'options.jitter', { min: 0 });
     assertOneOf(normalizePatches, [true, false], fn, 'options.normalizePatches');
     const extent = 3 * patchSize + 2 * gap + 2 * jitter;
+    // relativePositionPairs' layout: the 3×3 grid plus the jitter on both sides.
     if (extent > side) {
       throw new ValueRangeError(
         fn,
@@ -122,16 +125,17 @@ export class ContextPrediction extends BasePretextTask {
         `${patchSize} (gap ${gap}, jitter ${jitter}: ${extent})`,
       );
     }
-    const featureDim = cropFeatureDim(encoder, patchSize, imageShape[2], fn, 'patches');
+    const patchEncoder = cropEncoder(encoder, patchSize, imageShape[2], fn, 'patches');
     super(encoder, options.optimizer, learningRate);
     this.rng = createRng(options.seed);
+    this.patches = patchEncoder;
     this.imageShape = imageShape;
     this.patchSize = patchSize;
     this.gap = gap;
     this.jitter = jitter;
     this.normalizePatches = normalizePatches;
     this.ownsHead = options.head === undefined;
-    this.head = options.head ?? siameseHead({ branches: 2, inputDim: featureDim, hiddenDims: [256], numClasses: 8, seed: this.rng.nextUint32() });
+    this.head = options.head ?? siameseHead({ branches: 2, inputDim: patchEncoder.featureDim, hiddenDims: [256], numClasses: 8, seed: this.rng.nextUint32() });
   }
 
   /** The variables one step updates: the encoder's, then the head's. */
@@ -165,32 +169,28 @@ export class ContextPrediction extends BasePretextTask {
   }
 
   private pairsOf(images: tf.Tensor4D): { patches: tf.Tensor4D; labels: tf.Tensor1D } {
-    const [b, h, w] = images.shape;
-    const p = this.patchSize;
-    const step = p + this.gap;
-    const j = this.jitter;
-    const boxes: CropBox[] = [];
-    const labels = new Int32Array(b);
-    for (let i = 0; i < b; i++) {
-      const cy = this.rng.int(step + j, h - step - p - j + 1);
-      const cx = this.rng.int(step + j, w - step - p - j + 1);
-      const k = this.rng.int(0, 8);
-      const [dy, dx] = NEIGHBOUR_OFFSETS[k]!;
-      const ny = cy + dy * step + this.rng.int(-j, j + 1);
-      const nx = cx + dx * step + this.rng.int(-j, j + 1);
-      boxes.push({ image: i, y: cy, x: cx }, { image: i, y: ny, x: nx });
-      labels[i] = k;
-    }
-    return tf.tidy(() => {
-      const crops = cropSquares(images, boxes, p);
-      return { patches: this.normalizePatches ? standardizeCrops(crops) : crops, labels: tf.tensor1d(labels, 'int32') };
+    const { center, neighbor, labels } = relativePositionPairs(images, {
+      patchSize: this.patchSize,
+      gap: this.gap,
+      jitter: this.jitter,
+      seed: this.rng,
     });
+    const patches = tf.tidy(() => {
+      const [b, p, , c] = center.shape;
+      // Interleave: centre i at row 2i, its neighbour at row 2i + 1.
+      const pairs = tf.reshape(tf.stack([center, neighbor], 1), [2 * b, p, p, c]) as tf.Tensor4D;
+      if (!this.normalizePatches) return pairs;
+      const { mean, variance } = tf.moments(pairs, [1, 2, 3], true);
+      return tf.div(tf.sub(pairs, mean), tf.sqrt(tf.add(variance, 1e-5))) as tf.Tensor4D;
+    });
+    tf.dispose([center, neighbor]);
+    return { patches, labels };
   }
 
   private lossOf(images: tf.Tensor4D): tf.Scalar {
     return tf.tidy(() => {
       const { patches, labels } = this.pairsOf(images);
-      const features = tf.reshape(encodeImages(this.encoder, patches, true), [images.shape[0], 2, -1]);
+      const features = tf.reshape(this.patches.encode(patches, true), [images.shape[0], 2, -1]);
       return crossEntropy(this.head.apply(features, { training: true }) as tf.Tensor2D, labels);
     });
   }

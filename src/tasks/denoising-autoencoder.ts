@@ -6,7 +6,7 @@ import { reconstructionLoss } from '../losses/reconstruction.js';
 import { trainableVariables } from '../train/variables.js';
 import { defaultDecoder } from './internal/autoencoder.js';
 import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape } from './internal/common.js';
-import { sampleDropoutMask } from './internal/masks.js';
+import { pixelDropout } from '../masking/denoising.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
 
@@ -43,7 +43,8 @@ export interface DenoisingAutoencoderOptions extends TaskOptions {
  * than copy its input.
  *
  * `loss = mean (decoder(encoder(x̃)) − x)²` over every pixel, with
- * `x̃ = x ⊙ m`, `m_ij ~ Bernoulli(1 − ν)` per pixel (shared by the channels).
+ * `x̃ = x ⊙ m`, `m_ij ~ Bernoulli(1 − ν)` per pixel (shared by the channels;
+ * `pixelDropout` of selfsup/masking).
  * Vincent et al. also try weighting the corrupted pixels more (their
  * "emphasis"); this follows their basic criterion. The masks come from the
  * task's seed.
@@ -126,9 +127,7 @@ export class DenoisingAutoencoder extends BasePretextTask {
   }
 
   private corruptUnchecked(images: tf.Tensor4D): tf.Tensor4D {
-    const [b, h, w] = images.shape;
-    const keep = sampleDropoutMask(this.rng, b * h * w, this.dropProbability);
-    return tf.tidy(() => tf.mul(images, tf.tensor4d(keep, [b, h, w, 1])) as tf.Tensor4D);
+    return pixelDropout(images, { rate: this.dropProbability, seed: this.rng });
   }
 
   private lossOf(images: tf.Tensor4D): tf.Scalar {

@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ValueRangeError } from '../core/errors.js';
 import { createRng, type Rng } from '../core/rng.js';
-import { assertInteger, assertKnownOptions, assertOneOf } from '../core/validate.js';
+import { assertInteger, assertKnownOptions, assertOneOf, describeValue } from '../core/validate.js';
 import { siameseHead } from '../heads/siamese-head.js';
 import { trainableVariables } from '../train/variables.js';
 import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape } from './internal/common.js';
-import { cropFeatureDim, crossEntropy } from './internal/classify.js';
-import { cropSquares, maximalHammingPermutations, standardizeCrops, type CropBox } from './internal/tiles.js';
-import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
+import { jigsawBatch, jigsawPermutations } from '../masking/jigsaw.js';
+import { cropEncoder, crossEntropy, type CropEncoder } from './internal/classify.js';
+import { BasePretextTask, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
 
 /** Options of {@link Jigsaw}. */
@@ -26,7 +26,7 @@ export interface JigsawOptions extends TaskOptions {
   /**
    * Side of each tile, cut at a random position inside its cell (the rest
    * of the cell is the gap that hides edge continuity).
-   * @default ⌊0.85 · cell⌋ (the paper's 64-pixel tiles in 75-pixel cells)
+   * @default ⌊cell · 64/75⌋ (the paper's 64-pixel tiles in 75-pixel cells)
    */
   tileSize?: number;
   /**
@@ -34,6 +34,11 @@ export interface JigsawOptions extends TaskOptions {
    * @default 100 (the paper reports 100 to 1000; 1000 is its default)
    */
   numPermutations?: number;
+  /**
+   * Your own permutation set (each a permutation of `0 … grid² − 1`; replaces `numPermutations`).
+   * @default jigsawPermutations(numPermutations, { tiles: grid² }) from selfsup/masking: greedy maximal minimum Hamming distance
+   */
+  permutations?: readonly (readonly number[])[];
   /**
    * Standardise every tile on its own (mean 0, variance 1), as the paper
    * does so the network cannot match tiles by their low-level statistics.
@@ -62,14 +67,20 @@ export interface JigsawOptions extends TaskOptions {
  * Recognising the arrangement needs the parts of objects and their typical
  * layout.
  *
- * Follows the paper: the permutation set is chosen greedily for maximal
- * Hamming distance between its members (Algorithm 1); each tile is cut at a
- * random offset inside its cell (so neighbouring tiles do not share edges)
- * and standardised on its own; the head applies a shared per-tile layer
- * (fc6), concatenates the tiles in their shuffled order, and classifies
- * (fc7, fc8). Scaled for small images: 3×3 cells of ⌊min(H, W)/3⌋ pixels
- * (9 for 28×28 images) with 7-pixel tiles, 100 permutations. The encoder is
- * trained on tiles and transferred to whole images (`embed`), as in the paper.
+ * Follows the paper: the permutation set is chosen greedily for a large
+ * Hamming distance between its members (selfsup/masking's
+ * `jigsawPermutations`, whose default maximises the minimum distance; its
+ * `'maxAverageHamming'` selection is the paper's Algorithm 1, which
+ * maximises the average — pass either set as `permutations`); each tile is
+ * cut at a random offset inside its cell (so neighbouring tiles do not share
+ * edges) and standardised on its own (`jigsawBatch`); the head applies a
+ * shared per-tile layer (fc6), concatenates the tiles in their shuffled
+ * order, and classifies (fc7, fc8). Scaled for small images: 3×3 cells of
+ * ⌊min(H, W)/3⌋ pixels (9 for 28×28 images) with 7-pixel tiles, 100
+ * permutations. A conv encoder encodes a tile with its convolutions and a
+ * global average pool over the tile (so encoders that pool to a fixed grid
+ * work too); the encoder is trained on tiles and transferred to whole images
+ * (`embed`), as in the paper.
  *
  * @example
  * ```ts
@@ -99,6 +110,7 @@ export class Jigsaw extends BasePretextTask {
   readonly normalizeTiles: boolean;
   /** The permutation classifier. */
   readonly head: tfl.LayersModel;
+  private readonly tiles: CropEncoder;
   private readonly ownsHead: boolean;
   private readonly rng: Rng;
 
@@ -107,7 +119,7 @@ export class Jigsaw extends BasePretextTask {
     assertEncoder(encoder, fn);
     assertKnownOptions(
       options,
-      ['imageShape', 'grid', 'tileSize', 'numPermutations', 'normalizeTiles', 'head', 'learningRate', 'optimizer', 'seed'],
+      ['imageShape', 'grid', 'tileSize', 'numPermutations', 'permutations', 'normalizeTiles', 'head', 'learningRate', 'optimizer', 'seed'],
       fn,
     );
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
@@ -116,27 +128,44 @@ export class Jigsaw extends BasePretextTask {
     assertOneOf(grid, [2, 3] as const, fn, 'options.grid');
     const tiles = grid * grid;
     const maxPermutations = tiles === 4 ? 24 : 362880;
-    assertInteger(numPermutations, fn, 'options.numPermutations', { min: 2, max: maxPermutations });
+    if (options.permutations === undefined) assertInteger(numPermutations, fn, 'options.numPermutations', { min: 2, max: maxPermutations });
     assertOneOf(normalizeTiles, [true, false], fn, 'options.normalizeTiles');
     const cellSize = Math.floor(Math.min(imageShape[0], imageShape[1]) / grid);
     if (cellSize < 2) {
       throw new ValueRangeError(fn, 'options.grid', `leave cells of at least 2 pixels in ${imageShape[0]}×${imageShape[1]} images`, String(grid));
     }
-    const { tileSize = Math.max(1, Math.floor(0.85 * cellSize)) } = options;
+    const { tileSize = Math.max(1, Math.floor((cellSize * 64) / 75)) } = options;
     assertInteger(tileSize, fn, 'options.tileSize', { min: 1, max: cellSize });
-    const featureDim = cropFeatureDim(encoder, tileSize, imageShape[2], fn, 'tiles');
+    if (options.permutations !== undefined) {
+      const ok =
+        Array.isArray(options.permutations) &&
+        options.permutations.length >= 2 &&
+        options.permutations.every((p) => Array.isArray(p) && p.length === tiles && [...p].sort((a, b) => a - b).every((v, j) => v === j));
+      if (!ok) {
+        throw new ValueRangeError(fn, 'options.permutations', `be at least 2 permutations of 0..${tiles - 1}`, describeValue(options.permutations));
+      }
+    }
+    const tileEncoder = cropEncoder(encoder, tileSize, imageShape[2], fn, 'tiles');
     super(encoder, options.optimizer, learningRate);
     this.rng = createRng(options.seed);
+    this.tiles = tileEncoder;
     this.imageShape = imageShape;
     this.grid = grid;
     this.cellSize = cellSize;
     this.tileSize = tileSize;
     this.normalizeTiles = normalizeTiles;
-    this.permutations = maximalHammingPermutations(tiles, numPermutations, this.rng);
+    this.permutations = options.permutations?.map((p) => [...p]) ?? jigsawPermutations(numPermutations, { tiles, seed: this.rng });
     this.ownsHead = options.head === undefined;
     this.head =
       options.head ??
-      siameseHead({ branches: tiles, inputDim: featureDim, branchDim: 64, hiddenDims: [256], numClasses: numPermutations, seed: this.rng.nextUint32() });
+      siameseHead({
+        branches: tiles,
+        inputDim: tileEncoder.featureDim,
+        branchDim: 64,
+        hiddenDims: [256],
+        numClasses: this.permutations.length,
+        seed: this.rng.nextUint32(),
+      });
   }
 
   /** The variables one step updates: the encoder's, then the head's. */
@@ -145,9 +174,10 @@ export class Jigsaw extends BasePretextTask {
   }
 
   /**
-   * A fresh puzzle per image (from the task's seed): `tiles`
-   * `[B·grid², t, t, C]` (image by image, in shuffled order; standardised
-   * with `normalizeTiles`) and the permutation index of each image, int32 `[B]`.
+   * A fresh puzzle per image (from the task's seed; `jigsawBatch`): `tiles`
+   * `[B·grid², t, t, C]` (image by image, in shuffled order: position p of
+   * image i holds tile `permutations[label_i][p]`; standardised with
+   * `normalizeTiles`) and the permutation index of each image, int32 `[B]`.
    */
   puzzle(images: tf.Tensor4D): { tiles: tf.Tensor4D; labels: tf.Tensor1D } {
     assertImageBatch(images, this.imageShape, 'Jigsaw.puzzle');
@@ -171,36 +201,21 @@ export class Jigsaw extends BasePretextTask {
   }
 
   private puzzleOf(images: tf.Tensor4D): { tiles: tf.Tensor4D; labels: tf.Tensor1D } {
-    const [b, h, w] = images.shape;
-    const g = this.grid;
-    const side = g * this.cellSize;
-    const boxes: CropBox[] = [];
-    const labels = new Int32Array(b);
-    for (let i = 0; i < b; i++) {
-      const ry = this.rng.int(0, h - side + 1);
-      const rx = this.rng.int(0, w - side + 1);
-      const cells: CropBox[] = [];
-      for (let r = 0; r < g; r++) {
-        for (let c = 0; c < g; c++) {
-          const jy = this.rng.int(0, this.cellSize - this.tileSize + 1);
-          const jx = this.rng.int(0, this.cellSize - this.tileSize + 1);
-          cells.push({ image: i, y: ry + r * this.cellSize + jy, x: rx + c * this.cellSize + jx });
-        }
-      }
-      const p = this.rng.int(0, this.permutations.length);
-      labels[i] = p;
-      for (const tile of this.permutations[p]!) boxes.push(cells[tile]!);
-    }
-    return tf.tidy(() => {
-      const crops = cropSquares(images, boxes, this.tileSize);
-      return { tiles: this.normalizeTiles ? standardizeCrops(crops) : crops, labels: tf.tensor1d(labels, 'int32') };
+    const { tiles, labels } = jigsawBatch(images, this.permutations, {
+      grid: this.grid,
+      tileSize: this.tileSize,
+      normalizeTiles: this.normalizeTiles,
+      seed: this.rng,
     });
+    const flat = tf.reshape(tiles, [-1, this.tileSize, this.tileSize, images.shape[3]]) as tf.Tensor4D;
+    tiles.dispose();
+    return { tiles: flat, labels };
   }
 
   private lossOf(images: tf.Tensor4D): tf.Scalar {
     return tf.tidy(() => {
       const { tiles, labels } = this.puzzleOf(images);
-      const features = encodeImages(this.encoder, tiles, true);
+      const features = this.tiles.encode(tiles, true);
       const stacked = tf.reshape(features, [images.shape[0], this.grid * this.grid, -1]);
       return crossEntropy(this.head.apply(stacked, { training: true }) as tf.Tensor2D, labels);
     });

@@ -7,7 +7,7 @@ import { MaeDecoder, maeDecoder } from '../heads/mae-decoder.js';
 import { VisionTransformer } from '../heads/vit.js';
 import { maeLoss } from '../losses/mae.js';
 import { assertImageBatch, checkTrainingOptions } from './internal/common.js';
-import { samplePatchMask } from './internal/masks.js';
+import { randomPatchMask } from '../masking/random-patch-mask.js';
 import { BasePretextTask } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
 
@@ -58,7 +58,8 @@ export interface MaeReconstruction {
  * `normPixLoss`). The encoder is the representation (`embed` pools its tokens
  * as the ViT's `pool` option says).
  *
- * The masks are MAE's per-sample random shuffles, drawn from the task's seed.
+ * The masks are MAE's per-sample random shuffles (`randomPatchMask` of
+ * selfsup/masking), drawn from the task's seed.
  * MAE trains with AdamW and a cosine schedule for 800–1600 epochs; here Adam
  * with a constant rate by default (pass your own optimizer and schedule).
  *
@@ -109,6 +110,14 @@ export class MaskedAutoencoder extends BasePretextTask {
         throw new InvalidArgumentError(fn, 'options.decoder', 'be a MaeDecoder made by maeDecoder(encoder)', describeValue(d));
       }
     }
+    if (Math.floor(encoder.numPatches * (1 - maskRatio)) < 1) {
+      throw new InvalidArgumentError(
+        fn,
+        'options.maskRatio',
+        `leave at least one of the ${encoder.numPatches} patches visible (⌊L·(1 − maskRatio)⌋ ≥ 1)`,
+        String(maskRatio),
+      );
+    }
     super(encoder, options.optimizer, learningRate);
     this.rng = createRng(options.seed);
     this.vit = encoder;
@@ -129,11 +138,9 @@ export class MaskedAutoencoder extends BasePretextTask {
    * float32 `[B, L]` (1 = removed). Dispose both.
    */
   sampleMask(batch: number): { keepIds: tf.Tensor2D; mask: tf.Tensor2D } {
-    const { keepIds, mask, keep } = samplePatchMask(this.rng, batch, this.vit.numPatches, this.maskRatio);
-    return {
-      keepIds: tf.tensor2d(keepIds, [batch, keep], 'int32'),
-      mask: tf.tensor2d(mask, [batch, this.vit.numPatches]),
-    };
+    const { idsKeep, mask, idsRestore } = randomPatchMask(batch, this.vit.numPatches, { maskRatio: this.maskRatio, seed: this.rng });
+    idsRestore.dispose();
+    return { keepIds: idsKeep, mask };
   }
 
   /** The training loss on `images` with a fresh mask (a differentiable scalar). */

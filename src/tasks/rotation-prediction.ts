@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { rotate90 } from '../augment/rotate90.js';
 import { ShapeError } from '../core/errors.js';
 import { createRng } from '../core/rng.js';
 import { assertKnownOptions, formatShape } from '../core/validate.js';
 import { classificationHead } from '../heads/classification-head.js';
 import { rotationLoss } from '../losses/rotation.js';
+import { rotationBatch } from '../masking/rotation-batch.js';
 import { trainableVariables } from '../train/variables.js';
 import { assertEncoder, assertImageBatch, checkTrainingOptions, encoderFeatureDim, resolveImageShape } from './internal/common.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
@@ -89,8 +89,9 @@ export class RotationPrediction extends BasePretextTask {
   }
 
   /**
-   * The four rotations of every image, `[4B, H, W, C]` (all images by 0°, then
-   * all by 90° counter-clockwise, 180°, 270°) and their labels int32 `[4B]`.
+   * The four rotations of every image, `[4B, H, W, C]` (image i at rows
+   * 4i … 4i + 3, by 0°, 90°, 180° and 270° counter-clockwise: `rotationBatch`
+   * of selfsup/masking) and their labels int32 `[4B]`.
    */
   rotationBatch(images: tf.Tensor4D): { images: tf.Tensor4D; labels: tf.Tensor1D } {
     assertImageBatch(images, this.imageShape, 'RotationPrediction.rotationBatch');
@@ -120,12 +121,7 @@ export class RotationPrediction extends BasePretextTask {
   }
 
   private rotations(images: tf.Tensor4D): { images: tf.Tensor4D; labels: tf.Tensor1D } {
-    const b = images.shape[0];
-    const labels = Int32Array.from({ length: 4 * b }, (_, i) => Math.floor(i / b));
-    return tf.tidy(() => ({
-      images: tf.concat([0, 1, 2, 3].map((k) => rotate90(images, k)), 0) as tf.Tensor4D,
-      labels: tf.tensor1d(labels, 'int32'),
-    }));
+    return rotationBatch(images);
   }
 
   private lossOf(images: tf.Tensor4D): tf.Scalar {

@@ -9,7 +9,7 @@ import { pixelClassifier } from '../heads/pixel-classifier.js';
 import { colorizationBins, colorizationLoss } from '../losses/colorization.js';
 import { trainableVariables } from '../train/variables.js';
 import { assertEncoder, checkTrainingOptions, encoderInputShape } from './internal/common.js';
-import { AB_SCALE, downsampleTo, labChannels } from './internal/lab.js';
+import { colourInput, downsampleTo, labChannels, lightnessInput } from './internal/lab.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
 
@@ -58,7 +58,7 @@ class SplitBrainEncoder {
     return tf.tidy(() => {
       const { l, ab } = labChannels(images);
       return tf.concat(
-        [encodeImages(this.lNetwork, tf.div(l, 100) as tf.Tensor4D, training), encodeImages(this.abNetwork, tf.div(ab, AB_SCALE) as tf.Tensor4D, training)],
+        [encodeImages(this.lNetwork, lightnessInput(l), training), encodeImages(this.abNetwork, colourInput(ab), training)],
         1,
       ) as tf.Tensor2D;
     });
@@ -79,8 +79,8 @@ class SplitBrainEncoder {
  * equal bins of [0, 100] (cross-entropy on the bin of each pixel). The loss
  * is the sum of the two.
  *
- * You give the two halves: `lNetwork` takes L / 100 `[B, H, W, 1]`,
- * `abNetwork` takes ab / 110 `[B, H, W, 2]`; both are tfjs-layers conv
+ * You give the two halves: `lNetwork` takes `(L − 50)/100` `[B, H, W, 1]`,
+ * `abNetwork` takes `ab/110` `[B, H, W, 2]` (Zhang et al.'s normalisation); both are tfjs-layers conv
  * encoders ending in global average pooling (e.g. {@link convEncoder} with
  * half the channels each, as the paper halves every layer of AlexNet). The
  * heads read their feature maps before pooling and predict on the map
@@ -103,7 +103,7 @@ class SplitBrainEncoder {
  */
 export class SplitBrainAutoencoder extends BasePretextTask {
   readonly name = 'SplitBrainAutoencoder';
-  /** F₁: the L → ab half (input L / 100). */
+  /** F₁: the L → ab half (input (L − 50)/100). */
   readonly lNetwork: ImageEncoder;
   /** F₂: the ab → L half (input ab / 110). */
   readonly abNetwork: ImageEncoder;
@@ -222,9 +222,9 @@ export class SplitBrainAutoencoder extends BasePretextTask {
   private lossesOf(images: tf.Tensor4D): { lToAb: tf.Scalar; abToL: tf.Scalar } {
     return tf.tidy(() => {
       const { l, ab } = labChannels(images);
-      const abLogits = this.abHead.apply(this.lMap.apply(tf.div(l, 100), { training: true }), { training: true }) as tf.Tensor4D;
+      const abLogits = this.abHead.apply(this.lMap.apply(lightnessInput(l), { training: true }), { training: true }) as tf.Tensor4D;
       const lToAb = colorizationLoss(abLogits, downsampleTo(ab, this.abGrid[0], this.abGrid[1]), { bins: this.bins });
-      const lLogits = this.lHead.apply(this.abMap.apply(tf.div(ab, AB_SCALE), { training: true }), { training: true }) as tf.Tensor4D;
+      const lLogits = this.lHead.apply(this.abMap.apply(colourInput(ab), { training: true }), { training: true }) as tf.Tensor4D;
       const [gh, gw] = this.lGrid;
       const lTarget = tf.reshape(downsampleTo(l, gh, gw), [-1]);
       const bin = tf.cast(tf.clipByValue(tf.floor(tf.mul(lTarget, this.lBins / 100)), 0, this.lBins - 1), 'int32');

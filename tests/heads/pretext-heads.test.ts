@@ -120,9 +120,9 @@ describe('pretext-task heads: shapes, layers, seeds, errors', () => {
     expectClose(pooled, enc.predict(x) as tf.Tensor, { atol: 1e-6 });
     expect(map.trainableWeights.map((w) => w.read().id)).toEqual(enc.trainableWeights.map((w) => w.read().id));
     expect(() => featureMapModel(mlpEncoder({ inputShape: [4], units: [2] }))).toThrow(
-      'featureMapModel: encoder must end in a GlobalAveragePooling2D layer, so its spatial feature map can be read before pooling (e.g. convEncoder), got a model whose last layer is Activation',
+      'featureMapModel: encoder must end in pooling / flatten layers after a 4-D feature map, so the map can be read before pooling (e.g. convEncoder), got a model whose last layer is Activation',
     );
-    expect(() => featureMapModel({})).toThrow('featureMapModel: encoder must be a single-input tfjs-layers model ending in global average pooling');
+    expect(() => featureMapModel({})).toThrow('featureMapModel: encoder must be a single-input tfjs-layers model ending in a pooling head');
     tf.dispose([x, pooled]);
   });
 });

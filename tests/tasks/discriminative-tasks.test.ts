@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ContextPrediction, DeepCluster, ExemplarCnn, Jigsaw, mlpEncoder, RotationPrediction, rotate90 } from 'selfsup';
 import { describeBackends } from '../helpers/backends.js';
 import { expectClose } from '../helpers/numerics.js';
-import { convTrainingBackend, structuredImages, tinyConv, trainFor } from './pretext-helpers.js';
+import { convTrainingBackend, structuredImages, tinyConv, tinyConvGrid, trainFor } from './pretext-helpers.js';
 
 /** Images whose pixel (y, x) holds `(y·W + x) / (H·W)`: a crop's first pixel tells where it was cut. */
 function positionImages(n: number, size: number): tf.Tensor4D {
@@ -23,9 +23,10 @@ describe('discriminative tasks (conv training backend)', () => {
     const images = structuredImages(6, 8);
     const batch = task.rotationBatch(images);
     expect(batch.images.shape).toEqual([24, 8, 8, 1]);
-    expect(Array.from(batch.labels.dataSync())).toEqual([...Array(6).fill(0), ...Array(6).fill(1), ...Array(6).fill(2), ...Array(6).fill(3)]);
-    expectClose(tf.slice(batch.images, [6, 0, 0, 0], [6, -1, -1, -1]), rotate90(images, 1), { atol: 0 });
-    expectClose(tf.slice(batch.images, [18, 0, 0, 0], [6, -1, -1, -1]), rotate90(images, 3), { atol: 0 });
+    expect(Array.from(batch.labels.dataSync())).toEqual(Array.from({ length: 24 }, (_, i) => i % 4));
+    const rowsWith = (k: number) => tf.gather(batch.images, tf.tensor1d([0, 1, 2, 3, 4, 5].map((i) => 4 * i + k), 'int32'));
+    expectClose(rowsWith(1), rotate90(images, 1), { atol: 0 });
+    expectClose(rowsWith(3), rotate90(images, 3), { atol: 0 });
     const { first, last } = trainFor(() => task.step(images), 40);
     expect(first).toBeCloseTo(Math.log(4), 1);
     expect(last).toBeLessThan(first * 0.6);
@@ -46,18 +47,13 @@ describe('discriminative tasks (conv training backend)', () => {
     const perms = task.permutations;
     expect(perms).toHaveLength(10);
     expect(perms.every((p) => [...p].sort().join() === '0,1,2,3,4,5,6,7,8')).toBe(true);
-    // Algorithm 1 maximises the summed distance: the set's mean pairwise Hamming distance beats the 8 of random pairs.
-    let total = 0;
-    let pairs = 0;
-    for (let i = 0; i < perms.length; i++) {
-      for (let j = i + 1; j < perms.length; j++) {
-        const d = hamming(perms[i]!, perms[j]!);
-        expect(d).toBeGreaterThan(0);
-        total += d;
-        pairs++;
-      }
-    }
-    expect(total / pairs).toBeGreaterThan(8.2);
+    // The greedy maximal-Hamming set keeps every pair far apart (random pairs of 9-permutations differ in 8 places on average).
+    let minDistance = 9;
+    for (let i = 0; i < perms.length; i++) for (let j = i + 1; j < perms.length; j++) minDistance = Math.min(minDistance, hamming(perms[i]!, perms[j]!));
+    expect(minDistance).toBeGreaterThanOrEqual(7);
+    const own = new Jigsaw(encoder, { grid: 2, permutations: [[0, 1, 2, 3], [3, 2, 1, 0]], seed: 0 });
+    expect(own.permutations).toEqual([[0, 1, 2, 3], [3, 2, 1, 0]]);
+    own.dispose();
     expect(task.cellSize).toBe(9);
     expect(task.tileSize).toBe(7);
     // A tile's first pixel tells its cell: with the permutation's label, every tile sits where the permutation says.
@@ -110,8 +106,8 @@ describe('discriminative tasks (conv training backend)', () => {
       const n = Math.round(first[2 * b + 1]! * 256);
       const [dy, dx] = [Math.floor(n / 16) - Math.floor(c / 16), (n % 16) - (c % 16)];
       const [ey, ex] = offsets[label[b]!]!;
-      expect(Math.abs(dy - ey! * 5)).toBeLessThanOrEqual(1); // patch 4 + gap 1, jitter ±1
-      expect(Math.abs(dx - ex! * 5)).toBeLessThanOrEqual(1);
+      expect(Math.abs(dy - ey! * 5)).toBeLessThanOrEqual(2); // patch 4 + gap 1, each patch jittered ±1
+      expect(Math.abs(dx - ex! * 5)).toBeLessThanOrEqual(2);
       seen.add(label[b]!);
     }
     expect(seen.size).toBe(8);
@@ -122,6 +118,10 @@ describe('discriminative tasks (conv training backend)', () => {
       'ContextPrediction: options.patchSize must leave room for the 3×3 layout: 3·patchSize + 2·gap + 2·jitter ≤ 16, got 5 (gap 1, jitter 1: 19)',
     );
     expect(() => new ContextPrediction(mlpEncoder({ inputShape: [16, 16, 1], units: [4] }))).toThrow('ContextPrediction: encoder must encode 4×4 patches');
+    // An encoder that pools to a fixed grid takes only full-size images: its convolutions encode the patches.
+    const grid = new ContextPrediction(tinyConvGrid(16), { patchSize: 4, gap: 1, jitter: 1, seed: 0 });
+    expect(Number.isFinite(grid.step(structuredImages(4, 16)))).toBe(true);
+    grid.dispose();
     tf.dispose([images, patches, labels]);
     task.dispose();
     encoder.dispose();

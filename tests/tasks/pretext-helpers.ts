@@ -1,5 +1,6 @@
 /** Tiny models and structured images for the pretext-task tests. */
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { convEncoder, registeredTrainingKernels, useBackend } from 'selfsup';
 
 /**
@@ -16,6 +17,20 @@ export async function convTrainingBackend(): Promise<'wasm' | 'cpu'> {
 /** A small conv encoder (two convolutions) for `[size, size, channels]` images. */
 export const tinyConv = (size: number, channels = 1, seed = 0, widths: number[] = [4, 8]) =>
   convEncoder({ inputShape: [size, size, channels], channels: widths, seed });
+
+/**
+ * An encoder that pools its last map to a 2×2 grid and flattens it (the
+ * shape of head `convEncoder({ outputGrid })` gives): it takes only
+ * full-size images.
+ */
+export function tinyConvGrid(size: number, channels = 1, seed = 0): tfl.Sequential {
+  const m = tfl.sequential();
+  m.add(tfl.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', inputShape: [size, size, channels], kernelInitializer: tfl.initializers.glorotNormal({ seed }) }));
+  m.add(tfl.layers.batchNormalization({}));
+  m.add(tfl.layers.averagePooling2d({ poolSize: size / 4, strides: size / 4 }));
+  m.add(tfl.layers.flatten());
+  return m;
+}
 
 /**
  * `n` deterministic images with structure (oriented bars and blobs whose

@@ -4,23 +4,25 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { rgbToLab } from '../../augment/color-lab.js';
-
-/** Scale of the ab input of split-brain's ab → L network (ab lie roughly in [−110, 110]). */
-export const AB_SCALE = 110;
+import { labSplit } from '../../masking/lab-split.js';
 
 /**
  * L\*, a\*, b\* of RGB images `[B, H, W, 3]`, or of grayscale images
- * `[B, H, W, 1]` (read as R = G = B, so a\* = b\* = 0): `l` `[B, H, W, 1]`
- * in [0, 100], `ab` `[B, H, W, 2]`.
+ * `[B, H, W, 1]` (read as R = G = B, so a\* = b\* = 0), in Lab units
+ * (`labSplit` with `scaling: 'raw'`): `l` `[B, H, W, 1]` in [0, 100], `ab` `[B, H, W, 2]`.
  */
 export function labChannels(images: tf.Tensor4D): { l: tf.Tensor4D; ab: tf.Tensor4D } {
-  return tf.tidy(() => {
-    const rgb = images.shape[3] === 1 ? tf.tile(images, [1, 1, 1, 3]) : images;
-    const lab = rgbToLab(rgb as tf.Tensor4D);
-    const [l, ab] = tf.split(lab, [1, 2], 3) as [tf.Tensor4D, tf.Tensor4D];
-    return { l, ab };
-  });
+  return tf.tidy(() => labSplit((images.shape[3] === 1 ? tf.tile(images, [1, 1, 1, 3]) : images) as tf.Tensor4D, { scaling: 'raw' }));
+}
+
+/** The network input for lightness: `(L − 50) / 100` ∈ [−0.5, 0.5] (Zhang et al.'s `l_cent`, `l_norm`; labSplit's `'zhang'` scaling). */
+export function lightnessInput(l: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => tf.div(tf.sub(l, 50), 100) as tf.Tensor4D);
+}
+
+/** The network input for colour: `ab / 110` (Zhang et al.'s `ab_norm`; labSplit's `'zhang'` scaling). */
+export function colourInput(ab: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => tf.div(ab, 110) as tf.Tensor4D);
 }
 
 /** Bilinear resize to `[h, w]` (half-pixel centres), or the input itself when the size already matches. */
