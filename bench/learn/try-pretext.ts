@@ -104,17 +104,7 @@ if (only?.includes('random-vit')) {
 
 for (const entry of PRETEXT_TASK_ENTRIES) {
   if (only && !only.includes(entry.name)) continue;
-  const encoders: ImageEncoder[] = [];
-  const context: LearnContext = {
-    seed,
-    imageShape: [28, 28, 1],
-    quick,
-    makeEncoder: (s?: number) => {
-      const e = makeEncoder(s);
-      encoders.push(e);
-      return e;
-    },
-  };
+  const context: LearnContext = { seed, imageShape: [28, 28, 1], quick, makeEncoder: (s?: number) => makeEncoder(s) };
   const task = entry.build(context);
   const steps = stepsOverride ?? (quick ? entry.quickSteps : entry.steps);
   const n = pretrain.images.shape[0];
@@ -151,8 +141,9 @@ for (const entry of PRETEXT_TASK_ENTRIES) {
   const evalCpuSeconds = process.cpuUsage(cpu1).user / 1e6;
   rows.push({ method: entry.name, ...r, pretrainSeconds, pretrainCpuSeconds, evalCpuSeconds, steps, firstLoss, lastLoss });
   print(rows.at(-1)!);
+  // As the runner: the task, then its encoder.
   task.dispose();
-  for (const e of encoders) (e as unknown as { dispose(): void }).dispose();
+  (task.encoder as unknown as { dispose?: () => void }).dispose?.();
 }
 
 const path = writeResults('try-pretext', { quick, encoder: encoderKind, probeSize, testSize, pretrainSize, seed, rows });

@@ -3,7 +3,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidArgumentError } from '../core/errors.js';
 import { assertImages } from '../core/images.js';
 import { createRng, type Rng } from '../core/rng.js';
-import { assertInRange, assertInteger, assertKnownOptions } from '../core/validate.js';
+import { assertDtype, assertInRange, assertInteger, assertKnownOptions } from '../core/validate.js';
 import { correspondenceHead } from '../heads/correspondence-head.js';
 import { trainableVariables } from '../train/variables.js';
 import {
@@ -160,6 +160,7 @@ export class CrossModalCorrespondence extends BasePretextTask {
     const fn = 'CrossModalCorrespondence.loss';
     this.check(images, other, fn, 1);
     assertPaired(labels, images.shape[0], fn, 'labels', 'int32 correspondence labels (1 = the pair belongs together)');
+    assertDtype(labels, 'int32', fn, 'labels');
     return tf.tidy(() => crossEntropy(this.logits(images, other, true), labels));
   }
 

@@ -3,7 +3,11 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { symmetricEigen } from '../core/linalg.js';
 import { normalizeLastAxis } from '../core/normalize.js';
 import { createRng, type Rng } from '../core/rng.js';
-import { assertInteger, assertKnownOptions, assertPositive } from '../core/validate.js';
+import { assertInteger, assertKnownOptions, assertPositive, describeValue } from '../core/validate.js';
+import { compose } from '../augment/compose.js';
+import { RandomHorizontalFlip } from '../augment/flip.js';
+import { RandomResizedCrop } from '../augment/resized-crop.js';
+import type { Transform } from '../augment/transform.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { classificationHead } from '../heads/classification-head.js';
 import { initKernelLayer } from '../heads/init.js';
@@ -49,6 +53,13 @@ export interface DeepClusterOptions extends TaskOptions {
    * @default 20
    */
   kMeansIterations?: number;
+  /**
+   * The augmentation of the training batches (not of the images being
+   * clustered), as the paper trains on random resized crops and horizontal
+   * flips while it clusters centre crops; `null` for none.
+   * @default random resized crop (scale 0.3–1) and horizontal flip
+   */
+  augment?: Transform | null;
   /**
    * The cluster classifier `[B, F]` → `[B, numClusters]`, re-initialised at
    * every reclustering; not disposed by the task.
@@ -98,7 +109,8 @@ export interface ClusteringResult {
  * (and earlier, whenever the memory has doubled since the last clustering,
  * with k ≤ memory / 8 while it is small); the step then trains on a batch of
  * the same size drawn from the clustered memory, uniformly over its
- * non-empty clusters. For your own loop over a fixed dataset, call
+ * non-empty clusters, augmented (random resized crops and flips, as the
+ * paper trains). For your own loop over a fixed dataset, call
  * {@link DeepCluster.recluster} with the whole set each epoch and
  * {@link DeepCluster.trainStep} with batches and their pseudo-labels.
  *
@@ -132,6 +144,8 @@ export class DeepCluster extends BasePretextTask {
   readonly clusterEvery: number;
   /** The cluster classifier. */
   readonly head: tfl.LayersModel;
+  /** The augmentation of the training batches (null: none). */
+  readonly augment: Transform | null;
   /** The last clustering (null before the first). */
   lastClustering: ClusteringResult | null = null;
   private readonly kMeansIterations: number;
@@ -160,6 +174,7 @@ export class DeepCluster extends BasePretextTask {
         'memorySize',
         'clusterEvery',
         'kMeansIterations',
+        'augment',
         'head',
         'learningRate',
         'headLearningRate',
@@ -179,6 +194,9 @@ export class DeepCluster extends BasePretextTask {
     assertInteger(clusterEvery, fn, 'options.clusterEvery', { min: 1 });
     assertInteger(kMeansIterations, fn, 'options.kMeansIterations', { min: 1 });
     assertPositive(headLearningRate, fn, 'options.headLearningRate');
+    if (options.augment != null && typeof (options.augment as Transform).run !== 'function') {
+      throw new InvalidArgumentError(fn, 'options.augment', 'be a Transform (e.g. compose([...])) or null', describeValue(options.augment));
+    }
     super(encoder, options.optimizer, learningRate);
     this.rng = createRng(options.seed);
     this.imageShape = imageShape;
@@ -191,6 +209,8 @@ export class DeepCluster extends BasePretextTask {
     this.ownsHead = options.head === undefined;
     this.head = options.head ?? classificationHead({ inputDim: featureDim, numClasses: numClusters, seed: this.rng.nextUint32() });
     this.headOptimizer = tf.train.adam(headLearningRate);
+    this.augment =
+      options.augment === undefined ? compose([new RandomResizedCrop({ scale: [0.3, 1] }), new RandomHorizontalFlip()]) : options.augment;
     this.memory = new Float32Array(memorySize * imageShape[0] * imageShape[1] * imageShape[2]);
   }
 
@@ -227,7 +247,8 @@ export class DeepCluster extends BasePretextTask {
   /**
    * One optimizer step on `images` with their int32 `pseudoLabels` `[B]`
    * (from {@link DeepCluster.recluster}); returns the loss. The encoder and
-   * the head take their own optimizers' steps.
+   * the head take their own optimizers' steps. `images` are used as given
+   * (augment them yourself, as `step` does with `augment`).
    */
   trainStep(images: tf.Tensor4D, pseudoLabels: tf.Tensor1D): number {
     const fn = 'DeepCluster.trainStep';
@@ -256,10 +277,11 @@ export class DeepCluster extends BasePretextTask {
       }
     }
     const { batch, labels } = this.sampleBalanced(images.shape[0]);
+    const views = this.augment === null ? batch : this.augment.run(batch, { seed: this.rng }).images;
     try {
-      return this.train(batch, labels);
+      return this.train(views, labels);
     } finally {
-      tf.dispose([batch, labels]);
+      tf.dispose([batch, views, labels]);
     }
   }
 

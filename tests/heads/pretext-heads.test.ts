@@ -122,6 +122,13 @@ describe('pretext-task heads: shapes, layers, seeds, errors', () => {
     expect(() => featureMapModel(mlpEncoder({ inputShape: [4], units: [2] }))).toThrow(
       'featureMapModel: encoder must end in pooling / flatten layers after a 4-D feature map, so the map can be read before pooling (e.g. convEncoder), got a model whose last layer is Activation',
     );
+    // A grid head (average pooling to 2×2, flatten) on layers shared with another model: the graph is followed.
+    const input = tfl.input({ shape: [8, 8, 1] });
+    let t = input;
+    for (const layer of enc.layers.slice(0, -1)) t = layer.apply(t) as tfl.SymbolicTensor;
+    t = tfl.layers.flatten().apply(tfl.layers.averagePooling2d({ poolSize: 1, strides: 1 }).apply(t) as tfl.SymbolicTensor) as tfl.SymbolicTensor;
+    const gridded = tfl.model({ inputs: input, outputs: t });
+    expect(featureMapModel(gridded).outputs[0]!.shape).toEqual([null, 4, 4, 3]);
     expect(() => featureMapModel({})).toThrow('featureMapModel: encoder must be a single-input tfjs-layers model ending in a pooling head');
     tf.dispose([x, pooled]);
   });

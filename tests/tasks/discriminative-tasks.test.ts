@@ -190,6 +190,7 @@ describeBackends('discriminative tasks: options are checked', () => {
     expect(() => new Jigsaw(encoder, { tileSize: 5 })).toThrow('Jigsaw: options.tileSize must be an integer in [1, 4], got 5');
     expect(() => new DeepCluster(encoder, { numClusters: 10, memorySize: 5 })).toThrow('DeepCluster: options.memorySize must be an integer ≥ 10, got 5');
     expect(() => new DeepCluster(encoder, { pcaDim: 9 })).toThrow('DeepCluster: options.pcaDim must be an integer in [1, 8], got 9');
+    expect(() => new DeepCluster(encoder, { augment: 5 as never })).toThrow('DeepCluster: options.augment must be a Transform (e.g. compose([...])) or null, got 5');
     expect(() => new ExemplarCnn(encoder, { variant: 'nn' as never })).toThrow("ExemplarCnn: options.variant must be one of 'parametric', 'non-parametric'");
     expect(() => new ExemplarCnn(encoder, { augment: {} as never })).toThrow('ExemplarCnn: options.augment must be a Transform');
     const task = new ExemplarCnn(encoder, { numExemplars: 4, seed: 0 });
