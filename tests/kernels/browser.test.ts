@@ -1,11 +1,12 @@
 /**
  * The kernels travel with the package and work in a browser: a page bundled
  * with esbuild (selfsup's sources + tfjs) runs in Debian's Chromium, trains a
- * conv gradient on wasm with selfsup's kernels and compares it with the cpu
- * backend in the same page. Twice: on a normal page (tfjs's single-threaded
- * SIMD build, plain memory) and on a cross-origin-isolated page, where tfjs
- * loads its threaded build on a shared WebAssembly.Memory and selfsup must use
- * its shared-memory module variant. Skipped (with the reason) where Chromium
+ * conv gradient and an NT-Xent loss (fused kernels) on wasm with selfsup's
+ * kernels and compares them with the cpu backend in the same page. Twice: on
+ * a normal page (tfjs's single-threaded SIMD build, plain memory) and on a
+ * cross-origin-isolated page, where tfjs loads its threaded build on a
+ * shared WebAssembly.Memory and selfsup must use its shared-memory module
+ * variant. Skipped (with the reason) where Chromium
  * is not installed.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { useBackend } from '${join(root, 'src/backend/use-backend.ts')}';
 import { backendMemory } from '${join(root, 'src/kernels/wasm-runtime.ts')}';
+import { ntXentLoss } from '${join(root, 'src/losses/nt-xent.ts')}';
 
 async function grads(backend) {
   await useBackend(backend, backend === 'wasm' ? { wasmPaths: '/wasm/' } : {});
@@ -40,8 +42,23 @@ async function grads(backend) {
   });
 }
 
+// NT-Xent forward + backward: selfsup's fused kernel on wasm, the tfjs composition on cpu.
+async function lossGrads(backend) {
+  await useBackend(backend, backend === 'wasm' ? { wasmPaths: '/wasm/' } : {});
+  return tf.tidy(() => {
+    const a = tf.randomUniform([7, 5], -1, 1, 'float32', 4);
+    const b = tf.randomUniform([7, 5], -1, 1, 'float32', 5);
+    const f = (x, y) => ntXentLoss(x, y, { temperature: 0.2 });
+    return [[f(a, b).dataSync()[0]], ...tf.grads(f)([a, b]).map((g) => Array.from(g.dataSync()))];
+  });
+}
+
 window.run = async () => {
   try {
+    const wasmLoss = await lossGrads('wasm');
+    const cpuLoss = await lossGrads('cpu');
+    let lossErr = 0;
+    wasmLoss.forEach((g, i) => g.forEach((v, j) => { lossErr = Math.max(lossErr, Math.abs(v - cpuLoss[i][j]) / (1 + Math.abs(cpuLoss[i][j]))); }));
     const wasm = await grads('wasm');
     const info = { kernels: (await import('${join(root, 'src/kernels/register.ts')}')).registeredTrainingKernels('wasm') };
     const backend = tf.findBackend('wasm');
@@ -50,7 +67,7 @@ window.run = async () => {
     const cpu = await grads('cpu');
     let maxErr = 0;
     wasm.forEach((g, i) => g.forEach((v, j) => { maxErr = Math.max(maxErr, Math.abs(v - cpu[i][j]) / (1 + Math.abs(cpu[i][j]))); }));
-    return { ...info, maxErr, sizes: wasm.map((g) => g.length) };
+    return { ...info, maxErr, lossErr, sizes: wasm.map((g) => g.length) };
   } catch (e) {
     return { error: String(e && e.stack || e) };
   }
@@ -111,6 +128,7 @@ interface PageResult {
   sharedMemory?: boolean;
   threads?: number;
   maxErr?: number;
+  lossErr?: number;
   sizes?: number[];
 }
 
@@ -130,16 +148,18 @@ async function runPage(query: string): Promise<PageResult> {
 const why = `${CHROMIUM} is not installed (apt-get install chromium); the browser check is skipped`;
 
 describe('selfsup kernels in Chromium', () => {
-  it.skipIf(!available)(`train a conv gradient on a normal page (plain memory)${available ? '' : ` (skipped: ${why})`}`, async () => {
+  it.skipIf(!available)(`train a conv gradient and a fused NT-Xent loss on a normal page (plain memory)${available ? '' : ` (skipped: ${why})`}`, async () => {
     const r = await runPage('');
     expect(r.error).toBeUndefined();
     expect(r.kernels).toContain('Conv2DBackpropFilter');
+    expect(r.kernels).toContain('SelfsupNtXent');
     expect(r.sharedMemory).toBe(false);
     expect(r.maxErr).toBeLessThan(1e-4);
+    expect(r.lossErr).toBeLessThan(1e-5);
     expect(r.sizes).toEqual([2 * 9 * 11 * 5, 3 * 3 * 5 * 8, 3 * 3 * 8 * 2]);
   });
 
-  it.skipIf(!available)(`train a conv gradient on a cross-origin-isolated page (tfjs threads, shared memory)${available ? '' : ` (skipped: ${why})`}`, async () => {
+  it.skipIf(!available)(`train a conv gradient and a fused NT-Xent loss on a cross-origin-isolated page (tfjs threads, shared memory)${available ? '' : ` (skipped: ${why})`}`, async () => {
     const r = await runPage('?coi=1');
     expect(r.error).toBeUndefined();
     expect(r.kernels).toContain('Conv2DBackpropFilter');
@@ -147,5 +167,6 @@ describe('selfsup kernels in Chromium', () => {
     expect(r.sharedMemory).toBe(true);
     expect(r.threads).toBeGreaterThanOrEqual(1);
     expect(r.maxErr).toBeLessThan(1e-4);
+    expect(r.lossErr).toBeLessThan(1e-5);
   });
 });
