@@ -94,7 +94,7 @@ if (!only || only.includes('random-init')) {
   print(rows.at(-1)!);
   (encoder as unknown as { dispose(): void }).dispose();
 }
-if (only?.includes('random-vit')) {
+if (only?.includes('random-vit') || process.argv.includes('--with-vit')) {
   const vit = tinyVit({ imageSize: 28, channels: 1, patchSize: 4, dim: 64, depth: 4, heads: 4, pool: 'mean', seed });
   const r = await evaluate((x) => embedImages(vit, x));
   rows.push({ method: 'random-init (tinyVit)', ...r, pretrainSeconds: 0, steps: 0 });

@@ -65,7 +65,7 @@ export interface ClipOptions extends TaskOptions {
  * nearest ({@link zeroShotClassifier}).
  *
  * The two modalities are yours: `textEncoder` is any single-output tfjs-layers
- * model over the paired inputs (e.g. {@link tokenEncoder} for token ids
+ * model over the paired inputs (e.g. `tokenEncoder` for token ids
  * `[B, T]`). `step(images, texts)` takes the pairs, row i of each belonging
  * together. `embed` returns the image encoder's features (before the
  * projection); {@link Clip.encodeImage} and {@link Clip.encodeText} the

@@ -134,7 +134,7 @@ export interface ColorizationOptions extends TaskOptions {
  * T = 0.38. The representation is the encoder applied to L.
  *
  * The encoder is yours (a tfjs-layers conv encoder ending in global average
- * pooling, such as {@link convEncoder}, with a 1-channel input): the per-pixel
+ * pooling, such as `convEncoder`, with a 1-channel input): the per-pixel
  * head reads its feature map before pooling ({@link featureMapModel}), and the
  * pooled features are what `embed` returns. Its input is `(L − 50)/100`
  * ∈ [−0.5, 0.5], the normalisation of Zhang et al.'s code.

@@ -69,8 +69,8 @@ export interface CorrespondencePairs {
  * image keeps its own pair with probability `positiveFraction`, otherwise
  * gets another row of the batch (never its own). `otherEncoder` is any
  * single-output tfjs-layers model over the second modality (an
- * {@link mlpEncoder} on a 1-D signal, a {@link tokenEncoder}, a second
- * {@link convEncoder}). `embed` returns the vision sub-network's features;
+ * `mlpEncoder` on a 1-D signal, a `tokenEncoder`, a second
+ * `convEncoder`). `embed` returns the vision sub-network's features;
  * {@link CrossModalCorrespondence.embedOther} the other one's.
  *
  * @example

@@ -81,7 +81,7 @@ class SplitBrainEncoder {
  *
  * You give the two halves: `lNetwork` takes `(L − 50)/100` `[B, H, W, 1]`,
  * `abNetwork` takes `ab/110` `[B, H, W, 2]` (Zhang et al.'s normalisation); both are tfjs-layers conv
- * encoders ending in global average pooling (e.g. {@link convEncoder} with
+ * encoders ending in global average pooling (e.g. `convEncoder` with
  * half the channels each, as the paper halves every layer of AlexNet). The
  * heads read their feature maps before pooling and predict on the map
  * up-sampled ×2 (targets downsampled to it). `encoder` (and `embed`) is the
