@@ -199,7 +199,10 @@ export const PRETEXT_TASK_ENTRIES: LearnEntry[] = [
       learningRate: 1e-3,
     },
     notes:
-      "Builds its own encoder: MAE needs a ViT (tinyVit, 28×28 in 7×7 patches: 4×4 patches cost 4× more to embed the test set), so the random-init row (the conv encoder) is not this encoder's baseline.",
+      'Builds its own encoder: MAE needs a ViT (tinyVit, 28×28 in 7×7 patches; 4×4 patches cost 4× more to embed the test set), ' +
+      'so random-init (the conv encoder) is not its baseline. Falls short of it: a randomly initialised tinyVit probes at 74.2 % ' +
+      '(kNN 68.0 %) and MAE after 200 steps at 72.3 % (kNN 70.3 %). MAE features are known to need long pretraining (800–1,600 ' +
+      'epochs in the paper) and to be weak under a linear probe until fine-tuned; 200 CPU steps improve the kNN but not the probe.',
   },
   {
     name: 'context-encoder',
@@ -297,7 +300,7 @@ export const PRETEXT_TASK_ENTRIES: LearnEntry[] = [
         headLearningRate: 1e-2,
         seed: c.seed,
       }),
-    steps: 250,
+    steps: 400,
     quickSteps,
     batchSize: 128,
     hyperparameters: {
@@ -313,7 +316,8 @@ export const PRETEXT_TASK_ENTRIES: LearnEntry[] = [
     },
     notes:
       'The re-initialised cluster head gets a 20× larger learning rate than the encoder, so it fits each round\'s clusters ' +
-      'within the round while the encoder moves slowly (with one rate for both, the run stayed at random-init level).',
+      'within the round while the encoder moves slowly (with one rate for both, the run stayed at random-init level). ' +
+      'Even so the linear probe gains only a few tenths of a point over random-init in this budget (the kNN gains ~3.5).',
   },
   {
     name: 'exemplar-cnn',
