@@ -1,0 +1,50 @@
+/**
+ * The contract between `npm run bench:learn` (bench/learn.ts, the runner) and
+ * the method registries that plug into it: bench/learn/joint-embedding.ts
+ * (SimCLR, MoCo v2, BYOL, … — issue 6) and bench/learn/pretext-tasks.ts
+ * (autoencoders, MAE, inpainting, colorization, split-brain, rotation, jigsaw,
+ * context prediction, DeepCluster, exemplar — issue 7).
+ *
+ * The runner pretrains each entry's task on the same fixed Fashion-MNIST
+ * training subset (no labels), then embeds the labeled probe set and the
+ * official test split with `task.embed` and reports linear-probe and kNN
+ * accuracy next to the `raw-pixels` and `random-init` baselines.
+ */
+import type { PretextTask } from 'selfsup/tasks';
+import type { ImageEncoder } from 'selfsup/tasks';
+
+/** What the runner hands an entry when it builds its task. */
+export interface LearnContext {
+  /** The run's seed (entries derive every random choice from it). */
+  seed: number;
+  /** NHWC shape of one image, `[28, 28, 1]` for Fashion-MNIST. */
+  imageShape: readonly [number, number, number];
+  /**
+   * A fresh copy of the benchmark's reference encoder (the same architecture
+   * and, for a given seed, the same initial weights as the `random-init`
+   * baseline). Entries that need another encoder (MAE's ViT) build their own
+   * and say so in `notes`.
+   */
+  makeEncoder(seed?: number): ImageEncoder;
+  /** True for the `--quick` run inside `npm test`. */
+  quick: boolean;
+}
+
+/** One row of the learning benchmark. */
+export interface LearnEntry {
+  /** Row name in the table, e.g. `'simclr'`. */
+  name: string;
+  /** The family the method belongs to (the docs group the table by it). */
+  family: 'joint-embedding' | 'generative' | 'discriminative';
+  /** Builds the task (with its encoder, heads, augmentations, optimizer). */
+  build(context: LearnContext): PretextTask;
+  /** Pretraining steps in the full run and in `--quick`. */
+  steps: number;
+  quickSteps: number;
+  /** Images per step (before the method's own view multiplication). */
+  batchSize: number;
+  /** The hyperparameters that matter, reported in the table and the docs. */
+  hyperparameters: Record<string, number | string | boolean>;
+  /** Deviations from the paper and why (small images, short schedules, …). */
+  notes?: string;
+}
