@@ -238,8 +238,53 @@ export function jitterPlanes(input: Planes, params: ColorJitterParams): Planes {
   return out;
 }
 
-/** Jitter of planar `[3, B, H, W]` images (validated by the caller). */
+/**
+ * Jitter of planar `[1, B, H, W]` grayscale images, as torchvision treats a
+ * 1-channel tensor: brightness and contrast (around the image's own mean)
+ * apply in the sample's order; saturation and hue leave a gray image
+ * unchanged, so they are skipped exactly rather than computed as x·f + x·(1 − f).
+ */
+function jitterGrayPlanar(x: tf.Tensor4D, params: ColorJitterParams): tf.Tensor4D {
+  const [, b, h, w] = x.shape;
+  const width = h * w;
+  const input = tf.reshape(x, [b, width]) as tf.Tensor2D;
+  let plane = input;
+  for (let slot = 0; slot < 4; slot++) {
+    const a = new Float32Array(b).fill(1);
+    const c = new Float32Array(b);
+    let active = false;
+    let needMean = false;
+    for (let i = 0; i < b; i++) {
+      if (!params.applied[i]) continue;
+      const op = params.order[4 * i + slot];
+      if (op === OP_BRIGHTNESS && params.brightness[i] !== 1) {
+        a[i] = params.brightness[i] as number;
+        active = true;
+      } else if (op === OP_CONTRAST && params.contrast[i] !== 1) {
+        a[i] = params.contrast[i] as number;
+        c[i] = 1 - (params.contrast[i] as number);
+        active = needMean = true;
+      }
+    }
+    if (!active) continue;
+    const current = plane;
+    plane = tf.tidy(() => {
+      const offset = needMean ? expandColumn(tf.mul(tf.mean(current, 1, true), tf.tensor2d(c, [b, 1])), width) : null;
+      return (affineClip([current] as unknown as Planes, column(a, width), offset)[0] as tf.Tensor2D);
+    });
+    if (current !== input) current.dispose();
+  }
+  const out = tf.reshape(plane, [1, b, h, w]) as tf.Tensor4D;
+  const result = plane === input ? tf.clone(out) : out;
+  if (plane !== input) plane.dispose();
+  input.dispose();
+  if (result !== out) out.dispose();
+  return result;
+}
+
+/** Jitter of planar `[3, B, H, W]` (or `[1, B, H, W]` grayscale) images (validated by the caller). */
 function jitterPlanar(x: tf.Tensor4D, params: ColorJitterParams): tf.Tensor4D {
+  if (x.shape[0] === 1) return jitterGrayPlanar(x, params);
   if (hasFusedKernel(FUSED.colorJitter)) return jitterFused(x, params);
   // Separate [B, H·W] planes beat one stacked [3·B, H·W] tensor here: each op's
   // working set stays a third as large (measured ≈ 1.5× faster on wasm).
@@ -290,7 +335,9 @@ function assertJitterParams(params: ColorJitterParams, shape: ImageShape, fn: st
  * affine map over the batch, and the hue rotation runs on the sub-batch that
  * has it in that slot.
  *
- * @param images - `[B, H, W, 3]` float32 RGB in [0, 1].
+ * @param images - `[B, H, W, 3]` float32 RGB in [0, 1], or `[B, H, W, 1]`
+ *   grayscale, where (as in torchvision) only brightness and contrast change
+ *   the image and saturation and hue leave it as it is.
  *
  * @example
  * ```ts
@@ -304,7 +351,7 @@ function assertJitterParams(params: ColorJitterParams, shape: ImageShape, fn: st
  */
 export function applyColorJitter(images: tf.Tensor4D, params: ColorJitterParams): tf.Tensor4D {
   const fn = 'applyColorJitter';
-  assertApplyImages(images, fn, [3]);
+  assertApplyImages(images, fn, [1, 3]);
   assertJitterParams(params, images.shape, fn);
   const planar = toPlanar(images);
   const result = jitterPlanar(planar, params);
@@ -351,7 +398,9 @@ export class ColorJitter extends BaseTransform<ColorJitterParams> {
 
   /** @internal */
   [PLANAR](x: tf.Tensor4D, params: ColorJitterParams): tf.Tensor4D {
-    if (x.shape[0] !== 3) throw new ShapeError('ColorJitter.apply', 'images', 'have 3 channels (last axis of NHWC)', formatShape(planarShape(x)));
+    if (x.shape[0] !== 3 && x.shape[0] !== 1) {
+      throw new ShapeError('ColorJitter.apply', 'images', 'have 1 or 3 channels (last axis of NHWC)', formatShape(planarShape(x)));
+    }
     assertJitterParams(params, planarShape(x), 'ColorJitter.apply');
     return jitterPlanar(x, params);
   }
