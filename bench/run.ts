@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --only conv,encoder] [--quick]`: runs the benchmark
  * modules of bench/workloads/, prints one table with the ratios measured in
- * this run, and writes bench/results/bench.json. Never a test: timings depend
+ * this run, and writes bench/results/bench.json (bench-<groups>.json for a
+ * partial run). Never a test: timings depend
  * on what else runs on the machine, so the load average is printed with every
  * row, and ratios (same run, side by side) are what to compare.
  *
@@ -81,7 +82,8 @@ async function main(): Promise<void> {
     console.log('');
     results[group.name] = { ...result, ratios: rs };
   }
-  const path = writeResults('bench', {
+  // A partial run (--only) writes its own file, so it never replaces the full suite's results.
+  const path = writeResults(only ? `bench-${only.join('-')}` : 'bench', {
     quick,
     cpu: cpus()[0]?.model,
     cores: cpus().length,

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../src/backend/use-backend.js';
+import { FUSED } from '../../src/core/fused-kernels.js';
 import { registerTrainingKernels, unregisterWasmKernels } from '../../src/kernels/register.js';
 import { measure, type Measurement, type MeasureOptions } from './harness.js';
 
@@ -54,6 +55,8 @@ export interface WorkloadGroup {
 /** Implementation labels shared by the modules, so ratios pair up. */
 export const IMPL = {
   selfsup: 'selfsup wasm',
+  selfsupComposed: 'selfsup wasm, tfjs ops (no fused kernels)',
+  selfsupCpu: 'selfsup cpu',
   naiveWasm: 'naive tfjs wasm (stock kernels)',
   naiveWasmKernels: 'naive tfjs wasm + selfsup kernels',
   cpu: 'tfjs cpu',
@@ -65,6 +68,16 @@ export const IMPL = {
 export async function selfsupWasm(): Promise<void> {
   await useBackend('wasm');
   await registerTrainingKernels('wasm');
+}
+
+/**
+ * The wasm backend with selfsup's kernels but without its fused loss and
+ * k-means kernels: the losses run their tfjs compositions (what selfsup did
+ * before the fused kernels). `selfsupWasm()` puts them back.
+ */
+export async function selfsupWasmComposed(): Promise<void> {
+  await selfsupWasm();
+  for (const name of Object.values(FUSED)) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
 }
 
 /** The wasm backend with tfjs-backend-wasm's own kernels only (what a user gets without selfsup). */

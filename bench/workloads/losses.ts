@@ -1,10 +1,10 @@
 /**
- * The contrastive losses written the naive tfjs way (normalise, similarity
- * matMul with a transpose flag, softmax cross-entropy, autodiff), forward +
- * backward: on stock tfjs wasm, on wasm with selfsup's kernels registered
- * (flag-free matMul, zero-copy clones), on tfjs cpu, and in PyTorch
- * (bench/peers/losses_torch.py). selfsup's own fused losses are added to this
- * module when they land.
+ * The contrastive losses forward + backward (gradients of both embedding
+ * batches): selfsup's losses on wasm (fused kernels), the same losses as tfjs
+ * compositions (wasm without the fused kernels, and tfjs cpu), the naive tfjs
+ * composition (normalise, similarity matMul with a transpose flag, softmax
+ * cross-entropy, autodiff) on stock tfjs wasm, on wasm with selfsup's kernels
+ * registered and on tfjs cpu, and PyTorch (bench/peers/losses_torch.py).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { runPythonPeer, type Measurement } from '../lib/harness.js';
@@ -12,6 +12,7 @@ import {
   IMPL,
   measureOrExplain,
   selfsupWasm,
+  selfsupWasmComposed,
   stockWasm,
   type Comparison,
   type GroupResult,
@@ -19,6 +20,7 @@ import {
   type WorkloadGroup,
 } from '../lib/workload.js';
 import { useBackend } from '../../src/backend/use-backend.js';
+import { clipLoss, infoNCELoss, ntXentLoss } from '../../src/losses/index.js';
 
 const normalize = (x: tf.Tensor2D) => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', 1, true), 1e-12)) as tf.Tensor2D;
 
@@ -49,9 +51,12 @@ function clipNaive(img: tf.Tensor2D, txt: tf.Tensor2D, scale = 1 / 0.07): tf.Sca
   return tf.div(tf.add(a, b), 2) as tf.Scalar;
 }
 
+type Loss = (...xs: tf.Tensor[]) => tf.Scalar;
+
 interface Case {
   name: string;
-  make: () => { inputs: tf.Tensor[]; loss: (...xs: tf.Tensor[]) => tf.Scalar; keep: tf.Tensor[] };
+  /** `loss` is the naive composition, `selfsup` the library's loss (same definition and temperature). */
+  make: () => { inputs: tf.Tensor[]; loss: Loss; selfsup: Loss; keep: tf.Tensor[] };
 }
 
 const CASES: Case[] = [
@@ -59,7 +64,12 @@ const CASES: Case[] = [
     name: `ntXent N=${n} D=128 fwd+bwd`,
     make: () => {
       const inputs = [tf.randomNormal([n, 128], 0, 1, 'float32', 1), tf.randomNormal([n, 128], 0, 1, 'float32', 2)];
-      return { inputs, keep: [], loss: (a: tf.Tensor, b: tf.Tensor) => ntXentNaive(a as tf.Tensor2D, b as tf.Tensor2D) };
+      return {
+        inputs,
+        keep: [],
+        loss: (a: tf.Tensor, b: tf.Tensor) => ntXentNaive(a as tf.Tensor2D, b as tf.Tensor2D),
+        selfsup: (a: tf.Tensor, b: tf.Tensor) => ntXentLoss(a as tf.Tensor2D, b as tf.Tensor2D, { temperature: 0.5 }),
+      };
     },
   })),
   {
@@ -67,43 +77,62 @@ const CASES: Case[] = [
     make: () => {
       const inputs = [tf.randomNormal([256, 128], 0, 1, 'float32', 3), tf.randomNormal([256, 128], 0, 1, 'float32', 4)];
       const queue = tf.tidy(() => normalize(tf.randomNormal([4096, 128], 0, 1, 'float32', 5)));
-      return { inputs, keep: [queue], loss: (q: tf.Tensor, k: tf.Tensor) => infoNceNaive(q as tf.Tensor2D, k as tf.Tensor2D, queue) };
+      return {
+        inputs,
+        keep: [queue],
+        loss: (q: tf.Tensor, k: tf.Tensor) => infoNceNaive(q as tf.Tensor2D, k as tf.Tensor2D, queue),
+        selfsup: (q: tf.Tensor, k: tf.Tensor) => infoNCELoss(q as tf.Tensor2D, k as tf.Tensor2D, queue, { temperature: 0.07 }),
+      };
     },
   },
   {
     name: 'clip N=256 D=512 fwd+bwd',
     make: () => {
       const inputs = [tf.randomNormal([256, 512], 0, 1, 'float32', 6), tf.randomNormal([256, 512], 0, 1, 'float32', 7)];
-      return { inputs, keep: [], loss: (a: tf.Tensor, b: tf.Tensor) => clipNaive(a as tf.Tensor2D, b as tf.Tensor2D) };
+      return {
+        inputs,
+        keep: [],
+        loss: (a: tf.Tensor, b: tf.Tensor) => clipNaive(a as tf.Tensor2D, b as tf.Tensor2D),
+        selfsup: (a: tf.Tensor, b: tf.Tensor) => clipLoss(a as tf.Tensor2D, b as tf.Tensor2D, { logScale: Math.log(1 / 0.07) }),
+      };
     },
   },
 ];
 
 export const lossesGroup: WorkloadGroup = {
   name: 'losses',
-  description: 'contrastive losses, forward + backward (naive tfjs compositions; selfsup rows come with the losses)',
+  description: 'contrastive losses, forward + backward: selfsup (fused on wasm) vs tfjs compositions vs PyTorch',
   async run(ctx): Promise<GroupResult> {
     const rows: Measurement[] = [];
     const unavailable: Unavailable[] = [];
     const comparisons: Comparison[] = [];
-    const impls: [string, () => Promise<void>][] = [
-      [IMPL.naiveWasm, stockWasm],
-      [IMPL.naiveWasmKernels, selfsupWasm],
-      [IMPL.cpu, async () => { await useBackend('cpu'); }],
+    const cpu = async () => { await useBackend('cpu'); };
+    // [label, backend setup, which loss]
+    const impls: [string, () => Promise<void>, 'selfsup' | 'loss'][] = [
+      [IMPL.selfsup, selfsupWasm, 'selfsup'],
+      [IMPL.selfsupComposed, selfsupWasmComposed, 'selfsup'],
+      [IMPL.naiveWasm, stockWasm, 'loss'],
+      [IMPL.naiveWasmKernels, selfsupWasm, 'loss'],
+      [IMPL.selfsupCpu, cpu, 'selfsup'],
+      [IMPL.cpu, cpu, 'loss'],
     ];
     for (const c of CASES) {
-      for (const [impl, setup] of impls) {
+      for (const [impl, setup, which] of impls) {
         await setup();
-        const { inputs, loss, keep } = c.make();
-        const grads = tf.grads(loss);
-        const run = () => tf.tidy(() => { grads(inputs); });
-        const m = await measureOrExplain(c.name, impl, run, impl === IMPL.cpu ? { warmup: 0, runs: 2 } : ctx.options, unavailable);
+        const made = c.make();
+        const grads = tf.grads(made[which]);
+        const run = () => tf.tidy(() => { grads(made.inputs); });
+        const slow = impl === IMPL.cpu || impl === IMPL.selfsupCpu;
+        const m = await measureOrExplain(c.name, impl, run, slow ? { warmup: 0, runs: 2 } : ctx.options, unavailable);
         if (m) rows.push(m);
-        tf.dispose([...inputs, ...keep]);
+        tf.dispose([...made.inputs, ...made.keep]);
       }
       comparisons.push(
+        { workload: c.name, subject: IMPL.selfsup, baseline: IMPL.pytorch, label: 'vs pytorch' },
+        { workload: c.name, subject: IMPL.selfsup, baseline: IMPL.selfsupComposed, label: 'vs tfjs ops' },
+        { workload: c.name, subject: IMPL.selfsup, baseline: IMPL.naiveWasm, label: 'vs naive stock wasm' },
+        { workload: c.name, subject: IMPL.selfsup, baseline: IMPL.selfsupCpu, label: 'vs cpu' },
         { workload: c.name, subject: IMPL.naiveWasmKernels, baseline: IMPL.naiveWasm, label: 'vs stock wasm' },
-        { workload: c.name, subject: IMPL.naiveWasmKernels, baseline: IMPL.pytorch, label: 'vs pytorch' },
         { workload: c.name, subject: IMPL.naiveWasm, baseline: IMPL.pytorch, label: 'vs pytorch' },
       );
     }
@@ -114,7 +143,10 @@ export const lossesGroup: WorkloadGroup = {
       rows,
       unavailable,
       comparisons,
-      notes: ['Losses: both sides are the plain composition with autodiff; selfsup\'s fused losses are benchmarked after they are merged.'],
+      notes: [
+        'selfsup wasm runs the fused kernels (normalisation, GEMM, log-sum-exp and analytic backward in one forward and one backward kernel per input).',
+        'selfsup\'s losses normalise the InfoNCE queue on every call (PyTorch\'s and the naive composition use a pre-normalised queue).',
+      ],
     };
   },
 };

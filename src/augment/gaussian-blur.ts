@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, ShapeError } from '../core/errors.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertRangePair, describeValue, formatShape } from '../core/validate.js';
+import { FUSED, hasFusedKernel } from '../core/fused-kernels.js';
 import { assertApplyImages } from './image-input.js';
 import { assertParamsFor, assertSampleShape, perSample, readCommon } from './sampling.js';
 import { PLANAR, planarApplyToSubset, planarShape } from './planar.js';
@@ -173,6 +174,23 @@ function blurFolded(folded: tf.Tensor4D, k: number, sigmas: readonly number[], s
 }
 
 /**
+ * The planar blur in one selfsup wasm kernel: per selected sample and
+ * channel, the same float32 taps along the rows then the columns, reflect
+ * padding by index (no padded copy, no fold into channels and back).
+ */
+function blurFused(x: tf.Tensor4D, params: GaussianBlurParams, k: number): tf.Tensor4D {
+  const b = params.batchSize;
+  const taps = new Float32Array(b * k);
+  const applied = new Float32Array(b);
+  for (let s = 0; s < b; s++) {
+    if (!params.applied[s]) continue;
+    applied[s] = 1;
+    taps.set(kernel1d(k, params.sigma[s] as number), s * k);
+  }
+  return tf.engine().runKernel(FUSED.gaussianBlur, { x }, { taps, applied, kernelSize: k } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/**
  * Blurs the selected samples with their own Gaussian kernel, as torchvision's
  * `gaussian_blur`: a separable kernel of `kernelSize` taps at integer offsets,
  * normalised to sum 1, with reflect padding (so the output keeps the size).
@@ -248,6 +266,7 @@ export class GaussianBlur extends BaseTransform<GaussianBlurParams> {
     const [c, , h, w] = x.shape;
     const k = blurKernelFor(planarShape(x), params, 'GaussianBlur.apply');
     if (k === 1) return tf.clone(x);
+    if (hasFusedKernel(FUSED.gaussianBlur) && params.applied.some((v) => v)) return blurFused(x, params, k);
     return planarApplyToSubset(x, params.applied, (subset, indices) =>
       tf.tidy(() => {
         const n = indices.length;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertKnownOptions, assertOneOf, formatShape } from '../core/validate.js';
 import { ShapeError } from '../core/errors.js';
+import { FUSED, hasFusedKernel } from '../core/fused-kernels.js';
 import { GRAY_WEIGHTS, grayRows } from './color-planes.js';
 import { PLANAR, planarApplyToSubset, planarShape } from './planar.js';
 import { assertApplyImages, readImages } from './image-input.js';
@@ -167,6 +168,11 @@ export class RandomGrayscale extends BaseTransform<GrayscaleParams> {
     const [c, , h, w] = x.shape;
     if (c !== 3) throw new ShapeError(fn, 'images', 'have 3 channels (last axis of NHWC)', formatShape(planarShape(x)));
     assertParamsFor(params, { shape: planarShape(x) }, fn, { applied: [params?.applied, 1] });
+    if (hasFusedKernel(FUSED.grayscale) && params.applied.some((v) => v)) {
+      // One selfsup wasm kernel: the luma of the selected samples, no gather of the sub-batch and back.
+      const applied = Float32Array.from(params.applied);
+      return tf.engine().runKernel(FUSED.grayscale, { x }, { applied } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+    }
     return planarApplyToSubset(x, params.applied, (subset) =>
       tf.tidy(() => {
         const k = subset.shape[1];

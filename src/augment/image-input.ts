@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DTypeError, ShapeError } from '../core/errors.js';
+import { FUSED, hasFusedKernel } from '../core/fused-kernels.js';
 import { assertRank, assertValuesInRange, formatShape } from '../core/validate.js';
 
 /**
@@ -65,6 +66,8 @@ export function assertApplyImages(images: unknown, fn: string, channels?: readon
 function assertPixelRange(images: tf.Tensor, hi: number, fn: string, arg: string): void {
   if (images.size === 0) return;
   const summary = tf.tidy(() => {
+    // On wasm one selfsup kernel computes the same summary in one pass.
+    if (images.dtype === 'float32' && hasFusedKernel(FUSED.minMax)) return tf.engine().runKernel(FUSED.minMax, { x: images }) as tf.Tensor;
     const x = images.dtype === 'float32' ? images : tf.cast(images, 'float32');
     // sum·0 is 0 for finite input and NaN when any value is NaN or infinite.
     const poison = tf.mul(tf.sum(x), 0);

@@ -1,4 +1,12 @@
-// The augment area: batched, seeded, replayable image transforms.
+/**
+ * Batched, seeded, replayable image augmentations: every random transform is a parameter sampler,
+ * a pure apply and a one-call convenience; pipelines (`compose`, `randomApply`, `randomOrder`), views
+ * (`twoViews`, `multiCrop`) and the presets of SimCLR, MoCo v2, BYOL and DINO.
+ *
+ * `import { simclrAugment, twoViews } from 'selfsup/augment'`
+ *
+ * @module augment
+ */
 export { BaseTransform } from './transform.js';
 export type { Transform, TransformRunOptions, TransformResult, RandomCallOptions, ImageShape } from './transform.js';
 export { sampleResizedCrop, applyResizedCrop, randomResizedCrop, RandomResizedCrop } from './resized-crop.js';

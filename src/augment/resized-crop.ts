@@ -81,7 +81,7 @@ function readOptions(options: ResizedCropOptions, fn: string): ResolvedOptions {
  * the largest centred crop whose ratio is clamped into `ratio`.
  *
  * @param shape - `[B, H, W, C]` of the batch (e.g. `images.shape`).
- * @param rng - a seed or an {@link Rng} stream.
+ * @param rng - a seed or an {@link core!Rng} stream.
  * @returns integer boxes `top`, `left`, `height`, `width` per sample.
  *
  * @example

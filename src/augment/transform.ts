@@ -9,7 +9,7 @@ export type ImageShape = readonly [number, number, number, number];
 /** Options of {@link Transform.run}. */
 export interface TransformRunOptions {
   /**
-   * Seed of the parameter sampling: a number, or an {@link Rng} whose stream
+   * Seed of the parameter sampling: a number, or an {@link core!Rng} whose stream
    * is continued. The same seed gives the same output on every backend.
    * @default undefined (a fresh random seed)
    */

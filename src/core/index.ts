@@ -1,4 +1,10 @@
-// The public part of the shared internals; other modules import the specific files.
+/**
+ * Errors, the seeded random generator and small tensor utilities shared by every area.
+ *
+ * Everything here is also exported from the package root (`import { Rng, SelfsupError } from 'selfsup'`).
+ *
+ * @module core
+ */
 export {
   SelfsupError,
   InvalidArgumentError,

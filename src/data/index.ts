@@ -1,3 +1,11 @@
+/**
+ * Real data, never downloaded: scikit-learn's digits, a Fashion-MNIST subset and four photographs
+ * vendored in the package, and the full Fashion-MNIST from Debian's `dataset-fashion-mnist`.
+ *
+ * `import { loadFashionMnist } from 'selfsup/data'`
+ *
+ * @module data
+ */
 export { loadDigits } from './digits.js';
 export {
   loadFashionMnist,

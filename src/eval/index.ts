@@ -1,4 +1,11 @@
-// Evaluation of frozen representations and collapse diagnostics.
+/**
+ * Evaluation of frozen representations (kNN monitor, linear probe) and collapse diagnostics
+ * (alignment, uniformity, RankMe, embedding std).
+ *
+ * `import { knnClassifier, linearProbe } from 'selfsup/eval'`
+ *
+ * @module eval
+ */
 export { knnClassifier } from './knn-classifier.js';
 export type { KnnClassifierOptions, KnnResult } from './knn-classifier.js';
 export { linearProbe } from './linear-probe.js';

@@ -20,9 +20,32 @@ import {
   transposeWasm,
 } from './data-movement-wasm.js';
 import { fusedConv2dKernel } from './fused-conv-gradient.js';
+import { FUSED } from '../core/fused-kernels.js';
+import {
+  colorJitterWasm,
+  fromPlanarWasm,
+  gaussianBlurWasm,
+  grayscaleWasm,
+  minMaxWasm,
+  resampleWasm,
+  toPlanarWasm,
+} from './augment-wasm.js';
+import {
+  clipGradWasm,
+  clipWasm,
+  infoNCEQueueGradKeyWasm,
+  infoNCEQueueGradNegativesWasm,
+  infoNCEQueueGradQueryWasm,
+  infoNCEQueueWasm,
+  kMeansAssignWasm,
+  kMeansStepWasm,
+  ntXentGradWasm,
+  ntXentWasm,
+  vexpWasm,
+} from './losses-wasm.js';
 import { prepareKernels, type WasmBackendLike } from './wasm-runtime.js';
 
-type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo;
+type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[];
 
 /** tfjs's own kernels that selfsup replaced or wrapped, by `backend/kernel`, kept for delegation and restoring. */
 const replaced = new Map<string, tf.KernelConfig>();
@@ -66,6 +89,24 @@ const WASM_KERNELS: Record<string, KernelFunc> = {
   _FusedMatMul: matMulWasm(original('_FusedMatMul'), tfjsTranspose),
   Transpose: transposeWasm(original('Transpose')),
   [RELU_GRAD_KERNEL]: reluGradWasm,
+  [FUSED.ntXent]: ntXentWasm,
+  [FUSED.ntXentGrad]: ntXentGradWasm,
+  [FUSED.infoNCEQueue]: infoNCEQueueWasm,
+  [FUSED.infoNCEQueueGradQuery]: infoNCEQueueGradQueryWasm,
+  [FUSED.infoNCEQueueGradKey]: infoNCEQueueGradKeyWasm,
+  [FUSED.infoNCEQueueGradNegatives]: infoNCEQueueGradNegativesWasm,
+  [FUSED.clip]: clipWasm,
+  [FUSED.clipGrad]: clipGradWasm,
+  [FUSED.kMeansStep]: kMeansStepWasm,
+  [FUSED.kMeansAssign]: kMeansAssignWasm,
+  [FUSED.vexp]: vexpWasm,
+  [FUSED.minMax]: minMaxWasm,
+  [FUSED.toPlanar]: toPlanarWasm,
+  [FUSED.fromPlanar]: fromPlanarWasm,
+  [FUSED.colorJitter]: colorJitterWasm,
+  [FUSED.grayscale]: grayscaleWasm,
+  [FUSED.gaussianBlur]: gaussianBlurWasm,
+  [FUSED.resample]: resampleWasm,
 };
 for (const f of Object.values(WASM_KERNELS)) OURS.add(f);
 
@@ -168,8 +209,11 @@ function allOurs(names: string[], backendName: string): boolean {
  * `Mean`, `Tile`, `Transpose` (rank 5–6), `MaxPoolGrad`, `AvgPoolGrad`,
  * `Identity`, `Cast`, `BatchMatMul` (batched and transposed operands),
  * `_FusedMatMul` (transposed operands) and ReLU-gradient kernels for the rest
- * of a training step. Where the runtime
- * cannot run them (no WebAssembly SIMD) it registers none of them.
+ * of a training step; and selfsup's own fused kernels, which its losses
+ * (`ntXentLoss`, `infoNCELoss` with a queue, `clipLoss`), `kMeans` and
+ * augmentation pipelines use on wasm instead of their tfjs compositions
+ * (`Selfsup*` kernel names). Where the runtime cannot run them (no
+ * WebAssembly SIMD) it registers none of them.
  *
  * On every backend it installs gradients for `Conv2D` and
  * `DepthwiseConv2dNative` that support dilation rates > 1 (tfjs-core's refuse

@@ -56,6 +56,66 @@ export interface KernelExports {
     m: number, k: number, n: number, transA: number, transB: number,
   ): void;
   relu_grad(dy: number, x: number, out: number, n: number): void;
+  nt_xent_forward_scratch(n: number, d: number): number;
+  nt_xent_forward(
+    z1: number, z2: number, z: number, norms: number, p: number, loss: number, scratch: number,
+    n: number, d: number, invTau: number, eps: number,
+  ): void;
+  nt_xent_backward_scratch(n: number, d: number): number;
+  nt_xent_backward(
+    z: number, norms: number, p: number, dy: number, dz1: number, dz2: number, scratch: number,
+    n: number, d: number, invTau: number, eps: number,
+  ): void;
+  info_nce_queue_forward_scratch(n: number, k: number, d: number): number;
+  info_nce_queue_forward(
+    q: number, k: number, neg: number, qn: number, kn: number, qNorms: number, kNorms: number, negNorms: number,
+    pPos: number, pNeg: number, loss: number, scratch: number, n: number, numNeg: number, d: number, invTau: number, eps: number,
+  ): void;
+  info_nce_queue_backward_query_scratch(n: number, k: number, d: number): number;
+  info_nce_queue_backward_query(
+    qn: number, kn: number, qNorms: number, neg: number, negNorms: number, pPos: number, pNeg: number, dy: number,
+    dq: number, scratch: number, n: number, numNeg: number, d: number, invTau: number, eps: number,
+  ): void;
+  info_nce_queue_backward_key(
+    qn: number, kn: number, kNorms: number, pPos: number, dy: number, dk: number, scratch: number,
+    n: number, d: number, invTau: number, eps: number,
+  ): void;
+  info_nce_queue_backward_negatives_scratch(n: number, d: number): number;
+  info_nce_queue_backward_negatives(
+    qn: number, neg: number, negNorms: number, pNeg: number, dy: number, dNeg: number, scratch: number,
+    n: number, numNeg: number, d: number, invTau: number, eps: number,
+  ): void;
+  clip_forward_scratch(n: number, d: number): number;
+  clip_forward(
+    images: number, texts: number, logScale: number, imagesN: number, textsN: number, iNorms: number, tNorms: number,
+    g: number, loss: number, dLogScale: number, scratch: number, n: number, d: number, eps: number,
+  ): void;
+  clip_backward_scratch(n: number, d: number): number;
+  clip_backward(
+    images: number, texts: number, norms: number, g: number, logScale: number, dy: number, dx: number, scratch: number,
+    n: number, d: number, eps: number, which: number,
+  ): void;
+  kmeans_scratch(d: number, k: number): number;
+  kmeans_assign(
+    x: number, centroids: number, labels: number, sums: number, counts: number, inertia: number, scratch: number,
+    n: number, d: number, k: number,
+  ): void;
+  kmeans_means(sums: number, counts: number, centroids: number, next: number, d: number, k: number): void;
+  vexp_array(x: number, out: number, n: number): void;
+  min_max(x: number, out: number, n: number): void;
+  to_planar(x: number, out: number, n: number, c: number): void;
+  from_planar(x: number, out: number, n: number, c: number): void;
+  color_jitter_planar(x: number, out: number, params: number, b: number, hw: number): void;
+  grayscale_planar(x: number, out: number, applied: number, b: number, hw: number): void;
+  gaussian_blur_planar_scratch(h: number, w: number): number;
+  gaussian_blur_planar(
+    x: number, out: number, taps: number, applied: number, scratch: number, c: number, b: number, h: number, w: number, k: number,
+  ): void;
+  resample_planar_scratch(oh: number, w: number): number;
+  resample_planar(
+    x: number, out: number, index: number, fraction: number, scratch: number, c: number, b: number, h: number, w: number,
+    oh: number, ow: number,
+  ): void;
 }
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` the kernels use (typed structurally: the package is an optional peer). */
@@ -68,7 +128,7 @@ export interface WasmBackendLike {
     wasmMemory?: WebAssembly.Memory;
   };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: 'float32'): { dataId: object; shape: number[]; dtype: 'float32' };
+  makeOutput(shape: number[], dtype: 'float32' | 'int32'): { dataId: object; shape: number[]; dtype: 'float32' | 'int32' };
 }
 
 /** One instance of the kernel module bound to one backend memory, with its reusable scratch. */

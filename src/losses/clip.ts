@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { normalizeLastAxis } from '../core/normalize.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import {
   assertFiniteNumber,
@@ -9,7 +8,7 @@ import {
   describeValue,
   isTensor,
 } from '../core/validate.js';
-import { clipCore } from './internal/contrastive.js';
+import { clipFromEmbeddings } from './internal/contrastive.js';
 import { assertEmbeddings, assertMatching } from './internal/validation.js';
 
 /** CLIP's initial log logit scale, `log(1/0.07)`. */
@@ -89,11 +88,7 @@ export function clipLoss(
     assertFiniteNumber(logScale, fn, 'options.logScale');
   }
   return tf.tidy(() =>
-    clipCore(
-      normalizeLastAxis(imageEmbeddings) as tf.Tensor2D,
-      normalizeLastAxis(textEmbeddings) as tf.Tensor2D,
-      isTensor(logScale) ? (logScale as tf.Scalar) : tf.scalar(logScale),
-    ),
+    clipFromEmbeddings(imageEmbeddings, textEmbeddings, isTensor(logScale) ? (logScale as tf.Scalar) : tf.scalar(logScale)),
   );
 }
 

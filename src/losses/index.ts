@@ -1,4 +1,13 @@
-// The losses area: every SSL objective, one file per loss or small family.
+/**
+ * The self-supervised objectives: contrastive (NT-Xent, InfoNCE, CLIP), siamese (BYOL, SimSiam),
+ * redundancy reduction (Barlow Twins, VICReg), clustering and distillation (DINO, SwAV, k-means
+ * pseudo-labels) and the pretext-task losses (rotation, MAE, inpainting, colorization, sparsity).
+ * Each is a pure, differentiable function over tfjs tensors, verified against PyTorch.
+ *
+ * `import { ntXentLoss } from 'selfsup/losses'`
+ *
+ * @module losses
+ */
 export { ntXentLoss } from './nt-xent.js';
 export type { NtXentOptions } from './nt-xent.js';
 export { infoNCELoss } from './info-nce.js';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { normalizeLastAxis } from '../core/normalize.js';
 import { ShapeError } from '../core/errors.js';
 import { assertFloat, assertKnownOptions, assertPositive, assertRank, formatShape } from '../core/validate.js';
-import { infoNCEInBatchCore, infoNCEWithNegativesCore } from './internal/contrastive.js';
+import { infoNCEInBatchCore, infoNCEWithNegativesFromEmbeddings } from './internal/contrastive.js';
 import { assertEmbeddings, assertMatching } from './internal/validation.js';
 
 /** Options of {@link infoNCELoss}. */
@@ -93,14 +93,7 @@ export function infoNCELoss(
       );
     }
     const neg = negatives;
-    return tf.tidy(() =>
-      infoNCEWithNegativesCore(
-        normalizeLastAxis(query) as tf.Tensor2D,
-        normalizeLastAxis(positiveKey) as tf.Tensor2D,
-        normalizeLastAxis(neg) as tf.Tensor2D | tf.Tensor3D,
-        temperature,
-      ),
-    );
+    return tf.tidy(() => infoNCEWithNegativesFromEmbeddings(query, positiveKey, neg, temperature));
   }
   return tf.tidy(() =>
     infoNCEInBatchCore(

@@ -10,6 +10,7 @@ import {
   isTensor,
 } from '../core/validate.js';
 import { InvalidArgumentError } from '../core/errors.js';
+import { FUSED, hasFusedKernel } from '../core/fused-kernels.js';
 import { assertEmbeddings } from './internal/validation.js';
 
 /** How {@link kMeans} picks its initial centroids. */
@@ -34,7 +35,7 @@ export interface KMeansOptions {
    */
   init?: KMeansInit;
   /**
-   * Seed (or {@link Rng}) of the initialisation. The same seed gives the same
+   * Seed (or {@link core!Rng}) of the initialisation. The same seed gives the same
    * clustering on every backend.
    * @default undefined (a fresh random seed)
    */
@@ -235,27 +236,38 @@ export function kMeans(features: tf.Tensor2D, options: KMeansOptions): KMeansRes
     centroids = tf.tidy(() => tf.gather(x, tf.tensor1d(picks, 'int32'))) as tf.Tensor2D;
   } else centroids = kMeansPlusPlus(x, k, rng!);
 
+  // On wasm one fused kernel per iteration assigns (GEMM + argmin, no N x k matrix) and sums the clusters.
+  const fused = hasFusedKernel(FUSED.kMeansStep);
   try {
     let previous: Int32Array | undefined;
     let moved = true;
     for (let it = 0; it < iterations; it++) {
-      const assignment = nearestCentroid(x, centroids);
+      let assignment: tf.Tensor1D;
+      let fusedNext: tf.Tensor2D | undefined;
+      if (fused) {
+        [assignment, fusedNext] = tf.engine().runKernel(FUSED.kMeansStep, { x, centroids }) as [tf.Tensor1D, tf.Tensor2D];
+      } else {
+        assignment = nearestCentroid(x, centroids);
+      }
       const labels = assignment.dataSync() as Int32Array;
       const unchanged = !moved && previous !== undefined && labels.every((v, i) => v === previous![i]);
       if (unchanged) {
-        assignment.dispose();
+        tf.dispose([assignment, fusedNext as tf.Tensor]);
         break;
       }
       previous = Int32Array.from(labels);
       const counts = new Float64Array(k);
       for (const label of labels) counts[label]! += 1;
-      const next = tf.tidy(() => {
-        const members = tf.oneHot(assignment, k); // [N, k]
-        const sums = tf.matMul(tf.transpose(tf.cast(members, 'float32')), x); // [k, D]
-        const sizes = tf.tensor2d(Float32Array.from(counts), [k, 1]);
-        const means = tf.div(sums, tf.maximum(sizes, 1));
-        return tf.where(tf.greater(sizes, 0), means, centroids) as tf.Tensor2D;
-      });
+      const next =
+        fusedNext ??
+        tf.tidy(() => {
+          // [N, k] membership (tf.oneHot refuses k = 1, where every sample is a member).
+          const members = k === 1 ? tf.ones([n, 1]) : tf.cast(tf.oneHot(assignment, k), 'float32');
+          const sums = tf.matMul(tf.transpose(members), x); // [k, D]
+          const sizes = tf.tensor2d(Float32Array.from(counts), [k, 1]);
+          const means = tf.div(sums, tf.maximum(sizes, 1));
+          return tf.where(tf.greater(sizes, 0), means, centroids) as tf.Tensor2D;
+        });
       assignment.dispose();
       let hasEmpty = counts.some((c) => c === 0);
       if (hasEmpty && emptyClusters === 'split') {
@@ -273,8 +285,17 @@ export function kMeans(features: tf.Tensor2D, options: KMeansOptions): KMeansRes
       // Means of unchanged assignments equal the current centroids unless a split moved them.
       moved = hasEmpty;
     }
-    const assignments = nearestCentroid(x, centroids);
-    const inertia = tf.tidy(() => tf.sum(tf.squaredDifference(x, tf.gather(centroids, assignments))).dataSync()[0]!);
+    let assignments: tf.Tensor1D;
+    let inertia: number;
+    if (fused) {
+      const [labels, total] = tf.engine().runKernel(FUSED.kMeansAssign, { x, centroids }) as [tf.Tensor1D, tf.Scalar];
+      assignments = labels;
+      inertia = total.dataSync()[0]!;
+      total.dispose();
+    } else {
+      assignments = nearestCentroid(x, centroids);
+      inertia = tf.tidy(() => tf.sum(tf.squaredDifference(x, tf.gather(centroids, assignments))).dataSync()[0]!);
+    }
     const result = tf.tidy(() => tf.add(centroids, mean)) as tf.Tensor2D;
     return { centroids: result, assignments, inertia };
   } finally {

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { normalizeLastAxis } from '../core/normalize.js';
 import { assertKnownOptions, assertPositive } from '../core/validate.js';
-import { ntXentCore } from './internal/contrastive.js';
+import { ntXentFromEmbeddings } from './internal/contrastive.js';
 import { assertEmbeddings, assertMatching } from './internal/validation.js';
 
 /** Options of {@link ntXentLoss}. */
@@ -68,5 +67,5 @@ export function ntXentLoss(z1: tf.Tensor2D, z2: tf.Tensor2D, options: NtXentOpti
   assertEmbeddings(z1, fn, 'z1');
   assertMatching(z2, z1, fn, 'z2', 'z1', '[N, D]');
   assertPositive(temperature, fn, 'options.temperature');
-  return tf.tidy(() => ntXentCore(normalizeLastAxis(tf.concat([z1, z2], 0)) as tf.Tensor2D, temperature));
+  return tf.tidy(() => ntXentFromEmbeddings(z1, z2, temperature));
 }

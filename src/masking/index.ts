@@ -1,4 +1,11 @@
-// The masking area: patch masks, inpainting holes, corruptions and pretext-task batches.
+/**
+ * Masks and pretext-task batches: MAE random patch masks and BEiT block masks, inpainting holes,
+ * denoising corruptions, rotation batches, jigsaw puzzles, relative-position pairs and Lab splits.
+ *
+ * `import { randomPatchMask, patchify } from 'selfsup/masking'`
+ *
+ * @module masking
+ */
 export { patchify, unpatchify } from './patchify.js';
 export { randomPatchMask } from './random-patch-mask.js';
 export type { RandomPatchMaskOptions, PatchMask } from './random-patch-mask.js';

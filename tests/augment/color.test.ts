@@ -159,6 +159,33 @@ describeBackends('colorJitter', () => {
     tf.dispose([x, y]);
   });
 
+  it('jitters grayscale images as torchvision does: brightness and contrast in order, saturation and hue as identities', () => {
+    const x = tf.tidy(() => tf.mean(t4(fx.images), 3, true) as tf.Tensor4D);
+    const params = sampleColorJitter(x.shape, 5, options);
+    const y = expectNoLeak(() => applyColorJitter(x, params));
+    expect(y.shape).toEqual(x.shape);
+    for (let i = 0; i < x.shape[0]; i++) {
+      let ref = tf.slice(x, [i, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
+      for (let s = 0; s < 4; s++) {
+        const op = params.order[4 * i + s];
+        const prev = ref;
+        if (op === 0) ref = adjustBrightness(prev, params.brightness[i]!);
+        else if (op === 1) ref = adjustContrast(prev, params.contrast[i]!);
+        else continue;
+        prev.dispose();
+      }
+      const got = tf.slice(y, [i, 0, 0, 0], [1, -1, -1, -1]);
+      expectClose(got, ref, { atol: 3e-6, rtol: 0, label: `gray sample ${i}` });
+      tf.dispose([ref, got]);
+    }
+    const onlyColour = colorJitter(x, { saturation: 0.8, hue: 0.4, seed: 2 });
+    expectClose(onlyColour, x, { atol: 0, rtol: 0 });
+    const inPipeline = new ColorJitter({ brightness: 0.4, contrast: 0.4 }).run(x, { seed: 3 });
+    expect(inPipeline.images.shape).toEqual(x.shape);
+    expect(() => colorJitter(tf.ones([1, 2, 2, 2]), { brightness: 0.4 })).toThrow('have 1 or 3 channels');
+    tf.dispose([x, y, onlyColour, inPipeline.images]);
+  });
+
   it('samples factors in torchvision ranges, orders as permutations, applied with p', () => {
     const p = sampleColorJitter([4000, 1, 1, 3], 3, { brightness: 0.4, contrast: [0.5, 0.9], saturation: 0.2, hue: 0.1, p: 0.8 });
     let applied = 0;

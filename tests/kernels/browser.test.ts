@@ -1,14 +1,15 @@
 /**
  * The kernels travel with the package and work in a browser: a page bundled
  * with esbuild (selfsup's sources + tfjs) runs in Debian's Chromium, trains a
- * conv gradient on wasm with selfsup's kernels and compares it with the cpu
- * backend in the same page. Twice: on a normal page (tfjs's single-threaded
- * SIMD build, plain memory) and on a cross-origin-isolated page, where tfjs
- * loads its threaded build on a shared WebAssembly.Memory and selfsup must use
- * its shared-memory module variant. Skipped (with the reason) where Chromium
+ * conv gradient and an NT-Xent loss (fused kernels) on wasm with selfsup's
+ * kernels and compares them with the cpu backend in the same page. Twice: on
+ * a normal page (tfjs's single-threaded SIMD build, plain memory) and on a
+ * cross-origin-isolated page, where tfjs loads its threaded build on a
+ * shared WebAssembly.Memory and selfsup must use its shared-memory module
+ * variant. Skipped (with the reason) where Chromium
  * is not installed.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,11 +17,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, chromiumMissing, launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist/');
-const available = existsSync(CHROMIUM);
+const available = chromiumAvailable;
 
 const PAGE_SCRIPT = `
 import * as tf from '@tensorflow/tfjs-core';
@@ -28,6 +29,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { useBackend } from '${join(root, 'src/backend/use-backend.ts')}';
 import { backendMemory } from '${join(root, 'src/kernels/wasm-runtime.ts')}';
+import { ntXentLoss } from '${join(root, 'src/losses/nt-xent.ts')}';
 
 async function grads(backend) {
   await useBackend(backend, backend === 'wasm' ? { wasmPaths: '/wasm/' } : {});
@@ -40,8 +42,23 @@ async function grads(backend) {
   });
 }
 
+// NT-Xent forward + backward: selfsup's fused kernel on wasm, the tfjs composition on cpu.
+async function lossGrads(backend) {
+  await useBackend(backend, backend === 'wasm' ? { wasmPaths: '/wasm/' } : {});
+  return tf.tidy(() => {
+    const a = tf.randomUniform([7, 5], -1, 1, 'float32', 4);
+    const b = tf.randomUniform([7, 5], -1, 1, 'float32', 5);
+    const f = (x, y) => ntXentLoss(x, y, { temperature: 0.2 });
+    return [[f(a, b).dataSync()[0]], ...tf.grads(f)([a, b]).map((g) => Array.from(g.dataSync()))];
+  });
+}
+
 window.run = async () => {
   try {
+    const wasmLoss = await lossGrads('wasm');
+    const cpuLoss = await lossGrads('cpu');
+    let lossErr = 0;
+    wasmLoss.forEach((g, i) => g.forEach((v, j) => { lossErr = Math.max(lossErr, Math.abs(v - cpuLoss[i][j]) / (1 + Math.abs(cpuLoss[i][j]))); }));
     const wasm = await grads('wasm');
     const info = { kernels: (await import('${join(root, 'src/kernels/register.ts')}')).registeredTrainingKernels('wasm') };
     const backend = tf.findBackend('wasm');
@@ -50,7 +67,7 @@ window.run = async () => {
     const cpu = await grads('cpu');
     let maxErr = 0;
     wasm.forEach((g, i) => g.forEach((v, j) => { maxErr = Math.max(maxErr, Math.abs(v - cpu[i][j]) / (1 + Math.abs(cpu[i][j]))); }));
-    return { ...info, maxErr, sizes: wasm.map((g) => g.length) };
+    return { ...info, maxErr, lossErr, sizes: wasm.map((g) => g.length) };
   } catch (e) {
     return { error: String(e && e.stack || e) };
   }
@@ -111,14 +128,14 @@ interface PageResult {
   sharedMemory?: boolean;
   threads?: number;
   maxErr?: number;
+  lossErr?: number;
   sizes?: number[];
 }
 
 async function runPage(query: string): Promise<PageResult> {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const browser = await launchChromium();
   try {
-    const page = await browser.newPage();
+    const page = await browser.context.newPage();
     await page.goto(`${base}${query}`);
     await page.waitForFunction(() => typeof (window as unknown as { run?: unknown }).run === 'function', null, { timeout: 60_000 });
     return (await page.evaluate(() => (window as unknown as { run: () => Promise<unknown> }).run())) as PageResult;
@@ -127,19 +144,21 @@ async function runPage(query: string): Promise<PageResult> {
   }
 }
 
-const why = `${CHROMIUM} is not installed (apt-get install chromium); the browser check is skipped`;
+const why = chromiumMissing;
 
 describe('selfsup kernels in Chromium', () => {
-  it.skipIf(!available)(`train a conv gradient on a normal page (plain memory)${available ? '' : ` (skipped: ${why})`}`, async () => {
+  it.skipIf(!available)(`train a conv gradient and a fused NT-Xent loss on a normal page (plain memory)${available ? '' : ` (skipped: ${why})`}`, async () => {
     const r = await runPage('');
     expect(r.error).toBeUndefined();
     expect(r.kernels).toContain('Conv2DBackpropFilter');
+    expect(r.kernels).toContain('SelfsupNtXent');
     expect(r.sharedMemory).toBe(false);
     expect(r.maxErr).toBeLessThan(1e-4);
+    expect(r.lossErr).toBeLessThan(1e-5);
     expect(r.sizes).toEqual([2 * 9 * 11 * 5, 3 * 3 * 5 * 8, 3 * 3 * 8 * 2]);
   });
 
-  it.skipIf(!available)(`train a conv gradient on a cross-origin-isolated page (tfjs threads, shared memory)${available ? '' : ` (skipped: ${why})`}`, async () => {
+  it.skipIf(!available)(`train a conv gradient and a fused NT-Xent loss on a cross-origin-isolated page (tfjs threads, shared memory)${available ? '' : ` (skipped: ${why})`}`, async () => {
     const r = await runPage('?coi=1');
     expect(r.error).toBeUndefined();
     expect(r.kernels).toContain('Conv2DBackpropFilter');
@@ -147,5 +166,6 @@ describe('selfsup kernels in Chromium', () => {
     expect(r.sharedMemory).toBe(true);
     expect(r.threads).toBeGreaterThanOrEqual(1);
     expect(r.maxErr).toBeLessThan(1e-4);
+    expect(r.lossErr).toBeLessThan(1e-5);
   });
 });

@@ -45,6 +45,7 @@ const MARKERS: Record<string, string> = {
   eval: 'give loss and uniformLoss together',
   train: 'a memory bank is updated exactly once per step',
   kernels: 'selfsup wasm kernels',
+  pretextTasks: 'take 1-channel input (the L channel)',
   augment: 'be a number in [0, 0.5] or a [min, max] pair',
   masking: 'hold distinct indices in [0, ',
   tasks: "produce views of the encoder's input size",

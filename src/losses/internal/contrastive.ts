@@ -1,10 +1,22 @@
 /**
  * Forward and analytic backward of the contrastive family (NT-Xent, InfoNCE,
- * CLIP), kept together so that a fused kernel can replace them as one unit.
+ * CLIP): the one place the public losses go through.
  *
- * Each core takes rows that are already L2-normalised (the public losses
- * normalise through `normalizeLastAxis`, whose own gradient is analytic) and
- * returns the scalar mean loss. Matrix products are written as
+ * Two implementations of the same formulas, chosen per call:
+ * - **fused** (`*FromEmbeddings` when the active backend has selfsup's fused
+ *   kernels, i.e. wasm after `useBackend('wasm')`): one kernel computes the
+ *   normalisation, the similarity GEMM, the row-wise log-sum-exps (maximum
+ *   subtracted, vectorised exp) and the softmax the backward needs; the
+ *   backward is one GEMM per input gradient with G formed on the fly
+ *   (src/kernels/c/contrastive.c implements exactly the formulas below).
+ * - **composition** (every other backend): tfjs ops, below.
+ * Both are wrapped in the same kind of custom gradient and are tested against
+ * each other and against PyTorch fixtures (tests/kernels/fused-losses.test.ts,
+ * tests/losses/).
+ *
+ * Each composition core takes rows that are already L2-normalised (through
+ * `normalizeLastAxis`, whose own gradient is analytic) and returns the scalar
+ * mean loss. Matrix products are written as
  * `tf.matMul(a, tf.transpose(b))`: the transpose flags of `tf.matMul`, which
  * its autodiff uses, run about ten times slower on the wasm backend. With
  * `G = ∂L/∂logits = (softmax − onehot)/rows`, the backward is two plain
@@ -13,7 +25,38 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { customGradient } from '../../core/custom-gradient.js';
+import { normalizeLastAxis } from '../../core/normalize.js';
+import { FUSED, hasFusedKernel } from '../../core/fused-kernels.js';
 import { softmaxStatistics } from './cross-entropy.js';
+
+/** Runs a fused kernel; its outputs in the order its kernel documents. */
+function fused(name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}): tf.Tensor[] {
+  const out = tf.engine().runKernel(name, inputs, attrs) as tf.Tensor | tf.Tensor[];
+  return Array.isArray(out) ? out : [out];
+}
+
+/**
+ * NT-Xent of raw embeddings `z1`, `z2` `[N, D]`: normalised, then
+ * {@link ntXentCore}; fused into two kernels (forward, backward) where the
+ * backend has them.
+ */
+export function ntXentFromEmbeddings(z1: tf.Tensor2D, z2: tf.Tensor2D, temperature: number): tf.Scalar {
+  if (!hasFusedKernel(FUSED.ntXent)) {
+    return ntXentCore(normalizeLastAxis(tf.concat([z1, z2], 0)) as tf.Tensor2D, temperature);
+  }
+  const op = customGradient((save, a: tf.Tensor2D, b: tf.Tensor2D) => {
+    const [loss, z, norms, p] = fused(FUSED.ntXent, { z1: a, z2: b }, { temperature }) as [tf.Scalar, tf.Tensor, tf.Tensor, tf.Tensor];
+    save([z, norms, p]);
+    return {
+      value: loss,
+      gradFunc: (dy, saved) => {
+        const [zS, normsS, pS] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        return fused(FUSED.ntXentGrad, { z: zS, norms: normsS, p: pS, dy }, { temperature });
+      },
+    };
+  });
+  return op(z1, z2) as tf.Scalar;
+}
 
 /** `Σ_d a_id · b_id` per row, `[R, 1]`. */
 function rowDot(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
@@ -144,6 +187,93 @@ export function infoNCEWithNegativesCore(
     };
   });
   return op(q, k, negatives) as tf.Scalar;
+}
+
+/**
+ * InfoNCE of raw `q`, `k` `[N, D]` against raw `negatives` (`[K, D]` shared or
+ * `[N, K, D]` per query): normalised, then {@link infoNCEWithNegativesCore};
+ * a shared queue is fused where the backend has the kernels. There the
+ * gradient of the negatives is a separate custom gradient, so it is only
+ * computed when something differentiates through them (a MoCo queue never
+ * is: that GEMM is as large as the forward one).
+ */
+export function infoNCEWithNegativesFromEmbeddings(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  negatives: tf.Tensor2D | tf.Tensor3D,
+  temperature: number,
+): tf.Scalar {
+  if (negatives.rank !== 2 || !hasFusedKernel(FUSED.infoNCEQueue)) {
+    return infoNCEWithNegativesCore(
+      normalizeLastAxis(q) as tf.Tensor2D,
+      normalizeLastAxis(k) as tf.Tensor2D,
+      normalizeLastAxis(negatives) as tf.Tensor2D | tf.Tensor3D,
+      temperature,
+    );
+  }
+  const attrs = { temperature };
+  // What the negatives' gradient needs, kept past the forward's scope until it is saved by `throughNegatives`.
+  let forNegatives: tf.Tensor[] = [];
+  const main = customGradient((save, qIn: tf.Tensor2D, kIn: tf.Tensor2D) => {
+    const [loss, qn, kn, qNorms, kNorms, negNorms, pPos, pNeg] = fused(FUSED.infoNCEQueue, { q: qIn, k: kIn, negatives }, attrs) as
+      [tf.Scalar, ...tf.Tensor[]];
+    save([qn!, kn!, qNorms!, kNorms!, negNorms!, pPos!, pNeg!]);
+    forNegatives = [qn!, negNorms!, pNeg!].map((t) => tf.keep(t));
+    return {
+      value: loss,
+      gradFunc: (dy, saved) => {
+        const [qnS, knS, qNormsS, kNormsS, negNormsS, pPosS, pNegS] = saved as tf.Tensor[];
+        const dq = fused(FUSED.infoNCEQueueGradQuery, {
+          qn: qnS!, kn: knS!, qNorms: qNormsS!, negatives, negNorms: negNormsS!, pPos: pPosS!, pNeg: pNegS!, dy,
+        }, attrs)[0]!;
+        const dk = fused(FUSED.infoNCEQueueGradKey, { qn: qnS!, kn: knS!, kNorms: kNormsS!, pPos: pPosS!, dy }, attrs)[0]!;
+        return [dq, dk];
+      },
+    };
+  });
+  const throughNegatives = customGradient((save, negIn: tf.Tensor2D) => {
+    save([negIn, ...forNegatives]);
+    return {
+      value: tf.zeros([]),
+      gradFunc: (dy, saved) => {
+        const [negS, qnS, negNormsS, pNegS] = saved as tf.Tensor[];
+        return fused(FUSED.infoNCEQueueGradNegatives, { qn: qnS!, negatives: negS!, negNorms: negNormsS!, pNeg: pNegS!, dy }, attrs)[0]!;
+      },
+    };
+  });
+  try {
+    const value = main(q, k);
+    return tf.add(value, throughNegatives(negatives as tf.Tensor2D)) as tf.Scalar;
+  } finally {
+    tf.dispose(forNegatives);
+    forNegatives = [];
+  }
+}
+
+/**
+ * CLIP's loss of raw image and text embeddings `[N, D]`: normalised, then
+ * {@link clipCore}; fused into a forward kernel and one backward kernel per
+ * side where the backend has them.
+ */
+export function clipFromEmbeddings(images: tf.Tensor2D, texts: tf.Tensor2D, logScale: tf.Scalar): tf.Scalar {
+  if (!hasFusedKernel(FUSED.clip)) {
+    return clipCore(normalizeLastAxis(images) as tf.Tensor2D, normalizeLastAxis(texts) as tf.Tensor2D, logScale);
+  }
+  const op = customGradient((save, img: tf.Tensor2D, txt: tf.Tensor2D, ls: tf.Scalar) => {
+    const [loss, imgN, txtN, iNorms, tNorms, g, dLogScale] = fused(FUSED.clip, { images: img, texts: txt, logScale: ls }) as
+      [tf.Scalar, ...tf.Tensor[]];
+    save([imgN!, txtN!, iNorms!, tNorms!, g!, ls, dLogScale!]);
+    return {
+      value: loss,
+      gradFunc: (dy, saved) => {
+        const [imgS, txtS, iNormsS, tNormsS, gS, lsS, dLogScaleS] = saved as tf.Tensor[];
+        const side = (norms: tf.Tensor, which: number) =>
+          fused(FUSED.clipGrad, { images: imgS!, texts: txtS!, norms, g: gS!, logScale: lsS!, dy }, { which })[0]!;
+        return [side(iNormsS!, 0), side(tNormsS!, 1), tf.mul(dy, dLogScaleS!)];
+      },
+    };
+  });
+  return op(images, texts, logScale) as tf.Scalar;
 }
 
 /**
