@@ -400,7 +400,10 @@ export class DINO extends JointEmbeddingTask {
     }
   }
 
-  /** Not used: DINO's `step` is multi-crop. Trains on the two views as global crops without local crops. */
+  /**
+   * A step on two given views treated as the global crops, without local
+   * crops (`step` itself draws the full multi-crop set).
+   */
   protected trainStep(view1: tf.Tensor4D, view2: tf.Tensor4D): number {
     const crops = { global: [view1, view2], local: [] };
     const teacher = this.teacherOutput(crops.global);
