@@ -1,6 +1,6 @@
 /**
  * Renders the docs gallery: every augmentation, preset and masking strategy
- * applied to the vendored photographs and to Fashion-MNIST images, drawn by
+ * applied to the vendored photographs and to the vendored handwritten digits, drawn by
  * selfsup itself with fixed seeds. Run at docs build time (`npm run docs`);
  * writes PNGs to docs/gallery/ (not committed) which the Augmentations guide
  * links and typedoc copies into the site.
@@ -20,11 +20,12 @@ import {
   dinoMultiCrop,
   gaussianBlur,
   gaussianNoise,
+  grayscaleAugment,
   irregularMask,
   jigsawBatch,
   jigsawPermutations,
   labSplit,
-  loadFashionMnistSubset,
+  loadDigits,
   loadPhotos,
   mocoV2Augment,
   multiCrop,
@@ -96,18 +97,18 @@ const SEEDS = [1, 2, 3, 4];
 
 await useBackend('wasm');
 const photos = loadPhotos({ size: 96 }).images;
-const fashionAll = loadFashionMnistSubset({ split: 'test', limit: 40 });
-// One of each of four classes: T-shirt, trouser, sneaker, bag.
-const fashion = tf.tidy(() => {
-  const labels = Array.from(fashionAll.labels.dataSync());
-  const picks = [0, 1, 7, 8].map((c) => labels.indexOf(c));
-  return tf.gather(fashionAll.images, picks) as tf.Tensor4D;
+const digitsAll = loadDigits();
+// One each of 0, 3, 7 and 8, upsampled from 8×8 to 32×32 so the transforms are legible.
+const digits = tf.tidy(() => {
+  const labels = Array.from(digitsAll.labels.dataSync());
+  const picks = [0, 3, 7, 8].map((c) => labels.indexOf(c));
+  return tf.image.resizeBilinear(tf.gather(digitsAll.images, picks) as tf.Tensor4D, [32, 32]);
 });
-tf.dispose([fashionAll.images, fashionAll.labels]);
+tf.dispose([digitsAll.images, digitsAll.labels]);
 
 /** Original + four seeded samples of a one-call transform, on both image sets. */
 function gallery(name: string, run: (images: tf.Tensor4D, seed: number) => tf.Tensor4D): void {
-  for (const [suffix, images] of [['photos', photos], ['fashion', fashion]] as const) {
+  for (const [suffix, images] of [['photos', photos], ['digits', digits]] as const) {
     const columns = [images, ...SEEDS.map((s) => run(images, s))];
     writeGrid(`${name}-${suffix}`, columns);
     tf.dispose(columns.slice(1));
@@ -115,9 +116,9 @@ function gallery(name: string, run: (images: tf.Tensor4D, seed: number) => tf.Te
 }
 
 /** Same for a Transform pipeline (presets). */
-function pipelineGallery(name: string, pipeline: Transform, sets: readonly ('photos' | 'fashion')[] = ['photos', 'fashion']): void {
+function pipelineGallery(name: string, pipeline: Transform, sets: readonly ('photos' | 'digits')[] = ['photos', 'digits']): void {
   for (const suffix of sets) {
-    const images = suffix === 'photos' ? photos : fashion;
+    const images = suffix === 'photos' ? photos : digits;
     const columns = [images, ...SEEDS.map((s) => pipeline.run(images, { seed: s }).images)];
     writeGrid(`${name}-${suffix}`, columns);
     tf.dispose(columns.slice(1));
@@ -135,6 +136,12 @@ gallery('random-erasing', (x, seed) => randomErasing(x, { p: 1, seed }));
 gallery('cutout', (x, seed) => cutout(x, { size: Math.round(x.shape[1] / 3), seed }));
 gallery('solarize', (x, seed) => randomSolarize(x, { p: 0.75, seed }));
 gallery('posterize', (x, seed) => randomPosterize(x, { bits: 3, p: 0.75, seed }));
+{
+  // Colour jitter on 1-channel digits: brightness and contrast only (saturation and hue are identities there).
+  const jitter = [digits, ...SEEDS.map((s) => colorJitter(digits, { brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1, seed: s }))];
+  writeGrid('color-jitter-digits', jitter);
+  tf.dispose(jitter.slice(1));
+}
 for (const [suffix, images] of [['photos', photos]] as const) {
   const jitter = [images, ...SEEDS.map((s) => colorJitter(images, { brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1, seed: s }))];
   writeGrid(`color-jitter-${suffix}`, jitter);
@@ -150,6 +157,7 @@ pipelineGallery('mocov2-augment', mocoV2Augment({ size: 96 }), ['photos']);
 const [byolA, byolB] = byolAugment({ size: 96 });
 pipelineGallery('byol-augment-view1', byolA, ['photos']);
 pipelineGallery('byol-augment-view2', byolB, ['photos']);
+pipelineGallery('grayscale-augment', grayscaleAugment({ size: 32 }), ['digits']);
 {
   const [a, b] = twoViews(photos, simclrAugment({ size: 96 }), { seed: 7 });
   writeGrid('two-views-photos', [photos, a, b]);
@@ -215,5 +223,5 @@ gallery('salt-and-pepper', (x, seed) => saltAndPepper(x, { amount: 0.1, seed }))
   tf.dispose([l, ab, lightness, aChannel, bChannel]);
 }
 
-tf.dispose([photos, fashion]);
+tf.dispose([photos, digits]);
 console.log(`gallery: ${written.length} images in ${outDir}`);

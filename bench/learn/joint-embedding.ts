@@ -11,6 +11,11 @@ import type { LearnContext, LearnEntry } from './entry.js';
  */
 const BATCH = 256;
 const STEPS = 120;
+/**
+ * SimCLR, the strongest method at 120 steps, also runs the longer budget that
+ * tests the benchmark's "+4 over raw pixels" goal within the 30-minute run.
+ */
+const SIMCLR_STEPS = 480;
 const LR = 3e-3;
 const QUICK_STEPS = 25;
 
@@ -34,13 +39,14 @@ export const JOINT_EMBEDDING_ENTRIES: LearnEntry[] = [
   {
     name: 'simclr',
     family: 'joint-embedding',
-    steps: STEPS,
+    steps: SIMCLR_STEPS,
     quickSteps: QUICK_STEPS,
     batchSize: BATCH,
     hyperparameters: { temperature: 0.2, projector: '512→512→128 (BN)', learningRate: LR },
     notes:
-      'cause of the shortfall: 120 steps (≈ 1 CPU-minute) is the budget, not the ceiling — the same entry with --steps 480 (225 CPU-s) reaches 86.17 % (+4.67 over raw pixels)',
-    build: (ctx) => new SimCLR(ctx.makeEncoder(), { ...common(ctx, STEPS), temperature: 0.2, hiddenDim: 512, projectionDim: 128 }),
+      'the one method given a longer budget (480 steps ≈ 4 CPU-minutes) to test the +4 goal; at the common 120 steps it reached 84.33 % (+2.83 over raw pixels, 2026-11-26 run)',
+    build: (ctx) =>
+      new SimCLR(ctx.makeEncoder(), { ...common(ctx, SIMCLR_STEPS), temperature: 0.2, hiddenDim: 512, projectionDim: 128 }),
   },
   {
     name: 'moco-v2',

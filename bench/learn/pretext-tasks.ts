@@ -273,7 +273,9 @@ export const PRETEXT_TASK_ENTRIES: LearnEntry[] = [
     name: 'jigsaw',
     family: 'discriminative',
     build: (c) => new Jigsaw(c.makeEncoder(), { grid: 3, numPermutations: 100, learningRate: 1e-3, seed: c.seed }),
-    steps: 300,
+    // A step is cheap (nine 7×7 tiles per image), but the puzzle is learned slowly: the
+    // probe was below random-init after 300 steps (81.6 %), 82.5 % after 600, 83.6 % after 1,200.
+    steps: 1200,
     quickSteps,
     batchSize: 64,
     hyperparameters: { grid: 3, tileSize: 7, numPermutations: 100, normalizeTiles: true, optimizer: 'adam', learningRate: 1e-3 },

@@ -45,13 +45,15 @@ export function barChart(options: BarChartOptions): string {
   const { title, rows, series, axisLabel, references = [], format = (v) => v.toFixed(2), log = false } = options;
   const all = series.flatMap((s) => s.values.filter((v): v is number => v !== null)).concat(references.map((r) => r.value));
   const [lo, hi] = options.domain ?? [log ? Math.min(...all) / 1.5 : 0, Math.max(...all) * (log ? 1.5 : 1.05)];
-  const labelWidth = Math.min(320, 12 + 7 * Math.max(...rows.map((r) => r.length)));
+  const labelWidth = Math.min(480, 12 + 6.8 * Math.max(...rows.map((r) => r.length)));
   const plotWidth = 520;
   const barHeight = 12;
   const rowHeight = series.length * barHeight + 10;
   const top = 48;
   const height = top + rows.length * rowHeight + 60;
-  const width = labelWidth + plotWidth + 90;
+  // Wide enough for the bars and their labels, and for the legend on one line.
+  const legendWidth = series.reduce((w, s) => w + 24 + 7 * s.name.length, 0) + references.reduce((w, r) => w + 30 + 7 * r.label.length, 0);
+  const width = Math.max(labelWidth + plotWidth + 90, labelWidth + legendWidth + 20);
   const x = (v: number) =>
     labelWidth + (log ? (Math.log(v / lo) / Math.log(hi / lo)) * plotWidth : ((v - lo) / (hi - lo)) * plotWidth);
   const parts: string[] = [
@@ -61,7 +63,7 @@ export function barChart(options: BarChartOptions): string {
   ];
   // grid ticks
   const ticks = log
-    ? [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128].filter((t) => t >= lo && t <= hi)
+    ? [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128].filter((t) => t >= lo && t <= hi)
     : Array.from({ length: 6 }, (_, i) => lo + ((hi - lo) * i) / 5);
   for (const t of ticks) {
     parts.push(`<line x1="${x(t)}" y1="${top - 6}" x2="${x(t)}" y2="${top + rows.length * rowHeight}" stroke="#e5e5e5"/>`);

@@ -174,42 +174,54 @@ const OP_CONTRAST = 1;
 const OP_SATURATION = 2;
 const OP_HUE = 3;
 
+/**
+ * The per-sample maps of order slot `slot` (0–3). The blends of the slot
+ * become one affine map clip(a·x + g·gray + c·mean): brightness (a = f),
+ * contrast (a = f, c = 1 − f), saturation (a = f, g = 1 − f); a = 1, g = c = 0
+ * is the identity, bit for bit, for the samples doing something else here.
+ * `hueHere` marks the samples rotating hue in this slot. With `colour` false (gray
+ * images) saturation and hue are skipped: they leave a gray image unchanged.
+ * One function for both paths, so colour and gray images read the sampled
+ * order identically.
+ */
+function slotMaps(params: ColorJitterParams, slot: number, colour: boolean) {
+  const b = params.batchSize;
+  const a = new Float32Array(b).fill(1);
+  const g = new Float32Array(b);
+  const c = new Float32Array(b);
+  const hueHere = new Uint8Array(b);
+  let affine = false;
+  let needGray = false;
+  let needMean = false;
+  for (let i = 0; i < b; i++) {
+    if (!params.applied[i]) continue;
+    const op = params.order[4 * i + slot];
+    if (op === OP_BRIGHTNESS && params.brightness[i] !== 1) {
+      a[i] = params.brightness[i] as number;
+      affine = true;
+    } else if (op === OP_CONTRAST && params.contrast[i] !== 1) {
+      a[i] = params.contrast[i] as number;
+      c[i] = 1 - (params.contrast[i] as number);
+      affine = needMean = true;
+    } else if (colour && op === OP_SATURATION && params.saturation[i] !== 1) {
+      a[i] = params.saturation[i] as number;
+      g[i] = 1 - (params.saturation[i] as number);
+      affine = needGray = true;
+    } else if (colour && op === OP_HUE && params.hue[i] !== 0) {
+      hueHere[i] = 1;
+    }
+  }
+  return { a, g, c, hueHere, affine, needGray, needMean };
+}
+
 /** Planes in, planes out: the jitter body shared by {@link applyColorJitter} and fused pipelines. */
 export function jitterPlanes(input: Planes, params: ColorJitterParams): Planes {
   const b = params.batchSize;
   const width = input[0].shape[1];
   let planes = input;
   for (let slot = 0; slot < 4; slot++) {
-    // The three blends of this slot become one per-sample affine map
-    // clip(a·x + g·gray + c·mean): brightness (a = f), contrast (a = f,
-    // c = 1 − f), saturation (a = f, g = 1 − f); a = 1, g = c = 0 is the
-    // identity, bit for bit, for the samples doing something else here.
-    const a = new Float32Array(b).fill(1);
-    const g = new Float32Array(b);
-    const c = new Float32Array(b);
-    const hueHere = new Uint8Array(b);
-    let cheap = false;
-    let needGray = false;
-    let needMean = false;
-    for (let i = 0; i < b; i++) {
-      if (!params.applied[i]) continue;
-      const op = params.order[4 * i + slot];
-      if (op === OP_BRIGHTNESS && params.brightness[i] !== 1) {
-        a[i] = params.brightness[i] as number;
-        cheap = true;
-      } else if (op === OP_CONTRAST && params.contrast[i] !== 1) {
-        a[i] = params.contrast[i] as number;
-        c[i] = 1 - (params.contrast[i] as number);
-        cheap = needMean = true;
-      } else if (op === OP_SATURATION && params.saturation[i] !== 1) {
-        a[i] = params.saturation[i] as number;
-        g[i] = 1 - (params.saturation[i] as number);
-        cheap = needGray = true;
-      } else if (op === OP_HUE && params.hue[i] !== 0) {
-        hueHere[i] = 1;
-      }
-    }
-    if (cheap) {
+    const { a, g, c, hueHere, affine, needGray, needMean } = slotMaps(params, slot, true);
+    if (affine) {
       const current = planes;
       planes = tf.tidy(() => {
         let offset: tf.Tensor | null = null;
@@ -250,23 +262,8 @@ function jitterGrayPlanar(x: tf.Tensor4D, params: ColorJitterParams): tf.Tensor4
   const input = tf.reshape(x, [b, width]) as tf.Tensor2D;
   let plane = input;
   for (let slot = 0; slot < 4; slot++) {
-    const a = new Float32Array(b).fill(1);
-    const c = new Float32Array(b);
-    let active = false;
-    let needMean = false;
-    for (let i = 0; i < b; i++) {
-      if (!params.applied[i]) continue;
-      const op = params.order[4 * i + slot];
-      if (op === OP_BRIGHTNESS && params.brightness[i] !== 1) {
-        a[i] = params.brightness[i] as number;
-        active = true;
-      } else if (op === OP_CONTRAST && params.contrast[i] !== 1) {
-        a[i] = params.contrast[i] as number;
-        c[i] = 1 - (params.contrast[i] as number);
-        active = needMean = true;
-      }
-    }
-    if (!active) continue;
+    const { a, c, affine, needMean } = slotMaps(params, slot, false);
+    if (!affine) continue;
     const current = plane;
     plane = tf.tidy(() => {
       const offset = needMean ? expandColumn(tf.mul(tf.mean(current, 1, true), tf.tensor2d(c, [b, 1])), width) : null;

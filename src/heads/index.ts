@@ -1,4 +1,13 @@
-// Heads and reference encoders: tfjs-layers builders (and a functional tiny ViT for MAE).
+/**
+ * Heads and reference encoders, as tfjs-layers builders: projection and prediction MLPs (SimCLR,
+ * BYOL, SimSiam), prototype and DINO heads, classification heads, the decoders of the generative
+ * tasks, and the small encoders the examples and benchmarks train (an MLP, a conv net for 28×28 and
+ * 32×32 images, and a functional tiny ViT that MAE can mask).
+ *
+ * `import { projectionMlp, convEncoder } from 'selfsup/heads'`
+ *
+ * @module heads
+ */
 export { projectionMlp } from './projection-mlp.js';
 export type { ProjectionMlpOptions } from './projection-mlp.js';
 export { predictionMlp } from './prediction-mlp.js';

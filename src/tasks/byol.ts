@@ -4,14 +4,13 @@ import { byolAugment } from '../augment/presets.js';
 import { stopGradient } from '../core/stop-gradient.js';
 import { assertInteger } from '../core/validate.js';
 import { predictionMlp } from '../heads/prediction-mlp.js';
-import { projectionMlp } from '../heads/projection-mlp.js';
 import { byolLoss } from '../losses/negative-cosine.js';
 import type { Schedule } from '../train/schedules.js';
 import { defaultAugment } from './grayscale-augment.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
 import { readMomentum } from './momentum.js';
-import { encodeImages, type ImageEncoder } from './pretext-task.js';
-import { TargetNetwork } from './target-network.js';
+import type { ImageEncoder } from './pretext-task.js';
+import type { TargetNetwork } from './target-network.js';
 
 /** Options of {@link BYOL}. */
 export interface BYOLOptions extends JointEmbeddingOptions {
@@ -93,24 +92,9 @@ export class BYOL extends JointEmbeddingTask {
     assertInteger(projectionDim, fn, 'options.projectionDim', { min: 1 });
     assertInteger(hiddenDim, fn, 'options.hiddenDim', { min: 1 });
     this.momentum = readMomentum(options.momentum, 0.99, fn, { totalSteps: this.totalSteps });
-    this.projector = projectionMlp({
-      inputDim: this.featureDim,
-      variant: 'byol',
-      hiddenDim,
-      outputDim: projectionDim,
-      seed: this.rng.nextUint32(),
-    });
+    this.projector = this.projectionHead({ variant: 'byol', hiddenDim, outputDim: projectionDim });
     this.predictor = predictionMlp({ inputDim: projectionDim, variant: 'byol', hiddenDim, seed: this.rng.nextUint32() });
-    try {
-      this.target = new TargetNetwork(
-        { encoder, heads: [this.projector] },
-        options.targetEncoder !== undefined ? { targetEncoder: options.targetEncoder } : {},
-      );
-    } catch (e) {
-      this.projector.dispose();
-      this.predictor.dispose();
-      throw e;
-    }
+    this.target = this.createTarget(this.projector, options.targetEncoder, [this.projector, this.predictor]);
   }
 
   get trainableVariables(): tf.Variable[] {
@@ -120,9 +104,8 @@ export class BYOL extends JointEmbeddingTask {
   /** Target projections of the two views, `[B, projectionDim]` each, without gradient. */
   computeTargets(view1: tf.Tensor4D, view2: tf.Tensor4D): [tf.Tensor2D, tf.Tensor2D] {
     return tf.tidy(() => {
-      const h = encodeImages(this.target.encoder, tf.concat([view1, view2], 0) as tf.Tensor4D, true);
-      const t = stopGradient(this.target.heads[0]!.apply(h, { training: true }) as tf.Tensor2D);
-      return tf.split(t, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+      const t = this.forwardPair(this.target.heads[0]!, view1, view2, this.target.encoder);
+      return this.splitPair(stopGradient(t) as tf.Tensor2D);
     });
   }
 
@@ -133,10 +116,8 @@ export class BYOL extends JointEmbeddingTask {
    */
   computeLoss(view1: tf.Tensor4D, view2: tf.Tensor4D, targets: readonly [tf.Tensor2D, tf.Tensor2D]): tf.Scalar {
     return tf.tidy(() => {
-      const h = encodeImages(this.encoder, tf.concat([view1, view2], 0) as tf.Tensor4D, true);
-      const z = this.projector.apply(h, { training: true }) as tf.Tensor2D;
-      const p = this.predictor.apply(z, { training: true }) as tf.Tensor2D;
-      const [p1, p2] = tf.split(p, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+      const z = this.forwardPair(this.projector, view1, view2);
+      const [p1, p2] = this.splitPair(this.predictor.apply(z, { training: true }) as tf.Tensor2D);
       return byolLoss(p1, p2, targets[0], targets[1]);
     });
   }

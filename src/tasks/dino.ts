@@ -16,7 +16,7 @@ import { grayscalePhotometric } from './grayscale-augment.js';
 import { JointEmbeddingTask, JOINT_EMBEDDING_KEYS, type JointEmbeddingOptions } from './joint-embedding.js';
 import { readMomentum } from './momentum.js';
 import { encodeImages, type ImageEncoder } from './pretext-task.js';
-import { TargetNetwork } from './target-network.js';
+import type { TargetNetwork } from './target-network.js';
 
 /** Options of {@link DINO}. */
 export interface DINOOptions extends Omit<JointEmbeddingOptions, 'augment'> {
@@ -296,16 +296,7 @@ export class DINO extends JointEmbeddingTask {
       seed: this.rng.nextUint32(),
     });
     this.centerVariable = tf.tidy(() => tf.variable(tf.zeros([1, outputDim]), false));
-    try {
-      this.target = new TargetNetwork(
-        { encoder, heads: [this.head] },
-        options.targetEncoder !== undefined ? { targetEncoder: options.targetEncoder } : {},
-      );
-    } catch (e) {
-      this.head.dispose();
-      this.centerVariable.dispose();
-      throw e;
-    }
+    this.target = this.createTarget(this.head, options.targetEncoder, [this.head, this.centerVariable]);
   }
 
   /** The center `[1, K]` subtracted from the teacher's logits (the live variable: do not dispose). */
@@ -335,16 +326,15 @@ export class DINO extends JointEmbeddingTask {
   /** The teacher's logits `[2·B, K]` for the two global crops (crop-major), without gradient. */
   teacherOutput(globalCrops: readonly tf.Tensor4D[]): tf.Tensor2D {
     return tf.tidy(() => {
-      const h = encodeImages(this.target.encoder, tf.concat([...globalCrops], 0) as tf.Tensor4D, true);
-      return stopGradient(this.target.heads[0]!.apply(h, { training: true }) as tf.Tensor2D);
+      const logits = this.forward(this.target.heads[0]!, tf.concat([...globalCrops], 0) as tf.Tensor4D, this.target.encoder);
+      return stopGradient(logits) as tf.Tensor2D;
     });
   }
 
   /** The student's logits `[V·B, K]` for all crops (global first, crop-major). */
   studentOutput(crops: MultiCropViews): tf.Tensor2D {
     return tf.tidy(() => {
-      const run = (group: readonly tf.Tensor4D[]) =>
-        this.head.apply(encodeImages(this.encoder, tf.concat([...group], 0) as tf.Tensor4D, true), { training: true }) as tf.Tensor2D;
+      const run = (group: readonly tf.Tensor4D[]) => this.forward(this.head, tf.concat([...group], 0) as tf.Tensor4D);
       const parts = [run(crops.global)];
       if (crops.local.length > 0) parts.push(run(crops.local));
       return (parts.length === 1 ? parts[0]! : tf.concat(parts, 0)) as tf.Tensor2D;

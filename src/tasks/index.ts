@@ -1,4 +1,16 @@
-// The tasks area: the SSL methods and pretext tasks, and the training utilities they share.
+/**
+ * Self-supervised methods and pretext tasks that train a given encoder: the joint-embedding methods
+ * (SimCLR, MoCo v2, BYOL, SimSiam, Barlow Twins, VICReg, DINO, SwAV, NNCLR), the generative tasks
+ * (autoencoders, masked autoencoders, inpainting, colorization, split-brain), the classic
+ * discriminative tasks (rotation, jigsaw, context prediction, DeepCluster, Exemplar-CNN) and the
+ * multimodal ones (CLIP, zero-shot classification, audio-visual correspondence). Each has
+ * `step(images)` → loss, and exposes its pieces for users who write their own loop; the shared
+ * training utilities (EMA, schedules, memory bank, training loop) live here too.
+ *
+ * `import { SimCLR } from 'selfsup/tasks'`
+ *
+ * @module tasks
+ */
 export { BasePretextTask, embedImages, encodeImages } from './pretext-task.js';
 export type { EmbedOptions, ImageEncoder, PretextTask } from './pretext-task.js';
 // Joint-embedding methods (issue 6).

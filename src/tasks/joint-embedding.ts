@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Transform } from '../augment/transform.js';
 import { twoViews } from '../augment/views.js';
 import { InvalidArgumentError, ShapeError } from '../core/errors.js';
@@ -13,9 +14,11 @@ import {
   describeValue,
   formatShape,
 } from '../core/validate.js';
+import { projectionMlp, type ProjectionMlpOptions } from '../heads/projection-mlp.js';
 import type { Schedule } from '../train/schedules.js';
 import { setLearningRate } from '../train/set-learning-rate.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
+import { TargetNetwork } from './target-network.js';
 
 /** Options every joint-embedding method accepts (each method adds its own). */
 export interface JointEmbeddingOptions {
@@ -272,6 +275,59 @@ export abstract class JointEmbeddingTask extends BasePretextTask {
       throw new ShapeError(fn, 'images', `have shape [B, ${eh}, ${ew}, ${ec}] (the encoder's input)`, formatShape(images.shape));
     }
     if (minBatch > 1) assertMinSize(images, 0, minBatch, fn, 'images', 'B', 'the loss compares samples within the batch');
+  }
+
+  // The helpers below are the steps the methods have in common, kept in one
+  // place so that the methods cannot drift apart in how they seed their heads,
+  // batch their two views or clean up a failed constructor.
+
+  /**
+   * A `projectionMlp` on the encoder's features (`inputDim` = featureDim),
+   * seeded with the next draw of the method's stream — at the point of the
+   * call, so the constructors' order of draws (and hence a seeded run) is
+   * what each method's code reads.
+   */
+  protected projectionHead(options: Omit<ProjectionMlpOptions, 'inputDim' | 'seed'>): tfl.Sequential {
+    return projectionMlp({ inputDim: this.featureDim, ...options, seed: this.rng.nextUint32() });
+  }
+
+  /**
+   * `head(encoder(images))` `[B, D]`, both in training mode by default (batch
+   * norm on the batch's statistics). The momentum branches (target encoder
+   * and head) run in training mode too, as in MoCo's, BYOL's and DINO's code.
+   */
+  protected forward(head: tfl.LayersModel, images: tf.Tensor4D, encoder: ImageEncoder = this.encoder, training = true): tf.Tensor2D {
+    return head.apply(encodeImages(encoder, images, training), { training }) as tf.Tensor2D;
+  }
+
+  /**
+   * {@link JointEmbeddingTask.forward} of both views as one batch `[2B, D]`
+   * (view 1's rows first), so batch norm sees all 2B images, as in the
+   * official code of every method; split it with
+   * {@link JointEmbeddingTask.splitPair}.
+   */
+  protected forwardPair(head: tfl.LayersModel, view1: tf.Tensor4D, view2: tf.Tensor4D, encoder: ImageEncoder = this.encoder): tf.Tensor2D {
+    return this.forward(head, tf.concat([view1, view2], 0) as tf.Tensor4D, encoder);
+  }
+
+  /** View 1's and view 2's rows `[B, D]` of a `[2B, D]` batch from {@link JointEmbeddingTask.forwardPair}. */
+  protected splitPair(x: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
+    return tf.split(x, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+  }
+
+  /**
+   * The momentum copy of the encoder and `head` (MoCo's key encoder, BYOL's
+   * target, DINO's teacher), from `targetEncoder` when given. If copying
+   * fails, `built` (what the constructor made so far) is disposed before the
+   * error propagates, so a failed constructor leaks no variables.
+   */
+  protected createTarget(head: tfl.LayersModel, targetEncoder: ImageEncoder | undefined, built: readonly { dispose(): void }[]): TargetNetwork {
+    try {
+      return new TargetNetwork({ encoder: this.encoder, heads: [head] }, targetEncoder !== undefined ? { targetEncoder } : {});
+    } catch (e) {
+      for (const b of built) b.dispose();
+      throw e;
+    }
   }
 
   /** Options object check shared by the subclasses. */

@@ -4,15 +4,14 @@ import { mocoV2Augment } from '../augment/presets.js';
 import { normalizeLastAxis } from '../core/normalize.js';
 import { stopGradient } from '../core/stop-gradient.js';
 import { assertInteger, assertOneOf, assertPositive } from '../core/validate.js';
-import { projectionMlp } from '../heads/projection-mlp.js';
 import { infoNCELoss } from '../losses/info-nce.js';
 import { MemoryBank } from '../train/memory-bank.js';
 import type { Schedule } from '../train/schedules.js';
 import { defaultAugment } from './grayscale-augment.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
-import { encodeImages, type ImageEncoder } from './pretext-task.js';
+import type { ImageEncoder } from './pretext-task.js';
 import { readMomentum } from './momentum.js';
-import { TargetNetwork } from './target-network.js';
+import type { TargetNetwork } from './target-network.js';
 
 /** Options of {@link MoCoV2}. */
 export interface MoCoV2Options extends JointEmbeddingOptions {
@@ -145,24 +144,9 @@ export class MoCoV2 extends JointEmbeddingTask {
     this.momentum = readMomentum(options.momentum, 0.99, fn);
     this.temperature = temperature;
     this.symmetric = symmetric;
-    this.projector = projectionMlp({
-      inputDim: this.featureDim,
-      hiddenDim,
-      outputDim: projectionDim,
-      batchNorm: projectorBatchNorm,
-      seed: this.rng.nextUint32(),
-    });
+    this.projector = this.projectionHead({ hiddenDim, outputDim: projectionDim, batchNorm: projectorBatchNorm });
     this.queue = new MemoryBank({ size: queueSize, dim: projectionDim, seed: this.rng.nextUint32() });
-    try {
-      this.target = new TargetNetwork(
-        { encoder, heads: [this.projector] },
-        options.targetEncoder !== undefined ? { targetEncoder: options.targetEncoder } : {},
-      );
-    } catch (e) {
-      this.projector.dispose();
-      this.queue.dispose();
-      throw e;
-    }
+    this.target = this.createTarget(this.projector, options.targetEncoder, [this.projector, this.queue]);
   }
 
   get trainableVariables(): tf.Variable[] {
@@ -171,14 +155,13 @@ export class MoCoV2 extends JointEmbeddingTask {
 
   /** Query projections of the online network `[B, projectionDim]` (not normalised). */
   project(images: tf.Tensor4D, training = true): tf.Tensor2D {
-    return tf.tidy(() => this.projector.apply(encodeImages(this.encoder, images, training), { training }) as tf.Tensor2D);
+    return tf.tidy(() => this.forward(this.projector, images, this.encoder, training));
   }
 
   /** Keys of the momentum encoder, L2-normalised, without gradient: `[B, projectionDim]`. */
   computeKeys(view: tf.Tensor4D): tf.Tensor2D {
     return tf.tidy(() => {
-      const h = encodeImages(this.target.encoder, view, true);
-      const k = this.target.heads[0]!.apply(h, { training: true }) as tf.Tensor2D;
+      const k = this.forward(this.target.heads[0]!, view, this.target.encoder);
       return stopGradient(normalizeLastAxis(k)) as tf.Tensor2D;
     });
   }

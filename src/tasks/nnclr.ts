@@ -5,12 +5,11 @@ import { normalizeLastAxis } from '../core/normalize.js';
 import { stopGradient } from '../core/stop-gradient.js';
 import { assertInteger, assertPositive } from '../core/validate.js';
 import { predictionMlp } from '../heads/prediction-mlp.js';
-import { projectionMlp } from '../heads/projection-mlp.js';
 import { infoNCELoss } from '../losses/info-nce.js';
 import { MemoryBank } from '../train/memory-bank.js';
 import { defaultAugment } from './grayscale-augment.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
-import { encodeImages, type ImageEncoder } from './pretext-task.js';
+import type { ImageEncoder } from './pretext-task.js';
 
 /** Options of {@link NNCLR}. */
 export interface NNCLROptions extends JointEmbeddingOptions {
@@ -103,14 +102,7 @@ export class NNCLR extends JointEmbeddingTask {
     assertInteger(hiddenDim, fn, 'options.hiddenDim', { min: 1 });
     assertInteger(projectorLayers, fn, 'options.projectorLayers', { min: 1 });
     this.temperature = temperature;
-    this.projector = projectionMlp({
-      inputDim: this.featureDim,
-      variant: 'byol',
-      hiddenDim,
-      outputDim: projectionDim,
-      numLayers: projectorLayers,
-      seed: this.rng.nextUint32(),
-    });
+    this.projector = this.projectionHead({ variant: 'byol', hiddenDim, outputDim: projectionDim, numLayers: projectorLayers });
     this.predictor = predictionMlp({ inputDim: projectionDim, variant: 'byol', hiddenDim, seed: this.rng.nextUint32() });
     this.supportSet = new MemoryBank({ size: supportSetSize, dim: projectionDim, init: 'zeros' });
   }
@@ -127,11 +119,10 @@ export class NNCLR extends JointEmbeddingTask {
    */
   computeLoss(view1: tf.Tensor4D, view2: tf.Tensor4D): tf.Scalar {
     return tf.tidy(() => {
-      const h = encodeImages(this.encoder, tf.concat([view1, view2], 0) as tf.Tensor4D, true);
-      const z = this.projector.apply(h, { training: true }) as tf.Tensor2D;
+      const z = this.forwardPair(this.projector, view1, view2);
       const p = this.predictor.apply(z, { training: true }) as tf.Tensor2D;
-      const [z1, z2] = tf.split(stopGradient(normalizeLastAxis(z)), 2, 0) as [tf.Tensor2D, tf.Tensor2D];
-      const [p1, p2] = tf.split(p, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+      const [z1, z2] = this.splitPair(stopGradient(normalizeLastAxis(z)) as tf.Tensor2D);
+      const [p1, p2] = this.splitPair(p);
       const neighbour = (q: tf.Tensor2D) => (this.supportSet.filled > 0 ? this.supportSet.nearestNeighbors(q) : q);
       const loss = tf.mul(
         0.5,

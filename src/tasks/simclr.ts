@@ -2,11 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { simclrAugment } from '../augment/presets.js';
 import { assertInteger, assertOneOf, assertPositive } from '../core/validate.js';
-import { projectionMlp } from '../heads/projection-mlp.js';
 import { ntXentLoss } from '../losses/nt-xent.js';
 import { defaultAugment } from './grayscale-augment.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
-import { encodeImages, type ImageEncoder } from './pretext-task.js';
+import type { ImageEncoder } from './pretext-task.js';
 
 /** Options of {@link SimCLR}. */
 export interface SimCLROptions extends JointEmbeddingOptions {
@@ -90,13 +89,7 @@ export class SimCLR extends JointEmbeddingTask {
     assertInteger(hiddenDim, fn, 'options.hiddenDim', { min: 1 });
     assertOneOf(projectorBatchNorm, [true, false], fn, 'options.projectorBatchNorm');
     this.temperature = temperature;
-    this.projector = projectionMlp({
-      inputDim: this.featureDim,
-      hiddenDim,
-      outputDim: projectionDim,
-      batchNorm: projectorBatchNorm,
-      seed: this.rng.nextUint32(),
-    });
+    this.projector = this.projectionHead({ hiddenDim, outputDim: projectionDim, batchNorm: projectorBatchNorm });
   }
 
   get trainableVariables(): tf.Variable[] {
@@ -105,7 +98,7 @@ export class SimCLR extends JointEmbeddingTask {
 
   /** Projections z = g(f(images)) `[B, projectionDim]` (training mode by default: batch norm uses batch statistics). */
   project(images: tf.Tensor4D, training = true): tf.Tensor2D {
-    return tf.tidy(() => this.projector.apply(encodeImages(this.encoder, images, training), { training }) as tf.Tensor2D);
+    return tf.tidy(() => this.forward(this.projector, images, this.encoder, training));
   }
 
   /**
@@ -115,7 +108,7 @@ export class SimCLR extends JointEmbeddingTask {
   computeLoss(view1: tf.Tensor4D, view2: tf.Tensor4D): tf.Scalar {
     return tf.tidy(() => {
       const z = this.project(tf.concat([view1, view2], 0) as tf.Tensor4D);
-      const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+      const [z1, z2] = this.splitPair(z);
       return ntXentLoss(z1, z2, { temperature: this.temperature });
     });
   }

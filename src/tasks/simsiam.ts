@@ -3,11 +3,10 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { mocoV2Augment } from '../augment/presets.js';
 import { assertInteger } from '../core/validate.js';
 import { predictionMlp } from '../heads/prediction-mlp.js';
-import { projectionMlp } from '../heads/projection-mlp.js';
 import { simSiamLoss } from '../losses/negative-cosine.js';
 import { defaultAugment } from './grayscale-augment.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
-import { encodeImages, type ImageEncoder } from './pretext-task.js';
+import type { ImageEncoder } from './pretext-task.js';
 
 /** Options of {@link SimSiam}. */
 export interface SimSiamOptions extends JointEmbeddingOptions {
@@ -82,14 +81,7 @@ export class SimSiam extends JointEmbeddingTask {
     assertInteger(hiddenDim, fn, 'options.hiddenDim', { min: 1 });
     assertInteger(predictorHiddenDim, fn, 'options.predictorHiddenDim', { min: 1 });
     assertInteger(projectorLayers, fn, 'options.projectorLayers', { min: 1 });
-    this.projector = projectionMlp({
-      inputDim: this.featureDim,
-      variant: 'simsiam',
-      hiddenDim,
-      outputDim: projectionDim,
-      numLayers: projectorLayers,
-      seed: this.rng.nextUint32(),
-    });
+    this.projector = this.projectionHead({ variant: 'simsiam', hiddenDim, outputDim: projectionDim, numLayers: projectorLayers });
     this.predictor = predictionMlp({
       inputDim: projectionDim,
       variant: 'simsiam',
@@ -105,11 +97,10 @@ export class SimSiam extends JointEmbeddingTask {
   /** The symmetrised SimSiam loss of two views (stop-gradients built in); differentiable. */
   computeLoss(view1: tf.Tensor4D, view2: tf.Tensor4D): tf.Scalar {
     return tf.tidy(() => {
-      const h = encodeImages(this.encoder, tf.concat([view1, view2], 0) as tf.Tensor4D, true);
-      const z = this.projector.apply(h, { training: true }) as tf.Tensor2D;
+      const z = this.forwardPair(this.projector, view1, view2);
       const p = this.predictor.apply(z, { training: true }) as tf.Tensor2D;
-      const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
-      const [p1, p2] = tf.split(p, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+      const [z1, z2] = this.splitPair(z);
+      const [p1, p2] = this.splitPair(p);
       return simSiamLoss(p1, p2, z1, z2);
     });
   }

@@ -4,13 +4,12 @@ import { simclrAugment } from '../augment/presets.js';
 import { normalizeLastAxis } from '../core/normalize.js';
 import { stopGradient } from '../core/stop-gradient.js';
 import { assertInteger, assertPositive } from '../core/validate.js';
-import { projectionMlp } from '../heads/projection-mlp.js';
 import { prototypeLayer, type PrototypeLayer } from '../heads/prototype-layer.js';
 import { sinkhornKnopp, swavLoss } from '../losses/swav.js';
 import { MemoryBank } from '../train/memory-bank.js';
 import { defaultAugment } from './grayscale-augment.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
-import { encodeImages, type ImageEncoder } from './pretext-task.js';
+import type { ImageEncoder } from './pretext-task.js';
 
 /** Options of {@link SwAV}. */
 export interface SwAVOptions extends JointEmbeddingOptions {
@@ -161,13 +160,7 @@ export class SwAV extends JointEmbeddingTask {
     this.sinkhorn = { epsilon, iterations: sinkhornIterations };
     this.queueStartStep = queueStartStep;
     this.freezePrototypesSteps = freezePrototypesSteps;
-    this.projector = projectionMlp({
-      inputDim: this.featureDim,
-      variant: 'byol',
-      hiddenDim,
-      outputDim: projectionDim,
-      seed: this.rng.nextUint32(),
-    });
+    this.projector = this.projectionHead({ variant: 'byol', hiddenDim, outputDim: projectionDim });
     this.prototypes = prototypeLayer({ numPrototypes, seed: this.rng.nextUint32() });
     // Build the layer now, so its variables exist before the first step.
     tf.tidy(() => {
@@ -189,11 +182,9 @@ export class SwAV extends JointEmbeddingTask {
    */
   computeLoss(view1: tf.Tensor4D, view2: tf.Tensor4D): tf.Scalar {
     return tf.tidy(() => {
-      const h = encodeImages(this.encoder, tf.concat([view1, view2], 0) as tf.Tensor4D, true);
-      const z = normalizeLastAxis(this.projector.apply(h, { training: true }) as tf.Tensor) as tf.Tensor2D;
-      const scores = this.prototypes.apply(z) as tf.Tensor2D;
-      const [s1, s2] = tf.split(scores, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
-      const features = tf.split(stopGradient(z), 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+      const z = normalizeLastAxis(this.forwardPair(this.projector, view1, view2)) as tf.Tensor2D;
+      const [s1, s2] = this.splitPair(this.prototypes.apply(z) as tf.Tensor2D);
+      const features = this.splitPair(stopGradient(z) as tf.Tensor2D);
       const useQueue = this.queues.length > 0 && this.steps >= this.queueStartStep && this.queues.every((q) => q.filled === q.size);
       const codes = [s1, s2].map((s, v) => {
         const batch = s.shape[0];

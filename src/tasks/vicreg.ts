@@ -2,11 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { byolAugment } from '../augment/presets.js';
 import { assertInteger, assertNonNegative } from '../core/validate.js';
-import { projectionMlp } from '../heads/projection-mlp.js';
 import { vicregLoss } from '../losses/vicreg.js';
 import { defaultAugment } from './grayscale-augment.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
-import { encodeImages, type ImageEncoder } from './pretext-task.js';
+import type { ImageEncoder } from './pretext-task.js';
 
 /** Options of {@link VICReg}. */
 export interface VICRegTaskOptions extends JointEmbeddingOptions {
@@ -87,14 +86,7 @@ export class VICReg extends JointEmbeddingTask {
     assertInteger(projectionDim, fn, 'options.projectionDim', { min: 1 });
     assertInteger(projectorLayers, fn, 'options.projectorLayers', { min: 1 });
     this.lossWeights = { simWeight, varWeight, covWeight };
-    this.projector = projectionMlp({
-      inputDim: this.featureDim,
-      variant: 'byol',
-      hiddenDim: projectionDim,
-      outputDim: projectionDim,
-      numLayers: projectorLayers,
-      seed: this.rng.nextUint32(),
-    });
+    this.projector = this.projectionHead({ variant: 'byol', hiddenDim: projectionDim, outputDim: projectionDim, numLayers: projectorLayers });
   }
 
   get trainableVariables(): tf.Variable[] {
@@ -104,9 +96,7 @@ export class VICReg extends JointEmbeddingTask {
   /** The VICReg loss of two views; differentiable. */
   computeLoss(view1: tf.Tensor4D, view2: tf.Tensor4D): tf.Scalar {
     return tf.tidy(() => {
-      const h = encodeImages(this.encoder, tf.concat([view1, view2], 0) as tf.Tensor4D, true);
-      const z = this.projector.apply(h, { training: true }) as tf.Tensor2D;
-      const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+      const [z1, z2] = this.splitPair(this.forwardPair(this.projector, view1, view2));
       return vicregLoss(z1, z2, this.lossWeights);
     });
   }

@@ -1,0 +1,57 @@
+/**
+ * The code of docs/joint-embedding-methods.md, runnable:
+ * `npx tsx examples/guides/joint-embedding-methods.ts [--quick]`.
+ *
+ * Each `#region` is one snippet of the guide, shown there as written here;
+ * `nextBatch` and `testImages` (unlabeled Fashion-MNIST) are set up outside
+ * them. The nine methods' full runs are bench/learn (`npm run bench:learn`).
+ */
+import { loadFashionMnistSubset, SimCLR, useBackend as setUpBackend } from 'selfsup';
+import { BACKEND, QUICK } from '../lib/cli.js';
+
+await setUpBackend(BACKEND);
+const steps = QUICK ? 2 : 50;
+const train = loadFashionMnistSubset(); // 600 images; the labels go unused
+const test = loadFashionMnistSubset({ split: 'test' });
+const testImages = test.images;
+let cursor = 0;
+const nextBatch = () => {
+  cursor = (cursor + 64) % (train.images.shape[0] - 64);
+  return tf.slice(train.images, cursor, 64) as tf.Tensor4D;
+};
+
+// #region shared-step
+import * as tf from '@tensorflow/tfjs-core';
+import { BYOL, convEncoder, useBackend } from 'selfsup';
+
+await useBackend('wasm');
+const encoder = convEncoder({ inputShape: [28, 28, 1], channels: [32, 64, 128], strides: [2, 2, 2], batchNorm: true, seed: 0 });
+const byol = new BYOL(encoder, { totalSteps: steps, seed: 1 });
+for (let step = 0; step < steps; step++) {
+  const batch = nextBatch(); // [B, 28, 28, 1] float32 in [0, 1], no labels
+  const loss = byol.step(batch);
+  if (step % 10 === 0) console.log(`step ${step}: BYOL loss ${loss.toFixed(3)}`);
+  batch.dispose();
+}
+const features = byol.embed(testImages); // [N, F]: the encoder's output, no projector
+byol.dispose(); // heads, target network, owned optimizer; never your encoder
+// #endregion shared-step
+
+console.log(`BYOL features ${features.shape.join('×')}`);
+features.dispose();
+const images = nextBatch();
+
+// #region own-loop
+const simclr = new SimCLR(encoder, { seed: 0 });
+const optimizer = tf.train.adam(1e-3);
+const [v1, v2] = simclr.views(images);                  // seeded views
+optimizer.minimize(() => simclr.computeLoss(v1, v2), false, simclr.trainableVariables);
+tf.dispose([v1, v2]);
+// #endregion own-loop
+
+console.log(`SimCLR, own loop: ${simclr.trainableVariables.length} variables updated`);
+simclr.dispose();
+optimizer.dispose();
+encoder.dispose();
+tf.dispose([images, train.images, train.labels, test.images, test.labels]);
+console.log(`tensors left: ${tf.memory().numTensors}`);
