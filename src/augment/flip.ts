@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, type Seed } from '../core/rng.js';
-import { assertKnownOptions } from '../core/validate.js';
+import type { Seed } from '../core/rng.js';
 import { assertApplyImages } from './image-input.js';
-import { assertParamsFor, assertSampleShape, readCommon, sampleApplied } from './sampling.js';
+import { assertParamsFor, assertSampleShape, readAppliedOptions, sampleAppliedParams } from './sampling.js';
 import { identityPositions, PLANAR, planarResample, planarShape, POSITIONS, type Positions } from './planar.js';
 import { resampleSeparable, selectSamples } from './tensor-ops.js';
 import {
@@ -47,8 +46,7 @@ function flipPositions(shape: ImageShape, params: FlipParams, axis: 'rows' | 'co
 }
 
 function readOptions(options: FlipOptions, fn: string): { p: number; sameOnBatch: boolean } {
-  assertKnownOptions(options, ['p', 'sameOnBatch'], fn);
-  return readCommon(options, fn, 0.5);
+  return readAppliedOptions(options, fn, 0.5);
 }
 
 /**
@@ -66,8 +64,7 @@ function readOptions(options: FlipOptions, fn: string): { p: number; sameOnBatch
 export function sampleFlip(shape: ImageShape, rng: Seed, options: FlipOptions = {}): FlipParams {
   const fn = 'sampleFlip';
   assertSampleShape(shape, fn);
-  const { p, sameOnBatch } = readOptions(options, fn);
-  return { batchSize: shape[0], applied: sampleApplied(shape[0], createRng(rng), p, sameOnBatch) };
+  return sampleAppliedParams(shape, rng, readOptions(options, fn));
 }
 
 /**
@@ -110,6 +107,43 @@ export function applyVerticalFlip(images: tf.Tensor4D, params: FlipParams): tf.T
 }
 
 /**
+ * The random flips, which differ only in the axis they reverse (not exported
+ * from the package). `sample` draws exactly what {@link sampleFlip} draws.
+ */
+abstract class RandomFlip<Name extends string> extends BaseTransform<FlipParams> {
+  readonly requiresUnitRange = false;
+  private readonly options: { p: number; sameOnBatch: boolean };
+
+  protected constructor(
+    readonly name: Name,
+    private readonly axis: 'rows' | 'cols',
+    options: FlipOptions,
+  ) {
+    super();
+    this.options = readOptions(options, name);
+  }
+
+  sample(inputShape: ImageShape, rng: Seed): FlipParams {
+    assertSampleShape(inputShape, `${this.name}.sample`);
+    return sampleAppliedParams(inputShape, rng, this.options);
+  }
+
+  apply(images: tf.Tensor4D, params: FlipParams): tf.Tensor4D {
+    return this.axis === 'cols' ? applyHorizontalFlip(images, params) : applyVerticalFlip(images, params);
+  }
+
+  /** @internal */
+  [POSITIONS](shape: ImageShape, params: FlipParams): Positions {
+    return flipPositions(shape, params, this.axis, `${this.name}.apply`);
+  }
+
+  /** @internal */
+  [PLANAR](x: tf.Tensor4D, params: FlipParams): tf.Tensor4D {
+    return planarResample(x, this[POSITIONS](planarShape(x), params));
+  }
+}
+
+/**
  * Random horizontal flip with probability `p` per sample (torchvision's
  * `RandomHorizontalFlip`).
  *
@@ -122,33 +156,9 @@ export function applyVerticalFlip(images: tf.Tensor4D, params: FlipParams): tf.T
  * console.log(images.shape, params.applied);
  * ```
  */
-export class RandomHorizontalFlip extends BaseTransform<FlipParams> {
-  readonly name = 'RandomHorizontalFlip';
-  readonly requiresUnitRange = false;
-  private readonly options: { p: number; sameOnBatch: boolean };
-
+export class RandomHorizontalFlip extends RandomFlip<'RandomHorizontalFlip'> {
   constructor(options: FlipOptions = {}) {
-    super();
-    this.options = readOptions(options, this.name);
-  }
-
-  sample(inputShape: ImageShape, rng: Seed): FlipParams {
-    assertSampleShape(inputShape, `${this.name}.sample`);
-    return { batchSize: inputShape[0], applied: sampleApplied(inputShape[0], createRng(rng), this.options.p, this.options.sameOnBatch) };
-  }
-
-  apply(images: tf.Tensor4D, params: FlipParams): tf.Tensor4D {
-    return applyHorizontalFlip(images, params);
-  }
-
-  /** @internal */
-  [POSITIONS](shape: ImageShape, params: FlipParams): Positions {
-    return flipPositions(shape, params, 'cols', 'RandomHorizontalFlip.apply');
-  }
-
-  /** @internal */
-  [PLANAR](x: tf.Tensor4D, params: FlipParams): tf.Tensor4D {
-    return planarResample(x, this[POSITIONS](planarShape(x), params));
+    super('RandomHorizontalFlip', 'cols', options);
   }
 }
 
@@ -165,33 +175,9 @@ export class RandomHorizontalFlip extends BaseTransform<FlipParams> {
  * console.log(out.shape); // [2, 8, 8, 3]
  * ```
  */
-export class RandomVerticalFlip extends BaseTransform<FlipParams> {
-  readonly name = 'RandomVerticalFlip';
-  readonly requiresUnitRange = false;
-  private readonly options: { p: number; sameOnBatch: boolean };
-
+export class RandomVerticalFlip extends RandomFlip<'RandomVerticalFlip'> {
   constructor(options: FlipOptions = {}) {
-    super();
-    this.options = readOptions(options, this.name);
-  }
-
-  sample(inputShape: ImageShape, rng: Seed): FlipParams {
-    assertSampleShape(inputShape, `${this.name}.sample`);
-    return { batchSize: inputShape[0], applied: sampleApplied(inputShape[0], createRng(rng), this.options.p, this.options.sameOnBatch) };
-  }
-
-  apply(images: tf.Tensor4D, params: FlipParams): tf.Tensor4D {
-    return applyVerticalFlip(images, params);
-  }
-
-  /** @internal */
-  [POSITIONS](shape: ImageShape, params: FlipParams): Positions {
-    return flipPositions(shape, params, 'rows', 'RandomVerticalFlip.apply');
-  }
-
-  /** @internal */
-  [PLANAR](x: tf.Tensor4D, params: FlipParams): tf.Tensor4D {
-    return planarResample(x, this[POSITIONS](planarShape(x), params));
+    super('RandomVerticalFlip', 'rows', options);
   }
 }
 

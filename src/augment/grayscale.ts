@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, type Seed } from '../core/rng.js';
+import type { Seed } from '../core/rng.js';
 import { assertKnownOptions, assertOneOf, formatShape } from '../core/validate.js';
 import { ShapeError } from '../core/errors.js';
 import { FUSED, hasFusedKernel } from '../core/fused-kernels.js';
 import { GRAY_WEIGHTS, grayRows } from './color-planes.js';
 import { PLANAR, planarApplyToSubset, planarShape } from './planar.js';
 import { assertApplyImages, readImages } from './image-input.js';
-import { assertParamsFor, assertSampleShape, readCommon, sampleApplied } from './sampling.js';
+import { assertParamsFor, assertSampleShape, readAppliedOptions, sampleAppliedParams } from './sampling.js';
 import { selectSamples } from './tensor-ops.js';
 import {
   BaseTransform,
@@ -86,8 +86,7 @@ export interface GrayscaleParams {
 }
 
 function readOptions(options: RandomGrayscaleOptions, fn: string): { p: number; sameOnBatch: boolean } {
-  assertKnownOptions(options, ['p', 'sameOnBatch'], fn);
-  return readCommon(options, fn, 0.1);
+  return readAppliedOptions(options, fn, 0.1);
 }
 
 /**
@@ -103,8 +102,7 @@ function readOptions(options: RandomGrayscaleOptions, fn: string): { p: number; 
 export function sampleGrayscale(shape: ImageShape, rng: Seed, options: RandomGrayscaleOptions = {}): GrayscaleParams {
   const fn = 'sampleGrayscale';
   assertSampleShape(shape, fn);
-  const { p, sameOnBatch } = readOptions(options, fn);
-  return { batchSize: shape[0], applied: sampleApplied(shape[0], createRng(rng), p, sameOnBatch) };
+  return sampleAppliedParams(shape, rng, readOptions(options, fn));
 }
 
 /**
@@ -155,7 +153,7 @@ export class RandomGrayscale extends BaseTransform<GrayscaleParams> {
 
   sample(inputShape: ImageShape, rng: Seed): GrayscaleParams {
     assertSampleShape(inputShape, `${this.name}.sample`);
-    return { batchSize: inputShape[0], applied: sampleApplied(inputShape[0], createRng(rng), this.options.p, this.options.sameOnBatch) };
+    return sampleAppliedParams(inputShape, rng, this.options);
   }
 
   apply(images: tf.Tensor4D, params: GrayscaleParams): tf.Tensor4D {

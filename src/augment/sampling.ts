@@ -4,8 +4,8 @@
  * @module
  */
 import { InvalidArgumentError } from '../core/errors.js';
-import type { Rng } from '../core/rng.js';
-import { assertInteger, assertProbability, describeValue, formatShape } from '../core/validate.js';
+import { createRng, type Rng, type Seed } from '../core/rng.js';
+import { assertInteger, assertKnownOptions, assertProbability, describeValue, formatShape } from '../core/validate.js';
 import type { ImageShape } from './transform.js';
 
 /** Python's `round`: halves go to the even neighbour (torchvision's box sizes use it). */
@@ -63,6 +63,20 @@ export function readCommon(options: { p?: number; sameOnBatch?: boolean }, fn: s
     throw new InvalidArgumentError(fn, 'options.sameOnBatch', 'be a boolean', describeValue(sameOnBatch));
   }
   return { p, sameOnBatch };
+}
+
+/**
+ * Reads the options of a transform that is only applied or not per sample
+ * (flips, grayscale): `p` and `sameOnBatch`, nothing else.
+ */
+export function readAppliedOptions(options: { p?: number; sameOnBatch?: boolean }, fn: string, defaultP: number): { p: number; sameOnBatch: boolean } {
+  assertKnownOptions(options, ['p', 'sameOnBatch'], fn);
+  return readCommon(options, fn, defaultP);
+}
+
+/** The parameters of such a transform: one Bernoulli(`p`) flag per sample (validate `shape` first). */
+export function sampleAppliedParams(shape: ImageShape, rng: Seed, o: { p: number; sameOnBatch: boolean }): { batchSize: number; applied: Uint8Array } {
+  return { batchSize: shape[0], applied: sampleApplied(shape[0], createRng(rng), o.p, o.sameOnBatch) };
 }
 
 /** Throws unless `params.batchSize` matches the images' batch size and `arrays` have `batchSize·per` entries. */
