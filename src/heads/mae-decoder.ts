@@ -16,7 +16,7 @@ import {
   createBlock,
   layerNorm,
   linear,
-  ParameterStore,
+  StoredWeightsModel,
   selectionMatrix,
   sincosPositionalEmbedding,
   transformerBlock,
@@ -81,7 +81,7 @@ export interface MaeDecoderOptions {
  * decoder.dispose();
  * ```
  */
-export class MaeDecoder {
+export class MaeDecoder extends StoredWeightsModel {
   /** Decoder token width. */
   readonly dim: number;
   /** Number of blocks. */
@@ -97,7 +97,6 @@ export class MaeDecoder {
   /** Whether the encoder output starts with a class token. */
   readonly classToken: boolean;
   private readonly eps: number;
-  private readonly store = new ParameterStore('MaeDecoder');
   private readonly embedKernel: tf.Variable;
   private readonly embedBias: tf.Variable;
   private readonly maskToken: tf.Variable;
@@ -114,6 +113,7 @@ export class MaeDecoder {
     config: Required<Omit<MaeDecoderOptions, 'seed'>>,
     rng: Rng,
   ) {
+    super('MaeDecoder');
     this.dim = config.dim;
     this.depth = config.depth;
     this.heads = config.heads;
@@ -151,7 +151,7 @@ export class MaeDecoder {
    */
   decode(encoded: tf.Tensor3D, keepIds: tf.Tensor2D): tf.Tensor3D {
     const fn = 'MaeDecoder.decode';
-    if (this.store.isDisposed) throw new ValueRangeError(fn, 'this', 'not be disposed', 'a disposed model');
+    this.assertNotDisposed(fn);
     assertRank(encoded, 3, fn, 'encoded', '[B, T, D]');
     assertFloat(encoded, fn, 'encoded');
     const [batch, tokens, width] = encoded.shape;
@@ -182,46 +182,6 @@ export class MaeDecoder {
       const pred = linear(layerNorm(h, this.normGamma, this.normBeta, this.eps), this.predKernel, this.predBias);
       return (this.classToken ? tf.slice(pred, [0, 1, 0], [-1, -1, -1]) : pred) as tf.Tensor3D;
     });
-  }
-
-  /** Every variable, in {@link MaeDecoder.weightNames} order. */
-  get variables(): tf.Variable[] {
-    return this.store.variables;
-  }
-
-  /** The variables an optimizer should update. */
-  get trainableVariables(): tf.Variable[] {
-    return this.store.trainableVariables;
-  }
-
-  /** Names of the weights, e.g. `block0.qkv.kernel`. */
-  get weightNames(): string[] {
-    return this.store.names;
-  }
-
-  /** Number of scalar weights. */
-  get numParameters(): number {
-    return this.store.numParameters;
-  }
-
-  /** Copies of every weight (dispose them). */
-  getWeights(): tf.Tensor[] {
-    return this.store.getWeights();
-  }
-
-  /** Loads weights in {@link MaeDecoder.weightNames} order (shapes are checked). */
-  setWeights(weights: readonly tf.Tensor[]): void {
-    this.store.setWeights(weights, 'MaeDecoder.setWeights');
-  }
-
-  /** Whether {@link MaeDecoder.dispose} ran. */
-  get isDisposed(): boolean {
-    return this.store.isDisposed;
-  }
-
-  /** Frees the weights. */
-  dispose(): void {
-    this.store.dispose();
   }
 }
 

@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError, ShapeError } from '../core/errors.js';
+import { InvalidArgumentError, ShapeError, ValueRangeError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { assertTensor, formatShape } from '../core/validate.js';
 import { kernelValues } from './init.js';
@@ -91,6 +91,67 @@ export class ParameterStore {
 
   private assertLive(): void {
     if (this.disposed) throw new InvalidArgumentError(this.owner, 'this', 'not be disposed', 'a disposed model');
+  }
+}
+
+/**
+ * The weight-handling surface shared by selfsup's functional models (the tiny
+ * ViT and MAE's decoder): their weights live in one {@link ParameterStore},
+ * and both expose it the way a tfjs-layers model does, so optimizers, target
+ * networks and save/load code treat them alike.
+ */
+export abstract class StoredWeightsModel {
+  /** @internal The model's weights. */
+  protected readonly store: ParameterStore;
+
+  /** `owner` names the model in error messages, e.g. `'VisionTransformer'`. */
+  protected constructor(private readonly owner: string) {
+    this.store = new ParameterStore(owner);
+  }
+
+  /** Every variable, trainable or not (a fixed table such as sine-cosine positions is not), in `weightNames` order. */
+  get variables(): tf.Variable[] {
+    return this.store.variables;
+  }
+
+  /** The variables an optimizer should update (pass them as `varList`). */
+  get trainableVariables(): tf.Variable[] {
+    return this.store.trainableVariables;
+  }
+
+  /** Names of the weights, e.g. `block0.qkv.kernel`. */
+  get weightNames(): string[] {
+    return this.store.names;
+  }
+
+  /** Number of scalar weights. */
+  get numParameters(): number {
+    return this.store.numParameters;
+  }
+
+  /** Copies of every weight (dispose them), for saving or for a target network. */
+  getWeights(): tf.Tensor[] {
+    return this.store.getWeights();
+  }
+
+  /** Loads weights in `weightNames` order (shapes are checked). */
+  setWeights(weights: readonly tf.Tensor[]): void {
+    this.store.setWeights(weights, `${this.owner}.setWeights`);
+  }
+
+  /** Whether `dispose` ran. */
+  get isDisposed(): boolean {
+    return this.store.isDisposed;
+  }
+
+  /** Frees the weights. */
+  dispose(): void {
+    this.store.dispose();
+  }
+
+  /** Throws the error of a call `fn` on a disposed model. */
+  protected assertNotDisposed(fn: string): void {
+    if (this.store.isDisposed) throw new ValueRangeError(fn, 'this', 'not be disposed', 'a disposed model');
   }
 }
 

@@ -17,7 +17,7 @@ import {
   createBlock,
   layerNorm,
   linear,
-  ParameterStore,
+  StoredWeightsModel,
   selectionMatrix,
   sincosPositionalEmbedding,
   transformerBlock,
@@ -116,7 +116,7 @@ export interface VitEncodeOptions {
  * vit.dispose();
  * ```
  */
-export class VisionTransformer {
+export class VisionTransformer extends StoredWeightsModel {
   /** Input `[H, W]`. */
   readonly imageSize: [number, number];
   /** Input channels C. */
@@ -142,7 +142,6 @@ export class VisionTransformer {
   /** The kind of positional embedding. */
   readonly positionalEmbedding: 'learned' | 'sincos';
   private readonly eps: number;
-  private readonly store = new ParameterStore('VisionTransformer');
   private readonly patchKernel: tf.Variable;
   private readonly patchBias: tf.Variable;
   private readonly position: tf.Variable;
@@ -154,6 +153,7 @@ export class VisionTransformer {
 
   /** @internal Use {@link tinyVit}, which validates the options. */
   constructor(config: VitConfig, rng: Rng) {
+    super('VisionTransformer');
     this.config = config;
     this.imageSize = config.imageSize;
     this.channels = config.channels;
@@ -231,43 +231,13 @@ export class VisionTransformer {
     });
   }
 
-  /** Every variable, trainable or not (the fixed sine-cosine table is not), in {@link VisionTransformer.weightNames} order. */
-  get variables(): tf.Variable[] {
-    return this.store.variables;
-  }
-
-  /** The variables an optimizer should update (pass them as `varList`). */
-  get trainableVariables(): tf.Variable[] {
-    return this.store.trainableVariables;
-  }
-
-  /** Names of the weights, e.g. `block0.qkv.kernel`. */
-  get weightNames(): string[] {
-    return this.store.names;
-  }
-
-  /** Number of scalar weights. */
-  get numParameters(): number {
-    return this.store.numParameters;
-  }
-
-  /** Copies of every weight (dispose them), for saving or for a target network. */
-  getWeights(): tf.Tensor[] {
-    return this.store.getWeights();
-  }
-
-  /** Loads weights in {@link VisionTransformer.weightNames} order (shapes are checked). */
-  setWeights(weights: readonly tf.Tensor[]): void {
-    this.store.setWeights(weights, 'VisionTransformer.setWeights');
-  }
-
   /**
    * A new, independent ViT with the same architecture and a copy of the
    * current weights (a momentum target or teacher: BYOL, MoCo, DINO). Dispose
    * it separately.
    */
   clone(): VisionTransformer {
-    if (this.store.isDisposed) throw new ValueRangeError('VisionTransformer.clone', 'this', 'not be disposed', 'a disposed model');
+    this.assertNotDisposed('VisionTransformer.clone');
     // The rng only fills initial values, which setWeights overwrites.
     const copy = new VisionTransformer(this.config, createRng(0));
     const weights = this.getWeights();
@@ -276,18 +246,8 @@ export class VisionTransformer {
     return copy;
   }
 
-  /** Whether {@link VisionTransformer.dispose} ran. */
-  get isDisposed(): boolean {
-    return this.store.isDisposed;
-  }
-
-  /** Frees the weights. */
-  dispose(): void {
-    this.store.dispose();
-  }
-
   private assertInput(images: tf.Tensor4D, fn: string): void {
-    if (this.store.isDisposed) throw new ValueRangeError(fn, 'this', 'not be disposed', 'a disposed model');
+    this.assertNotDisposed(fn);
     assertImages(images, fn, 'images', [this.channels]);
     if (images.shape[1] !== this.imageSize[0] || images.shape[2] !== this.imageSize[1]) {
       throw new ShapeError(
