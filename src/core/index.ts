@@ -13,7 +13,12 @@ export {
   ValueRangeError,
   MissingDataError,
   BackendError,
+  ResourceError,
+  NonFiniteError,
+  DisposedError,
 } from './errors.js';
+export { memoryBudget, assertMemoryFits } from './memory-budget.js';
+export type { MemoryBudget, PlannedTensor } from './memory-budget.js';
 export { Rng, createRng } from './rng.js';
 export type { Seed } from './rng.js';
 export { l2Normalize } from './normalize.js';

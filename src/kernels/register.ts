@@ -43,7 +43,7 @@ import {
   ntXentWasm,
   vexpWasm,
 } from './losses-wasm.js';
-import { prepareKernels, type WasmBackendLike } from './wasm-runtime.js';
+import { guardWasmAllocations, prepareKernels, type WasmBackendLike } from './wasm-runtime.js';
 
 type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[];
 
@@ -185,6 +185,7 @@ async function registerWasmKernels(): Promise<string[]> {
         "(or await tf.setBackend('wasm')) first",
     );
   }
+  guardWasmAllocations(backend);
   await prepareKernels(backend);
   for (const [kernelName, kernelFunc] of Object.entries(WASM_KERNELS)) {
     install(kernelName, 'wasm', kernelFunc as unknown as tf.KernelFunc);

@@ -12,7 +12,8 @@
  * memory is ever cached: any allocation may grow the memory and detach it,
  * and the kernels only need pointers.
  */
-import { BackendError } from '../core/errors.js';
+import { BackendError, ResourceError } from '../core/errors.js';
+import { formatBytes, WASM32_HEAP_BYTES } from '../core/memory-budget.js';
 
 /** The functions the kernel module exports (pointers are byte offsets into tfjs's memory). */
 export interface KernelExports {
@@ -149,6 +150,9 @@ export class KernelInstance {
   scratch(bytes: number): number {
     if (bytes > this.scratchBytes) {
       if (this.scratchPtr !== 0) this.backend.wasm._free(this.scratchPtr);
+      // Forget the freed buffer first: if the allocation below throws, no later call may reuse it.
+      this.scratchPtr = 0;
+      this.scratchBytes = 0;
       const size = Math.ceil((bytes * 1.5) / 65536) * 65536;
       const ptr = this.backend.wasm._malloc(size) >>> 0;
       if (ptr === 0) throw new BackendError(`selfsup wasm kernels: could not allocate ${size} bytes of scratch memory`);
@@ -164,6 +168,40 @@ export class KernelInstance {
     if (!data) throw new BackendError('selfsup wasm kernels: a tensor passed to the kernel is not on the wasm backend');
     return data.memoryOffset >>> 0;
   }
+}
+
+const guarded = new WeakSet<object>();
+
+/**
+ * Makes every allocation of the wasm backend checked: tfjs-backend-wasm's
+ * `write`/`makeOutput` (which selfsup's kernels use for their outputs too)
+ * take whatever `_malloc` returns, and a failed allocation returns 0 — the
+ * kernel then writes its output over the start of the heap and the backend
+ * is broken for the rest of the process. Wrapped, a failed allocation throws
+ * a {@link ResourceError} before anything is written, and the backend stays
+ * usable. Idempotent.
+ */
+export function guardWasmAllocations(backend: WasmBackendLike): void {
+  const wasm = backend.wasm;
+  if (guarded.has(wasm)) return;
+  // The raw export, not emscripten's lazy binder (which would replace the wrapper on first call).
+  const raw = (wasm.asm?.['malloc'] as ((bytes: number) => number) | undefined) ?? wasm._malloc.bind(wasm);
+  wasm._malloc = (bytes: number): number => {
+    const ptr = raw(bytes) >>> 0;
+    if (ptr === 0 && bytes > 0) {
+      const heap = backendMemory(backend).buffer.byteLength;
+      throw new ResourceError(
+        'wasm backend',
+        'allocation',
+        bytes,
+        Math.max(0, WASM32_HEAP_BYTES - heap),
+        `of ${formatBytes(bytes)} failed: the wasm32 heap is limited to 4 GiB (now ${formatBytes(heap)}, with ` +
+          `fragmentation). Nothing was written; free tensors or use smaller sizes`,
+      );
+    }
+    return ptr;
+  };
+  guarded.add(wasm);
 }
 
 /** Bytes of stack the module gets (its code needs almost none: no arrays live on its stack). */
@@ -205,6 +243,7 @@ function isShared(memory: WebAssembly.Memory): boolean {
  * SIMD).
  */
 export async function prepareKernels(backend: WasmBackendLike): Promise<KernelInstance> {
+  guardWasmAllocations(backend);
   const memory = backendMemory(backend);
   const variant = isShared(memory) ? 'shared' : 'plain';
   // Loaded on first use: the base64 module (~50 KB) stays out of bundles that never train on wasm.
@@ -226,6 +265,7 @@ export async function prepareKernels(backend: WasmBackendLike): Promise<KernelIn
 }
 
 function bind(instance: WebAssembly.Instance, memory: WebAssembly.Memory, backend: WasmBackendLike): KernelInstance {
+  guardWasmAllocations(backend);
   const exports = instance.exports as unknown as KernelExports;
   // The module's shadow stack must live in memory tfjs will not hand out.
   const stack = backend.wasm._malloc(STACK_BYTES) >>> 0;
