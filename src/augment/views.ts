@@ -1,6 +1,6 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
-import { createRng } from '../core/rng.js';
+import { createRng, type Rng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertOneOf, assertRangePair, describeValue } from '../core/validate.js';
 import { assertTransform, compose, type ComposeParams } from './compose.js';
 import { readImages } from './image-input.js';
@@ -181,16 +181,43 @@ export function multiCrop(
   const all = [...globals, ...locals];
   const x = readImages(images, fn, { inputRange, checkRange: all.some((t) => t.requiresUnitRange) || inputRange === 255 });
   try {
-    const rng = createRng(options.seed);
-    const params = all.map((t) => t.sample(x.shape, rng));
-    const outs = all.map((t, i) => t.apply(x, params[i] as ComposeParams));
-    const views = { global: outs.slice(0, globals.length), local: outs.slice(globals.length) };
-    return returnParams
-      ? { views, params: { global: params.slice(0, globals.length), local: params.slice(globals.length) } }
-      : views;
+    const { views, params } = drawCrops(x, globals, locals, createRng(options.seed, fn, 'options.seed'));
+    return returnParams ? { views, params } : views;
   } finally {
     if (x !== images) x.dispose();
   }
+}
+
+function drawCrops(
+  x: tf.Tensor4D,
+  globals: readonly Transform<ComposeParams>[],
+  locals: readonly Transform<ComposeParams>[],
+  rng: Rng,
+): { views: MultiCropViews; params: MultiCropParams } {
+  const all = [...globals, ...locals];
+  const params = all.map((t) => t.sample(x.shape, rng));
+  const outs: tf.Tensor4D[] = [];
+  try {
+    all.forEach((t, i) => outs.push(t.apply(x, params[i] as ComposeParams)));
+  } catch (e) {
+    tf.dispose(outs);
+    throw e;
+  }
+  return {
+    views: { global: outs.slice(0, globals.length), local: outs.slice(globals.length) },
+    params: { global: params.slice(0, globals.length), local: params.slice(globals.length) },
+  };
+}
+
+/**
+ * {@link multiCrop} of a batch the caller has checked (float32 in [0, 1]):
+ * no range check, so no synchronous read (DINO's step). Not exported from
+ * the package.
+ */
+export function multiCropOfChecked(images: tf.Tensor4D, options: MultiCropOptions, seed: Seed, fn: string): MultiCropViews {
+  const globals = groupPipelines(options.global, fn, 'options.global');
+  const locals = groupPipelines(options.local, fn, 'options.local');
+  return drawCrops(images, globals, locals, createRng(seed, fn, 'seed')).views;
 }
 
 /**

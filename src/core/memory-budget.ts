@@ -63,7 +63,7 @@ function gpuTensorLimit(backendName: string): { bytes: number; source: string } 
     return Number.isFinite(bytes) ? { bytes, source: 'the WebGPU adapter’s largest storage buffer' } : null;
   }
   if (backendName === 'webgl') {
-    let side = 0;
+    let side: number;
     try {
       side = tf.env().getNumber('WEBGL_MAX_TEXTURE_SIZE');
     } catch {

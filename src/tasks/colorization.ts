@@ -191,7 +191,7 @@ export class Colorization extends BasePretextTask {
     assertEncoder(encoder, fn);
     assertKnownOptions(
       options,
-      ['head', 'prior', 'priorSteps', 'lambda', 'sigma', 'neighbours', 'temperature', 'learningRate', 'optimizer', 'seed'],
+      ['head', 'prior', 'priorSteps', 'lambda', 'sigma', 'neighbours', 'temperature', 'learningRate', 'optimizer', 'seed', 'onNonFinite'],
       fn,
     );
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
@@ -210,8 +210,8 @@ export class Colorization extends BasePretextTask {
     if (inputShape === null || inputShape[2] !== 1) {
       throw new ShapeError(fn, 'encoder', 'take 1-channel input (the L channel)', inputShape === null ? 'an unknown input shape' : formatShape(inputShape));
     }
-    super(encoder, options.optimizer, learningRate);
-    const rng = createRng(options.seed);
+    super(encoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    const rng = createRng(options.seed, fn, 'options.seed');
     this.imageShape = inputShape;
     this.featureMap = featureMap;
     const mapShape = tf.tidy(() => (featureMap.apply(tf.zeros([1, ...inputShape])) as tf.Tensor).shape.slice(1)) as [number, number, number];
@@ -290,8 +290,9 @@ export class Colorization extends BasePretextTask {
     });
   }
 
-  step(images: tf.Tensor4D): number {
+  protected runStep(images: tf.Tensor4D): number {
     this.checkRgb(images, 'Colorization.step');
+    this.checkBatch(images, null);
     const { input, target } = tf.tidy(() => {
       const { l, ab } = labChannels(images);
       return { input: lightnessInput(l), target: downsampleTo(ab, this.outputSize[0], this.outputSize[1]) };
@@ -316,6 +317,7 @@ export class Colorization extends BasePretextTask {
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     this.bins.dispose();
     this.priorEstimate?.dispose();

@@ -13,7 +13,7 @@ import { patchDiscriminator } from '../heads/patch-discriminator.js';
 import { discriminatorAdversarialLoss, inpaintingLoss } from '../losses/reconstruction.js';
 import { trainableVariables } from '../train/variables.js';
 import { defaultDecoder } from './internal/autoencoder.js';
-import { assertEncoder, assertImageBatch, minimizeWith, resolveImageShape } from './internal/common.js';
+import { assertEncoder, assertImageBatch, resolveImageShape } from './internal/common.js';
 import { centerMask, irregularMask, randomRectangleMask } from '../masking/inpainting-masks.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
@@ -163,6 +163,7 @@ export class ContextEncoder extends BasePretextTask {
         'discriminatorLearningRate',
         'optimizer',
         'seed',
+        'onNonFinite',
       ],
       fn,
     );
@@ -185,9 +186,9 @@ export class ContextEncoder extends BasePretextTask {
     }
     const imageShape = resolveImageShape(encoder, options.imageShape, fn);
     // DCGAN's Adam (β₁ = 0.5), which Context Encoders train with.
-    super(encoder, options.optimizer ?? tf.train.adam(learningRate, 0.5), learningRate);
+    super(encoder, options.optimizer ?? tf.train.adam(learningRate, 0.5), learningRate, { onNonFinite: options.onNonFinite });
     this.ownsGeneratorOptimizer = options.optimizer === undefined;
-    this.rng = createRng(options.seed);
+    this.rng = createRng(options.seed, fn, 'options.seed');
     const built = defaultDecoder(encoder, imageShape, options.decoder, this.rng, fn);
     this.imageShape = imageShape;
     this.decoder = built.decoder;
@@ -236,8 +237,8 @@ export class ContextEncoder extends BasePretextTask {
     return tf.tidy(() => this.composite(images, mask, this.generate(this.fillHole(images, mask), false)));
   }
 
-  step(images: tf.Tensor4D): number {
-    assertImageBatch(images, this.imageShape, 'ContextEncoder.step');
+  protected runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape);
     const mask = this.sampleMask(images.shape[0]);
     let fake: tf.Tensor4D | undefined;
     try {
@@ -257,8 +258,7 @@ export class ContextEncoder extends BasePretextTask {
         this.trainableVariables,
       );
       const generated = fake!;
-      this.lastDiscriminatorLoss = minimizeWith(
-        this.discriminatorOptimizer,
+      this.lastDiscriminatorLoss = this.minimize(
         () =>
           tf.tidy(() =>
             discriminatorAdversarialLoss(
@@ -267,6 +267,7 @@ export class ContextEncoder extends BasePretextTask {
             ),
           ),
         trainableVariables(this.discriminator),
+        this.discriminatorOptimizer,
       );
       return generatorLoss;
     } finally {
@@ -276,6 +277,7 @@ export class ContextEncoder extends BasePretextTask {
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     if (this.ownsGeneratorOptimizer) this.optimizer.dispose();
     this.discriminatorOptimizer.dispose();

@@ -103,7 +103,7 @@ export class ContextPrediction extends BasePretextTask {
     assertEncoder(encoder, fn);
     assertKnownOptions(
       options,
-      ['imageShape', 'patchSize', 'gap', 'jitter', 'normalizePatches', 'head', 'learningRate', 'optimizer', 'seed'],
+      ['imageShape', 'patchSize', 'gap', 'jitter', 'normalizePatches', 'head', 'learningRate', 'optimizer', 'seed', 'onNonFinite'],
       fn,
     );
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
@@ -126,8 +126,8 @@ export class ContextPrediction extends BasePretextTask {
       );
     }
     const patchEncoder = cropEncoder(encoder, patchSize, imageShape[2], fn, 'patches');
-    super(encoder, options.optimizer, learningRate);
-    this.rng = createRng(options.seed);
+    super(encoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    this.rng = createRng(options.seed, fn, 'options.seed');
     this.patches = patchEncoder;
     this.imageShape = imageShape;
     this.patchSize = patchSize;
@@ -158,12 +158,13 @@ export class ContextPrediction extends BasePretextTask {
     return this.lossOf(images);
   }
 
-  step(images: tf.Tensor4D): number {
-    assertImageBatch(images, this.imageShape, 'ContextPrediction.step');
+  protected runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape);
     return this.minimize(() => this.lossOf(images), this.trainableVariables);
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     if (this.ownsHead) this.head.dispose();
   }

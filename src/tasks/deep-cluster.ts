@@ -15,7 +15,8 @@ import { kMeans } from '../losses/k-means.js';
 import { trainableVariables } from '../train/variables.js';
 import { assertEncoder, assertImageBatch, checkTrainingOptions, encoderFeatureDim, resolveImageShape } from './internal/common.js';
 import { crossEntropy } from './internal/classify.js';
-import { BasePretextTask, embedImages, encodeImages, type ImageEncoder } from './pretext-task.js';
+import { BasePretextTask, embedImages, encodeImages, type ImageEncoder, type StepState } from './pretext-task.js';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import type { TaskOptions } from './task-options.js';
 
 /** Options of {@link DeepCluster}. */
@@ -180,6 +181,7 @@ export class DeepCluster extends BasePretextTask {
         'headLearningRate',
         'optimizer',
         'seed',
+        'onNonFinite',
       ],
       fn,
     );
@@ -197,8 +199,13 @@ export class DeepCluster extends BasePretextTask {
     if (options.augment != null && typeof (options.augment as Transform).run !== 'function') {
       throw new InvalidArgumentError(fn, 'options.augment', 'be a Transform (e.g. compose([...])) or null', describeValue(options.augment));
     }
-    super(encoder, options.optimizer, learningRate);
-    this.rng = createRng(options.seed);
+    // The image memory (JS) and its tensor copy for clustering, and the k-means distances.
+    assertMemoryFits(fn, 'options.memorySize', [
+      { shape: [memorySize, ...imageShape], count: 3 },
+      [memorySize, numClusters],
+    ]);
+    super(encoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    this.rng = createRng(options.seed, fn, 'options.seed');
     this.imageShape = imageShape;
     this.numClusters = numClusters;
     this.pcaDim = pcaDim;
@@ -259,8 +266,8 @@ export class DeepCluster extends BasePretextTask {
     return this.train(images, pseudoLabels);
   }
 
-  step(images: tf.Tensor4D): number {
-    assertImageBatch(images, this.imageShape, 'DeepCluster.step');
+  protected runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape);
     this.remember(images);
     const due =
       this.clustered === null ||
@@ -285,7 +292,28 @@ export class DeepCluster extends BasePretextTask {
     }
   }
 
+  /**
+   * Counters and the clustering are put back with the variables when a step
+   * is refused; a refused step that re-clustered keeps its new clustering
+   * (the images are data, not weights) and re-initialises the head for it.
+   */
+  protected override saveState(): StepState {
+    const base = super.saveState();
+    const { memoryCount, memoryPointer, stepsSinceClustering, ownSteps, lastClustering } = this;
+    return {
+      restore: () => {
+        base.restore();
+        this.memoryCount = memoryCount;
+        this.memoryPointer = memoryPointer;
+        this.ownSteps = ownSteps;
+        if (this.lastClustering !== lastClustering) this.resetHead();
+        else this.stepsSinceClustering = stepsSinceClustering;
+      },
+    };
+  }
+
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     this.headOptimizer.dispose();
     this.clustered?.dispose();
@@ -294,20 +322,17 @@ export class DeepCluster extends BasePretextTask {
   }
 
   private train(images: tf.Tensor4D, labels: tf.Tensor1D): number {
-    const encoderVars = trainableVariables(this.encoder);
-    const headVars = trainableVariables(this.head);
-    const { value, grads } = tf.variableGrads(
+    // One guarded update: the encoder and the head take their own optimizers' steps.
+    const loss = this.minimizeGroups(
       () =>
         tf.tidy(() =>
           crossEntropy(this.head.apply(encodeImages(this.encoder, images, true), { training: true }) as tf.Tensor2D, labels),
         ),
-      [...encoderVars, ...headVars],
+      [
+        [this.optimizer, trainableVariables(this.encoder)],
+        [this.headOptimizer, trainableVariables(this.head)],
+      ],
     );
-    const pick = (vars: tf.Variable[]) => Object.fromEntries(vars.map((v) => [v.name, grads[v.name]!]));
-    this.optimizer.applyGradients(pick(encoderVars));
-    this.headOptimizer.applyGradients(pick(headVars));
-    const loss = value.dataSync()[0] as number;
-    tf.dispose([value, ...Object.values(grads)]);
     this.ownSteps++;
     this.stepsSinceClustering++;
     return loss;

@@ -79,13 +79,13 @@ export class DenoisingAutoencoder extends BasePretextTask {
   constructor(encoder: ImageEncoder, options: DenoisingAutoencoderOptions = {}) {
     const fn = 'DenoisingAutoencoder';
     assertEncoder(encoder, fn);
-    assertKnownOptions(options, ['imageShape', 'decoder', 'dropProbability', 'learningRate', 'optimizer', 'seed'], fn);
+    assertKnownOptions(options, ['imageShape', 'decoder', 'dropProbability', 'learningRate', 'optimizer', 'seed', 'onNonFinite'], fn);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const { dropProbability = 0.25 } = options;
     assertInRange(dropProbability, 0, 1, fn, 'options.dropProbability', [false, true]);
     const imageShape = resolveImageShape(encoder, options.imageShape, fn);
-    super(encoder, options.optimizer, learningRate);
-    this.rng = createRng(options.seed);
+    super(encoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    this.rng = createRng(options.seed, fn, 'options.seed');
     const built = defaultDecoder(encoder, imageShape, options.decoder, this.rng, fn);
     this.imageShape = imageShape;
     this.decoder = built.decoder;
@@ -116,12 +116,13 @@ export class DenoisingAutoencoder extends BasePretextTask {
     return tf.tidy(() => this.decoder.apply(encodeImages(this.encoder, images, false), { training: false }) as tf.Tensor4D);
   }
 
-  step(images: tf.Tensor4D): number {
-    assertImageBatch(images, this.imageShape, 'DenoisingAutoencoder.step');
+  protected runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape);
     return this.minimize(() => this.lossOf(images), this.trainableVariables);
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     if (this.ownsDecoder) this.decoder.dispose();
   }

@@ -131,7 +131,7 @@ export class ExemplarCnn extends BasePretextTask {
     assertEncoder(encoder, fn);
     assertKnownOptions(
       options,
-      ['imageShape', 'numExemplars', 'augment', 'variant', 'temperature', 'head', 'learningRate', 'optimizer', 'seed'],
+      ['imageShape', 'numExemplars', 'augment', 'variant', 'temperature', 'head', 'learningRate', 'optimizer', 'seed', 'onNonFinite'],
       fn,
     );
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
@@ -147,8 +147,8 @@ export class ExemplarCnn extends BasePretextTask {
       throw new InvalidArgumentError(fn, 'options.head', "be omitted with variant 'non-parametric' (it has no classifier)", 'a model');
     }
     const featureDim = encoderFeatureDim(encoder, imageShape);
-    super(encoder, options.optimizer, learningRate);
-    this.rng = createRng(options.seed);
+    super(encoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    this.rng = createRng(options.seed, fn, 'options.seed');
     this.imageShape = imageShape;
     this.numExemplars = numExemplars;
     this.variant = variant;
@@ -207,8 +207,8 @@ export class ExemplarCnn extends BasePretextTask {
     });
   }
 
-  step(images: tf.Tensor4D): number {
-    assertImageBatch(images, this.imageShape, 'ExemplarCnn.step');
+  protected runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape);
     if (this.filled < this.numExemplars) this.collect(images);
     const { images: copies, labels } = this.sampleCopies(images.shape[0]);
     try {
@@ -221,6 +221,7 @@ export class ExemplarCnn extends BasePretextTask {
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     this.seedTensor?.dispose();
     this.seedTensor = null;

@@ -119,7 +119,7 @@ export class Jigsaw extends BasePretextTask {
     assertEncoder(encoder, fn);
     assertKnownOptions(
       options,
-      ['imageShape', 'grid', 'tileSize', 'numPermutations', 'permutations', 'normalizeTiles', 'head', 'learningRate', 'optimizer', 'seed'],
+      ['imageShape', 'grid', 'tileSize', 'numPermutations', 'permutations', 'normalizeTiles', 'head', 'learningRate', 'optimizer', 'seed', 'onNonFinite'],
       fn,
     );
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
@@ -146,8 +146,8 @@ export class Jigsaw extends BasePretextTask {
       }
     }
     const tileEncoder = cropEncoder(encoder, tileSize, imageShape[2], fn, 'tiles');
-    super(encoder, options.optimizer, learningRate);
-    this.rng = createRng(options.seed);
+    super(encoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    this.rng = createRng(options.seed, fn, 'options.seed');
     this.tiles = tileEncoder;
     this.imageShape = imageShape;
     this.grid = grid;
@@ -190,12 +190,13 @@ export class Jigsaw extends BasePretextTask {
     return this.lossOf(images);
   }
 
-  step(images: tf.Tensor4D): number {
-    assertImageBatch(images, this.imageShape, 'Jigsaw.step');
+  protected runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape);
     return this.minimize(() => this.lossOf(images), this.trainableVariables);
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     if (this.ownsHead) this.head.dispose();
   }

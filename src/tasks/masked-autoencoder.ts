@@ -98,7 +98,7 @@ export class MaskedAutoencoder extends BasePretextTask {
     if (!(encoder instanceof VisionTransformer)) {
       throw new InvalidArgumentError(fn, 'encoder', 'be a VisionTransformer made by tinyVit', describeValue(encoder));
     }
-    assertKnownOptions(options, ['decoder', 'maskRatio', 'normPixLoss', 'learningRate', 'optimizer', 'seed'], fn);
+    assertKnownOptions(options, ['decoder', 'maskRatio', 'normPixLoss', 'learningRate', 'optimizer', 'seed', 'onNonFinite'], fn);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const { maskRatio = 0.75, normPixLoss = true } = options;
     assertInRange(maskRatio, 0, 1, fn, 'options.maskRatio', [true, false]);
@@ -118,8 +118,8 @@ export class MaskedAutoencoder extends BasePretextTask {
         String(maskRatio),
       );
     }
-    super(encoder, options.optimizer, learningRate);
-    this.rng = createRng(options.seed);
+    super(encoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    this.rng = createRng(options.seed, fn, 'options.seed');
     this.vit = encoder;
     this.ownsDecoder = options.decoder === undefined;
     this.decoder = options.decoder ?? maeDecoder(encoder, { dim: 32, depth: 2, heads: 4, seed: this.rng.nextUint32() });
@@ -169,12 +169,14 @@ export class MaskedAutoencoder extends BasePretextTask {
     }
   }
 
-  step(images: tf.Tensor4D): number {
+  protected runStep(images: tf.Tensor4D): number {
     this.check(images, 'MaskedAutoencoder.step');
+    this.checkBatch(images, null);
     return this.minimize(() => this.lossOf(images), this.trainableVariables);
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     if (this.ownsDecoder) this.decoder.dispose();
   }

@@ -6,6 +6,7 @@ import { ntXentLoss } from '../losses/nt-xent.js';
 import { defaultAugment } from './grayscale-augment.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
 import type { ImageEncoder } from './pretext-task.js';
+import { assertTrainingFits, mlpWeightShapes } from './internal/common.js';
 
 /** Options of {@link SimCLR}. */
 export interface SimCLROptions extends JointEmbeddingOptions {
@@ -88,6 +89,7 @@ export class SimCLR extends JointEmbeddingTask {
     assertInteger(projectionDim, fn, 'options.projectionDim', { min: 1 });
     assertInteger(hiddenDim, fn, 'options.hiddenDim', { min: 1 });
     assertOneOf(projectorBatchNorm, [true, false], fn, 'options.projectorBatchNorm');
+    assertTrainingFits(fn, options.hiddenDim !== undefined ? 'options.hiddenDim' : 'options.projectionDim', mlpWeightShapes(this.featureDim, hiddenDim, 2, projectionDim));
     this.temperature = temperature;
     this.projector = this.projectionHead({ hiddenDim, outputDim: projectionDim, batchNorm: projectorBatchNorm });
   }
@@ -118,6 +120,7 @@ export class SimCLR extends JointEmbeddingTask {
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     this.projector.dispose();
   }

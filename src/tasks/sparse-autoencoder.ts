@@ -95,7 +95,7 @@ export class SparseAutoencoder extends BasePretextTask {
     assertEncoder(encoder, fn);
     assertKnownOptions(
       options,
-      ['imageShape', 'decoder', 'sparsity', 'sparsityWeight', 'target', 'learningRate', 'optimizer', 'seed'],
+      ['imageShape', 'decoder', 'sparsity', 'sparsityWeight', 'target', 'learningRate', 'optimizer', 'seed', 'onNonFinite'],
       fn,
     );
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
@@ -104,8 +104,8 @@ export class SparseAutoencoder extends BasePretextTask {
     assertNonNegative(sparsityWeight, fn, 'options.sparsityWeight');
     assertInRange(target, 0, 1, fn, 'options.target', [true, true]);
     const imageShape = resolveImageShape(encoder, options.imageShape, fn);
-    super(encoder, options.optimizer, learningRate);
-    const rng: Rng = createRng(options.seed);
+    super(encoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    const rng: Rng = createRng(options.seed, fn, 'options.seed');
     const built = defaultDecoder(encoder, imageShape, options.decoder, rng, fn);
     this.imageShape = imageShape;
     this.decoder = built.decoder;
@@ -132,12 +132,13 @@ export class SparseAutoencoder extends BasePretextTask {
     return tf.tidy(() => this.decoder.apply(encodeImages(this.encoder, images, false), { training: false }) as tf.Tensor4D);
   }
 
-  step(images: tf.Tensor4D): number {
-    assertImageBatch(images, this.imageShape, 'SparseAutoencoder.step');
+  protected runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape);
     return this.minimize(() => this.lossOf(images), this.trainableVariables);
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     if (this.ownsDecoder) this.decoder.dispose();
   }

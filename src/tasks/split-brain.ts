@@ -127,7 +127,7 @@ export class SplitBrainAutoencoder extends BasePretextTask {
     const fn = 'SplitBrainAutoencoder';
     assertEncoder(lNetwork, fn, 'lNetwork');
     assertEncoder(abNetwork, fn, 'abNetwork');
-    assertKnownOptions(options, ['abHead', 'lHead', 'lBins', 'learningRate', 'optimizer', 'seed'], fn);
+    assertKnownOptions(options, ['abHead', 'lHead', 'lBins', 'learningRate', 'optimizer', 'seed', 'onNonFinite'], fn);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const { lBins = 100 } = options;
     assertInteger(lBins, fn, 'options.lBins', { min: 2 });
@@ -146,8 +146,8 @@ export class SplitBrainAutoencoder extends BasePretextTask {
     }
     const lMap = featureMapModel(lNetwork);
     const abMap = featureMapModel(abNetwork);
-    super(new SplitBrainEncoder(lNetwork, abNetwork), options.optimizer, learningRate);
-    const rng = createRng(options.seed);
+    super(new SplitBrainEncoder(lNetwork, abNetwork), options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    const rng = createRng(options.seed, fn, 'options.seed');
     this.lNetwork = lNetwork;
     this.abNetwork = abNetwork;
     this.lMap = lMap;
@@ -199,8 +199,9 @@ export class SplitBrainAutoencoder extends BasePretextTask {
     });
   }
 
-  step(images: tf.Tensor4D): number {
+  protected runStep(images: tf.Tensor4D): number {
     this.check(images, 'SplitBrainAutoencoder.step', [3]);
+    this.checkBatch(images, null);
     return this.minimize(() => tf.tidy(() => {
       const { lToAb, abToL } = this.lossesOf(images);
       return tf.add(lToAb, abToL) as tf.Scalar;
@@ -213,6 +214,7 @@ export class SplitBrainAutoencoder extends BasePretextTask {
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     this.bins.dispose();
     if (this.ownsAbHead) this.abHead.dispose();

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, ShapeError } from '../../core/errors.js';
 import { assertImages } from '../../core/images.js';
+import { assertMemoryFits, type PlannedTensor } from '../../core/memory-budget.js';
 import { assertPositive, describeValue, formatShape, isTensor } from '../../core/validate.js';
 import type { ModelWeights } from '../../train/variables.js';
 import { encodeImages, type ImageEncoder } from '../pretext-task.js';
@@ -34,6 +35,22 @@ export function assertEncoder(encoder: unknown, fn: string, arg = 'encoder'): as
       describeValue(encoder),
     );
   }
+}
+
+/**
+ * Throws a `ResourceError` naming `arg` unless layers with these weight
+ * shapes fit on the backend while training: the weights, their gradients and
+ * two optimizer slots (Adam's), plus any `extra` tensors. Called by the
+ * constructors before they build anything.
+ */
+export function assertTrainingFits(fn: string, arg: string, weights: readonly (readonly number[])[], extra: readonly PlannedTensor[] = []): void {
+  assertMemoryFits(fn, arg, [...weights.map((shape) => ({ shape, count: 4 })), ...extra]);
+}
+
+/** Kernel shapes of an MLP `inputDim → hidden × (numLayers − 1) → outputDim`. */
+export function mlpWeightShapes(inputDim: number, hiddenDim: number, numLayers: number, outputDim: number): number[][] {
+  const dims = [inputDim, ...Array.from({ length: Math.max(0, numLayers - 1) }, () => hiddenDim), outputDim];
+  return dims.slice(1).map((d, i) => [dims[i]!, d]);
 }
 
 /** Checks the common options: a learning rate > 0 and an optimizer. */
