@@ -307,6 +307,7 @@ export class Colorization extends BasePretextTask {
 
   /** Pooled encoder features of RGB or grayscale images (the encoder applied to (L − 50)/100). */
   override embed(images: tf.Tensor4D, options: EmbedOptions = {}): tf.Tensor2D {
+    this.assertLive('Colorization.embed');
     this.checkAny(images, 'Colorization.embed');
     const l = tf.tidy(() => lightnessInput(labChannels(images).l));
     try {

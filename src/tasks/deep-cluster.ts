@@ -162,6 +162,8 @@ export class DeepCluster extends BasePretextTask {
   private clusteredCount = 0;
   private stepsSinceClustering = 0;
   private ownSteps = 0;
+  /** What a re-clustering replaced during the running step (null outside a step). */
+  private retired: ({ dispose(): void } | null)[] | null = null;
 
   constructor(encoder: ImageEncoder, options: DeepClusterOptions = {}) {
     const fn = 'DeepCluster';
@@ -277,7 +279,7 @@ export class DeepCluster extends BasePretextTask {
       const memory = this.memoryImages();
       try {
         this.clusterAndReset(memory, Math.max(2, Math.min(this.numClusters, Math.floor(this.memoryCount / 8))));
-        this.clustered?.dispose();
+        this.retire(this.clustered);
         this.clustered = tf.keep(tf.clone(memory));
       } finally {
         memory.dispose();
@@ -293,23 +295,37 @@ export class DeepCluster extends BasePretextTask {
   }
 
   /**
-   * Counters and the clustering are put back with the variables when a step
-   * is refused; a refused step that re-clustered keeps its new clustering
-   * (the images are data, not weights) and re-initialises the head for it.
+   * The counters, the clustering and the head's optimizer are put back with
+   * the variables when a step is refused (what a re-clustering in that step
+   * replaced is disposed only when the step commits). The images the step
+   * wrote into the clustering memory stay (data, not state: the next step
+   * writes over them).
    */
   protected override saveState(): StepState {
     const base = super.saveState();
-    const { memoryCount, memoryPointer, stepsSinceClustering, ownSteps, lastClustering } = this;
+    const { memoryCount, memoryPointer, stepsSinceClustering, ownSteps, lastClustering, members, clusteredCount, clustered, headOptimizer } = this;
+    this.retired = [];
     return {
       restore: () => {
         base.restore();
-        this.memoryCount = memoryCount;
-        this.memoryPointer = memoryPointer;
-        this.ownSteps = ownSteps;
-        if (this.lastClustering !== lastClustering) this.resetHead();
-        else this.stepsSinceClustering = stepsSinceClustering;
+        Object.assign(this, { memoryCount, memoryPointer, stepsSinceClustering, ownSteps, lastClustering, members, clusteredCount });
+        if (this.clustered !== clustered) this.clustered?.dispose();
+        if (this.headOptimizer !== headOptimizer) this.headOptimizer.dispose();
+        this.clustered = clustered;
+        this.headOptimizer = headOptimizer;
+        this.retired = null;
+      },
+      commit: () => {
+        for (const r of this.retired ?? []) r?.dispose();
+        this.retired = null;
       },
     };
+  }
+
+  /** Disposes what a re-clustering replaced: at once, or when the running step commits. */
+  private retire(replaced: { dispose(): void } | null): void {
+    if (this.retired !== null) this.retired.push(replaced);
+    else replaced?.dispose();
   }
 
   override dispose(): void {
@@ -402,7 +418,7 @@ export class DeepCluster extends BasePretextTask {
   private resetHead(): void {
     const dense = this.head.layers.filter((l) => l.weights.length > 0 && l.getClassName() === 'Dense');
     dense.forEach((layer, i) => initKernelLayer(layer, this.rng, i === dense.length - 1 ? 'linearProbe' : 'he'));
-    this.headOptimizer.dispose();
+    this.retire(this.headOptimizer);
     this.headOptimizer = tf.train.adam(this.headLearningRate);
   }
 

@@ -209,6 +209,7 @@ export class SplitBrainAutoencoder extends BasePretextTask {
   }
 
   override embed(images: tf.Tensor4D, options?: { batchSize?: number }): tf.Tensor2D {
+    this.assertLive('SplitBrainAutoencoder.embed');
     this.check(images, 'SplitBrainAutoencoder.embed', [1, 3]);
     return super.embed(images, options);
   }
