@@ -8,8 +8,8 @@
  * way; `dispose()` is idempotent and a disposed method says so.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
-import { DisposedError, NonFiniteError, ValueRangeError, SelfsupError, trainLoop } from 'selfsup';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DisposedError, NonFiniteError, ValueRangeError, SelfsupError, trainLoop, useBackend } from 'selfsup';
 import { describeBackends } from '../helpers/backends.js';
 import { ALL_TASKS, liveVariableNames, stateFingerprint, type BuiltTask } from './all-tasks.js';
 
@@ -152,6 +152,10 @@ describeBackends('guarded steps of every method', (backend) => {
 });
 
 describe('trainLoop over a guarded method', () => {
+  beforeAll(async () => {
+    await useBackend('cpu');
+  });
+
   it('no longer applies a NaN update before throwing (issue 16, reproduction 3)', async () => {
     const built = ALL_TASKS.find((c) => c.name === 'SimCLR')!.build();
     try {
