@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { createRng, type Rng, type Seed } from '../core/rng.js';
 import { assertKnownOptions, assertOneOf } from '../core/validate.js';
 import { readImages } from './image-input.js';
@@ -110,6 +111,18 @@ export abstract class BaseTransform<P> implements Transform<P> {
   }
 }
 
+/**
+ * Throws a `ResourceError` unless the outputs of an augmentation of a batch
+ * of `inputShape` fit on the backend (each with two temporaries of its size:
+ * the planar copies the pipelines work on). Blames `options.size` when an
+ * output is larger than the input, else the images. Runs before any work.
+ */
+export function assertOutputsFit(fn: string, inputShape: ImageShape, outputs: readonly ImageShape[]): void {
+  const area = inputShape[1] * inputShape[2];
+  const grows = outputs.some((o) => o[1] * o[2] > area);
+  assertMemoryFits(fn, grows ? 'options.size' : 'images', outputs.map((shape) => ({ shape, count: 3 })));
+}
+
 /** Shared body of `run` and of the one-call convenience functions. */
 export function runTransform<P>(
   transform: Transform<P>,
@@ -123,7 +136,8 @@ export function runTransform<P>(
   assertOneOf(inputRange, [1, 255], fn, 'options.inputRange');
   const input = readImages(images, fn, { inputRange, checkRange: transform.requiresUnitRange || inputRange === 255 });
   try {
-    const rng = rngOverride ?? createRng(options.seed);
+    const rng = rngOverride ?? createRng(options.seed, fn, 'options.seed');
+    assertOutputsFit(fn, input.shape, [transform.outputShape(input.shape)]);
     const params = transform.sample(input.shape, rng);
     return { images: transform.apply(input, params), params };
   } finally {

@@ -5,7 +5,7 @@ import { assertInteger, assertKnownOptions, assertOneOf, assertRangePair, descri
 import { assertTransform, compose, type ComposeParams } from './compose.js';
 import { readImages } from './image-input.js';
 import { RandomResizedCrop } from './resized-crop.js';
-import type { RandomCallOptions, Transform } from './transform.js';
+import { assertOutputsFit, type RandomCallOptions, type Transform } from './transform.js';
 
 /** What {@link twoViews} returns with `returnParams: true`. */
 export interface TwoViewsResult {
@@ -60,7 +60,8 @@ export function twoViews(
   assertOneOf(inputRange, [1, 255], fn, 'options.inputRange');
   const x = readImages(images, fn, { inputRange, checkRange: pipelineA.requiresUnitRange || pipelineB.requiresUnitRange || inputRange === 255 });
   try {
-    const rng = createRng(options.seed);
+    assertOutputsFit(fn, x.shape, [pipelineA.outputShape(x.shape), pipelineB.outputShape(x.shape)]);
+    const rng = createRng(options.seed, fn, 'options.seed');
     const pa = pipelineA.sample(x.shape, rng);
     const pb = pipelineB.sample(x.shape, rng);
     const views: [tf.Tensor4D, tf.Tensor4D] = [pipelineA.apply(x, pa), pipelineB.apply(x, pb)];
@@ -195,6 +196,7 @@ function drawCrops(
   rng: Rng,
 ): { views: MultiCropViews; params: MultiCropParams } {
   const all = [...globals, ...locals];
+  assertOutputsFit('multiCrop', x.shape, all.map((t) => t.outputShape(x.shape)));
   const params = all.map((t) => t.sample(x.shape, rng));
   const outs: tf.Tensor4D[] = [];
   try {

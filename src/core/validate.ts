@@ -8,6 +8,7 @@
  *
  * @module
  */
+import * as tf from '@tensorflow/tfjs-core';
 import type { DataType, Tensor } from '@tensorflow/tfjs-core';
 import { DTypeError, InvalidArgumentError, ShapeError, ValueRangeError } from './errors.js';
 
@@ -371,6 +372,26 @@ export function assertValuesInRange(
       Number.isNaN(min) || Number.isNaN(max) ? 'NaN values' : `values in [${min}, ${max}]`,
     );
   }
+}
+
+/**
+ * Throws unless every value of `x` is finite (no NaN, no ±∞), where a
+ * non-finite value would make the result undefined (features for k-means,
+ * kNN, a linear probe, the collapse metrics). One fused reduction read back
+ * as one number (`sum(x·0)` is 0 exactly when every value is finite); the
+ * whole tensor is read only to name the first bad value.
+ */
+export function assertFiniteValues(x: Tensor, fn: string, arg: string, what = 'values'): void {
+  if (x.size === 0 || (x.dtype !== 'float32' && x.dtype !== 'complex64')) return;
+  const probe = tf.tidy(() => tf.sum(tf.mul(x, 0)));
+  const flag = probe.dataSync()[0]!;
+  probe.dispose();
+  if (flag === 0) return;
+  const data = x.dataSync();
+  let index = 0;
+  while (index < data.length && Number.isFinite(data[index] as number)) index++;
+  const row = x.rank >= 2 ? ` (row ${Math.floor(index / (x.size / (x.shape[0] as number)))})` : '';
+  throw new ValueRangeError(fn, arg, `hold finite ${what} (no NaN or infinity)`, `${describeValue(data[index])} at flat index ${index}${row}`);
 }
 
 /** Min and max of a tensor's values, NaN if any value is NaN, without tfjs ops (no tensors are created). */

@@ -111,7 +111,7 @@ export function convEncoder(options: ConvEncoderOptions): tfl.Sequential {
       String(outputGrid),
     );
   }
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const model = tfl.sequential(options.name !== undefined ? { name: options.name } : {});
   channels.forEach((filters, i) => {
     const conv = tfl.layers.conv2d({

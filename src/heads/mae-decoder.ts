@@ -235,5 +235,5 @@ export function maeDecoder(encoder: VisionTransformer, options: MaeDecoderOption
     throw new ValueRangeError(fn, 'options.dim', "be a multiple of 4 for positionalEmbedding 'sincos'", String(dim));
   }
   assertPositive(layerNormEps, fn, 'options.layerNormEps');
-  return new MaeDecoder(encoder, { dim, depth, heads, mlpRatio, positionalEmbedding, layerNormEps }, createRng(options.seed));
+  return new MaeDecoder(encoder, { dim, depth, heads, mlpRatio, positionalEmbedding, layerNormEps }, createRng(options.seed, fn, 'options.seed'));
 }

@@ -1,4 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import type { Rng } from '../core/rng.js';
 import { initKernelLayer, type InitScheme } from './init.js';
 
@@ -29,6 +30,8 @@ export interface MlpSpec {
   /** Whether the output layer has a bias (ignored, and off, when batch norm follows). */
   outputBias?: boolean;
   name?: string;
+  /** The public function building it, for a refused size. */
+  fn?: string;
 }
 
 /**
@@ -37,6 +40,12 @@ export interface MlpSpec {
  * β subsumes it), as in BYOL's and SimSiam's reference code.
  */
 export function buildMlp(spec: MlpSpec, rng: Rng): tfl.Sequential {
+  // The kernels and their initial values (made in JS), refused before any layer exists; the
+  // option with the largest size is the one to name.
+  const sizes: [string, number][] = [['options.inputDim', spec.inputDim], ...spec.hidden.map((h): [string, number] => ['options.hiddenDim', h]), ['options.outputDim', spec.output]];
+  const blamed = sizes.reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+  const dims = sizes.map(([, d]) => d);
+  assertMemoryFits(spec.fn ?? 'buildMlp', blamed, dims.slice(1).map((d, i) => ({ shape: [dims[i]!, d], count: 2 })));
   const model = tfl.sequential(spec.name !== undefined ? { name: spec.name } : {});
   const kernels: [tfl.layers.Layer, InitScheme][] = [];
   spec.hidden.forEach((units, i) => {

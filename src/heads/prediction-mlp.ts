@@ -74,6 +74,7 @@ export function predictionMlp(options: PredictionMlpOptions): tfl.Sequential {
   assertInteger(outputDim, fn, 'options.outputDim', { min: 1 });
   return buildMlp(
     {
+      fn,
       inputDim,
       hidden: [hiddenDim],
       output: outputDim,
@@ -84,6 +85,6 @@ export function predictionMlp(options: PredictionMlpOptions): tfl.Sequential {
       outputInit: 'torch',
       ...(options.name !== undefined ? { name: options.name } : {}),
     },
-    createRng(options.seed),
+    createRng(options.seed, fn, 'options.seed'),
   );
 }

@@ -113,6 +113,7 @@ export function projectionMlp(options: ProjectionMlpOptions): tfl.Sequential {
   assertOneOf(outputBatchNorm, [true, false], fn, 'options.outputBatchNorm');
   return buildMlp(
     {
+      fn,
       inputDim,
       hidden: Array.from({ length: numLayers - 1 }, () => hiddenDim),
       output: outputDim,
@@ -123,6 +124,6 @@ export function projectionMlp(options: ProjectionMlpOptions): tfl.Sequential {
       outputInit: 'torch',
       ...(options.name !== undefined ? { name: options.name } : {}),
     },
-    createRng(options.seed),
+    createRng(options.seed, fn, 'options.seed'),
   );
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ValueRangeError } from '../core/errors.js';
 import { createRng, type Seed } from '../core/rng.js';
@@ -119,7 +120,12 @@ export function tokenEncoder(options: TokenEncoderOptions): tfl.Sequential {
   if (!Array.isArray(hiddenDims) || !hiddenDims.every((h) => Number.isInteger(h) && h >= 1)) {
     throw new ValueRangeError(fn, 'options.hiddenDims', 'be an array of integers ≥ 1', describeValue(hiddenDims));
   }
-  const rng = createRng(options.seed);
+  const dims = [embeddingDim, ...hiddenDims, outputDim];
+  assertMemoryFits(fn, 'options.vocabSize', [
+    { shape: [vocabSize, embeddingDim], count: 2 },
+    ...dims.slice(1).map((u, i) => ({ shape: [dims[i]!, u], count: 2 })),
+  ]);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const model = tfl.sequential(options.name !== undefined ? { name: options.name } : {});
   const Bag = bagOfTokensClass();
   model.add(new Bag({ vocabSize, inputShape: [sequenceLength] }));

@@ -8,8 +8,10 @@ import {
   assertShape,
   describeValue,
   isTensor,
+  assertFiniteValues,
 } from '../core/validate.js';
 import { InvalidArgumentError } from '../core/errors.js';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { FUSED, hasFusedKernel } from '../core/fused-kernels.js';
 import { assertEmbeddings } from './internal/validation.js';
 
@@ -225,7 +227,11 @@ export function kMeans(features: tf.Tensor2D, options: KMeansOptions): KMeansRes
     throw new InvalidArgumentError(fn, 'options.init', "be 'kmeans++', 'random' or a [k, D] tensor", describeValue(init));
   }
   assertOneOf(emptyClusters, ['split', 'keep'], fn, 'options.emptyClusters');
-  const rng = isTensor(init) ? undefined : createRng(seed);
+  assertFiniteValues(features, fn, 'features', 'features');
+  if (isTensor(init)) assertFiniteValues(init, fn, 'options.init', 'centroids');
+  // The centred copy, the N × k distances and memberships of an iteration.
+  assertMemoryFits(fn, 'options.k', [{ shape: [n, d], count: 2 }, { shape: [n, k], count: 3 }]);
+  const rng = isTensor(init) ? undefined : createRng(seed, fn, 'options.seed');
 
   const mean = tf.tidy(() => tf.mean(features, 0, true));
   const x = tf.tidy(() => tf.sub(features, mean)) as tf.Tensor2D;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertPositive, describeValue } from '../core/validate.js';
 import { roundHalfEven } from '../augment/sampling.js';
@@ -78,7 +79,8 @@ export function blockMask(batchSize: number, grid: readonly [number, number], op
   const maxAspect = options.maxAspect ?? 1 / minAspect;
   assertPositive(maxAspect, fn, 'options.maxAspect');
   if (maxAspect < minAspect) throw new InvalidArgumentError(fn, 'options.maxAspect', `be ≥ minAspect (${minAspect})`, String(maxAspect));
-  const rng = createRng(options.seed);
+  assertMemoryFits(fn, 'batchSize', [{ shape: [batchSize, l], count: 2 }]);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const logLo = Math.log(minAspect);
   const logHi = Math.log(maxAspect);
   const lo = Math.min(minBlock, numMasked);

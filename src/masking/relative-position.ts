@@ -97,7 +97,7 @@ export function relativePositionPairs(
   }
   const cells = neighbours(grid);
   const centre = (grid - 1) / 2;
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const labels = new Int32Array(b);
   const sample = new Int32Array(2 * b);
   const tops = new Int32Array(2 * b);

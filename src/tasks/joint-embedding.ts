@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { Transform } from '../augment/transform.js';
+import { assertOutputsFit, type Transform } from '../augment/transform.js';
 import { InvalidArgumentError, ShapeError } from '../core/errors.js';
 import { createRng, type Rng, type Seed } from '../core/rng.js';
 import {
@@ -260,6 +260,7 @@ export abstract class JointEmbeddingTask extends BasePretextTask {
   /** The two views of a checked batch (sampled, then applied: no second range check, no read). */
   private drawViews(images: tf.Tensor4D, seed?: Seed): [tf.Tensor4D, tf.Tensor4D] {
     const [a, b] = this.augmentations;
+    assertOutputsFit(`${this.name}.step`, images.shape, [a.outputShape(images.shape), b.outputShape(images.shape)]);
     const rng = createRng(seed ?? this.rng.nextUint32(), `${this.name}.views`, 'seed');
     const pa = a.sample(images.shape, rng);
     const pb = b.sample(images.shape, rng);
