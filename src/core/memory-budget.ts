@@ -199,8 +199,9 @@ export function assertMemoryFits(fn: string, arg: string, tensors: readonly Plan
     }
   }
   if (total === 0) return;
+  if (Number.isNaN(total)) total = Infinity;
   const budget = memoryBudget();
-  if (Number.isNaN(total) || total > budget.availableBytes) {
+  if (total > budget.availableBytes) {
     const capacity =
       budget.capacityBytes === null
         ? ''

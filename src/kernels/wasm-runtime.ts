@@ -187,8 +187,9 @@ export function guardWasmAllocations(backend: WasmBackendLike): void {
   // The raw export, not emscripten's lazy binder (which would replace the wrapper on first call).
   const raw = (wasm.asm?.['malloc'] as ((bytes: number) => number) | undefined) ?? wasm._malloc.bind(wasm);
   wasm._malloc = (bytes: number): number => {
-    const ptr = raw(bytes) >>> 0;
-    if (ptr === 0 && bytes > 0) {
+    // malloc takes a 32-bit size: 4 GiB and more would wrap to a small size that succeeds.
+    const ptr = bytes > WASM32_HEAP_BYTES || !(bytes >= 0) ? 0 : raw(bytes) >>> 0;
+    if (ptr === 0 && bytes !== 0) {
       const heap = backendMemory(backend).buffer.byteLength;
       throw new ResourceError(
         'wasm backend',
