@@ -3,7 +3,7 @@ import { assertMemoryFits } from '../core/memory-budget.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertOneOf } from '../core/validate.js';
 import { l2NormalizeLayer } from './l2-normalize-layer.js';
-import { buildMlp } from './mlp.js';
+import { assertMlpFits, buildMlp } from './mlp.js';
 import { weightNormDense } from './weight-norm-dense.js';
 
 /** Options of {@link dinoHead}. */
@@ -101,6 +101,7 @@ export function dinoHead(options: DinoHeadOptions): tfl.Sequential {
   assertInteger(numLayers, fn, 'options.numLayers', { min: 1 });
   assertOneOf(batchNorm, [true, false], fn, 'options.batchNorm');
   assertOneOf(normLastLayer, [true, false], fn, 'options.normLastLayer');
+  assertMlpFits(fn, inputDim, hiddenDim, numLayers, bottleneckDim);
   const rng = createRng(options.seed, fn, 'options.seed');
   assertMemoryFits(fn, 'options.outputDim', [{ shape: [bottleneckDim, outputDim], count: 2 }]);
   const model = buildMlp(

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { InvalidArgumentError, ShapeError, ValueRangeError } from '../core/errors.js';
 import { createRng, type Rng, type Seed } from '../core/rng.js';
 import {
@@ -235,5 +236,12 @@ export function maeDecoder(encoder: VisionTransformer, options: MaeDecoderOption
     throw new ValueRangeError(fn, 'options.dim', "be a multiple of 4 for positionalEmbedding 'sincos'", String(dim));
   }
   assertPositive(layerNormEps, fn, 'options.layerNormEps');
+  // Per block: qkv, projection and MLP; plus the embedding from the encoder's width and the pixel head.
+  const hidden = Math.round(dim * mlpRatio);
+  const pixels = encoder.patchSize * encoder.patchSize * encoder.channels;
+  assertMemoryFits(fn, depth > 64 ? 'options.depth' : mlpRatio > 64 ? 'options.mlpRatio' : 'options.dim', [
+    { shape: [dim, 4 * dim + 2 * hidden], count: 2 * depth },
+    { shape: [encoder.dim + pixels, dim], count: 2 },
+  ]);
   return new MaeDecoder(encoder, { dim, depth, heads, mlpRatio, positionalEmbedding, layerNormEps }, createRng(options.seed, fn, 'options.seed'));
 }

@@ -14,6 +14,18 @@ export function batchNorm(affine = true): tfl.layers.Layer {
   return tfl.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5, trainable: affine });
 }
 
+/**
+ * Throws a `ResourceError` unless an MLP `inputDim → hiddenDim × (numLayers − 1) → outputDim`
+ * (kernels and their initial values) fits, before the layer list is even made.
+ */
+export function assertMlpFits(fn: string, inputDim: number, hiddenDim: number, numLayers: number, outputDim: number): void {
+  const blamed = numLayers > 64 ? 'options.numLayers' : hiddenDim >= Math.max(inputDim, outputDim) ? 'options.hiddenDim' : outputDim >= inputDim ? 'options.outputDim' : 'options.inputDim';
+  const layers = numLayers <= 1
+    ? [{ shape: [inputDim, outputDim], count: 2 }]
+    : [{ shape: [inputDim, hiddenDim], count: 2 }, { shape: [hiddenDim, hiddenDim], count: 2 * (numLayers - 2) }, { shape: [hiddenDim, outputDim], count: 2 }];
+  assertMemoryFits(fn, blamed, layers);
+}
+
 /** A fully-connected stack, described layer by layer. */
 export interface MlpSpec {
   inputDim: number;

@@ -1,7 +1,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertOneOf } from '../core/validate.js';
-import { buildMlp } from './mlp.js';
+import { assertMlpFits, buildMlp } from './mlp.js';
 
 /** Options of {@link projectionMlp}. */
 export interface ProjectionMlpOptions {
@@ -111,6 +111,7 @@ export function projectionMlp(options: ProjectionMlpOptions): tfl.Sequential {
   assertInteger(numLayers, fn, 'options.numLayers', { min: 1 });
   assertOneOf(batchNorm, [true, false], fn, 'options.batchNorm');
   assertOneOf(outputBatchNorm, [true, false], fn, 'options.outputBatchNorm');
+  assertMlpFits(fn, inputDim, hiddenDim, numLayers, outputDim);
   return buildMlp(
     {
       fn,

@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError, ShapeError, ValueRangeError } from '../core/errors.js';
+import { DisposedError, InvalidArgumentError, ShapeError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { assertTensor, formatShape } from '../core/validate.js';
 import { kernelValues } from './init.js';
@@ -90,7 +90,7 @@ export class ParameterStore {
   }
 
   private assertLive(): void {
-    if (this.disposed) throw new InvalidArgumentError(this.owner, 'this', 'not be disposed', 'a disposed model');
+    if (this.disposed) throw new DisposedError(this.owner, 'a model');
   }
 }
 
@@ -151,7 +151,7 @@ export abstract class StoredWeightsModel {
 
   /** Throws the error of a call `fn` on a disposed model. */
   protected assertNotDisposed(fn: string): void {
-    if (this.store.isDisposed) throw new ValueRangeError(fn, 'this', 'not be disposed', 'a disposed model');
+    if (this.store.isDisposed) throw new DisposedError(fn, 'a model');
   }
 }
 

@@ -342,9 +342,11 @@ export function tinyVit(options: TinyVitOptions): VisionTransformer {
   assertPositive(layerNormEps, fn, 'options.layerNormEps');
   // Per block: qkv (3·d²), projection (d²), MLP (2·r·d²); plus the patch embedding (p²·C·d).
   const hidden = Math.round(dim * mlpRatio);
-  assertMemoryFits(fn, 'options.dim', [
+  const patches = (imageSize[0] / patchSize) * (imageSize[1] / patchSize);
+  assertMemoryFits(fn, patches > 65536 ? 'options.imageSize' : 'options.dim', [
     { shape: [dim, 4 * dim + 2 * hidden], count: 2 * depth },
     { shape: [patchSize * patchSize * channels, dim], count: 2 },
+    { shape: [patches + 1, dim], count: 2 },
   ]);
   return new VisionTransformer(
     { imageSize, channels, patchSize, dim, depth, heads, mlpRatio, classToken, pool, positionalEmbedding, layerNormEps },

@@ -16,6 +16,8 @@ import {
   encoderFeatureDim,
   encoderInputShape,
   modalityFeatureDim,
+  assertTrainingFits,
+  checkTaskOptions,
   type ModalityEncoder,
 } from './internal/common.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
@@ -107,6 +109,7 @@ export class Clip extends BasePretextTask {
     assertEncoder(imageEncoder, fn, 'imageEncoder');
     const textDim = modalityFeatureDim(textEncoder, fn, 'textEncoder');
     assertKnownOptions(options, ['embedDim', 'logScale', 'learnLogScale', 'maxLogScale', 'learningRate', 'optimizer', 'seed', 'onNonFinite'], fn);
+    checkTaskOptions(options, fn);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const { embedDim = 64, logScale = Math.log(1 / 0.07), learnLogScale = true, maxLogScale = Math.log(100) } = options;
     assertInteger(embedDim, fn, 'options.embedDim', { min: 1 });
@@ -118,6 +121,7 @@ export class Clip extends BasePretextTask {
       throw new InvalidArgumentError(fn, 'imageEncoder', 'have a known input shape (a tfjs-layers model or a tinyVit)', 'an unknown shape');
     }
     const imageDim = encoderFeatureDim(imageEncoder, imageShape);
+    assertTrainingFits(fn, 'options.embedDim', [[imageDim, embedDim], [textDim, embedDim]]);
     super(imageEncoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
     const rng = createRng(options.seed, fn, 'options.seed');
     this.imageShape = imageShape;

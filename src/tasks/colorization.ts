@@ -18,7 +18,7 @@ import { featureMapModel } from '../heads/feature-map.js';
 import { pixelClassifier } from '../heads/pixel-classifier.js';
 import { colorizationBins, colorizationLoss, estimateAbPrior } from '../losses/colorization.js';
 import { trainableVariables } from '../train/variables.js';
-import { assertEncoder, checkTrainingOptions, encoderInputShape } from './internal/common.js';
+import { assertEncoder, checkTrainingOptions, encoderInputShape, checkTaskOptions } from './internal/common.js';
 import { downsampleTo, labChannels, lightnessInput, resizeTo } from './internal/lab.js';
 import { BasePretextTask, embedImages, type EmbedOptions, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
@@ -194,6 +194,7 @@ export class Colorization extends BasePretextTask {
       ['head', 'prior', 'priorSteps', 'lambda', 'sigma', 'neighbours', 'temperature', 'learningRate', 'optimizer', 'seed', 'onNonFinite'],
       fn,
     );
+    checkTaskOptions(options, fn, ['head']);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const { priorSteps = 20, lambda = 0.5, sigma = 5, neighbours = 5, temperature = 0.38 } = options;
     assertInteger(priorSteps, fn, 'options.priorSteps', { min: 1 });

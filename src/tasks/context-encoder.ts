@@ -13,7 +13,7 @@ import { patchDiscriminator } from '../heads/patch-discriminator.js';
 import { discriminatorAdversarialLoss, inpaintingLoss } from '../losses/reconstruction.js';
 import { trainableVariables } from '../train/variables.js';
 import { defaultDecoder } from './internal/autoencoder.js';
-import { assertEncoder, assertImageBatch, resolveImageShape } from './internal/common.js';
+import { assertEncoder, assertImageBatch, assertOptimizer, checkTaskOptions, resolveImageShape } from './internal/common.js';
 import { centerMask, irregularMask, randomRectangleMask } from '../masking/inpainting-masks.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
@@ -143,7 +143,6 @@ export class ContextEncoder extends BasePretextTask {
   private readonly discriminatorOptimizer: tf.Optimizer;
   private readonly ownsDecoder: boolean;
   private readonly ownsDiscriminator: boolean;
-  private readonly ownsGeneratorOptimizer: boolean;
   private readonly rng: Rng;
 
   constructor(encoder: ImageEncoder, options: ContextEncoderOptions = {}) {
@@ -167,6 +166,7 @@ export class ContextEncoder extends BasePretextTask {
       ],
       fn,
     );
+    checkTaskOptions(options, fn, ['decoder', 'discriminator']);
     const {
       mask = 'random-rectangle',
       fillValue = 'mean',
@@ -181,13 +181,10 @@ export class ContextEncoder extends BasePretextTask {
     if (fillValue !== 'mean') assertFiniteNumber(fillValue, fn, 'options.fillValue');
     assertNonNegative(reconstructionWeight, fn, 'options.reconstructionWeight');
     assertNonNegative(adversarialWeight, fn, 'options.adversarialWeight');
-    if (options.optimizer !== undefined && typeof (options.optimizer as tf.Optimizer).minimize !== 'function') {
-      throw new InvalidArgumentError(fn, 'options.optimizer', 'be a tf.Optimizer', String(options.optimizer));
-    }
+    assertOptimizer(options.optimizer, fn);
     const imageShape = resolveImageShape(encoder, options.imageShape, fn);
     // DCGAN's Adam (β₁ = 0.5), which Context Encoders train with.
-    super(encoder, options.optimizer ?? tf.train.adam(learningRate, 0.5), learningRate, { onNonFinite: options.onNonFinite });
-    this.ownsGeneratorOptimizer = options.optimizer === undefined;
+    super(encoder, options.optimizer ?? (() => tf.train.adam(learningRate, 0.5)), learningRate, { onNonFinite: options.onNonFinite });
     this.rng = createRng(options.seed, fn, 'options.seed');
     const built = defaultDecoder(encoder, imageShape, options.decoder, this.rng, fn);
     this.imageShape = imageShape;
@@ -279,7 +276,6 @@ export class ContextEncoder extends BasePretextTask {
   override dispose(): void {
     if (this.isDisposed) return;
     super.dispose();
-    if (this.ownsGeneratorOptimizer) this.optimizer.dispose();
     this.discriminatorOptimizer.dispose();
     if (this.ownsDecoder) this.decoder.dispose();
     if (this.ownsDiscriminator) this.discriminator.dispose();

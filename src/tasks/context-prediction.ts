@@ -5,7 +5,7 @@ import { createRng, type Rng } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertOneOf } from '../core/validate.js';
 import { siameseHead } from '../heads/siamese-head.js';
 import { trainableVariables } from '../train/variables.js';
-import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape } from './internal/common.js';
+import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape, checkTaskOptions } from './internal/common.js';
 import { relativePositionPairs } from '../masking/relative-position.js';
 import { cropEncoder, crossEntropy, type CropEncoder } from './internal/classify.js';
 import { BasePretextTask, type ImageEncoder } from './pretext-task.js';
@@ -106,6 +106,7 @@ export class ContextPrediction extends BasePretextTask {
       ['imageShape', 'patchSize', 'gap', 'jitter', 'normalizePatches', 'head', 'learningRate', 'optimizer', 'seed', 'onNonFinite'],
       fn,
     );
+    checkTaskOptions(options, fn, ['head']);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const imageShape = resolveImageShape(encoder, options.imageShape, fn);
     const side = Math.min(imageShape[0], imageShape[1]);

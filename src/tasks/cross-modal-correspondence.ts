@@ -14,6 +14,8 @@ import {
   encoderFeatureDim,
   encoderInputShape,
   modalityFeatureDim,
+  assertTrainingFits,
+  checkTaskOptions,
   type ModalityEncoder,
 } from './internal/common.js';
 import { crossEntropy } from './internal/classify.js';
@@ -105,6 +107,7 @@ export class CrossModalCorrespondence extends BasePretextTask {
     assertEncoder(visionEncoder, fn, 'visionEncoder');
     const otherDim = modalityFeatureDim(otherEncoder, fn, 'otherEncoder');
     assertKnownOptions(options, ['head', 'hiddenDim', 'positiveFraction', 'learningRate', 'optimizer', 'seed', 'onNonFinite'], fn);
+    checkTaskOptions(options, fn, ['head']);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const { hiddenDim = 128, positiveFraction = 0.5 } = options;
     assertInteger(hiddenDim, fn, 'options.hiddenDim', { min: 1 });
@@ -114,6 +117,7 @@ export class CrossModalCorrespondence extends BasePretextTask {
       throw new InvalidArgumentError(fn, 'visionEncoder', 'have a known input shape (a tfjs-layers model or a tinyVit)', 'an unknown shape');
     }
     const visionDim = encoderFeatureDim(visionEncoder, imageShape);
+    if (options.head === undefined) assertTrainingFits(fn, 'options.hiddenDim', [[visionDim + otherDim, hiddenDim], [hiddenDim, hiddenDim], [hiddenDim, 2]]);
     super(visionEncoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
     this.rng = createRng(options.seed, fn, 'options.seed');
     this.imageShape = imageShape;

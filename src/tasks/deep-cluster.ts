@@ -13,7 +13,7 @@ import { classificationHead } from '../heads/classification-head.js';
 import { initKernelLayer } from '../heads/init.js';
 import { kMeans } from '../losses/k-means.js';
 import { trainableVariables } from '../train/variables.js';
-import { assertEncoder, assertImageBatch, checkTrainingOptions, encoderFeatureDim, resolveImageShape } from './internal/common.js';
+import { assertEncoder, assertImageBatch, checkTrainingOptions, encoderFeatureDim, resolveImageShape, checkTaskOptions } from './internal/common.js';
 import { crossEntropy } from './internal/classify.js';
 import { BasePretextTask, embedImages, encodeImages, type ImageEncoder, type StepState } from './pretext-task.js';
 import { assertMemoryFits } from '../core/memory-budget.js';
@@ -187,6 +187,7 @@ export class DeepCluster extends BasePretextTask {
       ],
       fn,
     );
+    checkTaskOptions(options, fn, ['head']);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const imageShape = resolveImageShape(encoder, options.imageShape, fn);
     const featureDim = encoderFeatureDim(encoder, imageShape);

@@ -5,7 +5,7 @@ import { assertInRange, assertKnownOptions } from '../core/validate.js';
 import { reconstructionLoss } from '../losses/reconstruction.js';
 import { trainableVariables } from '../train/variables.js';
 import { defaultDecoder } from './internal/autoencoder.js';
-import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape } from './internal/common.js';
+import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape, checkTaskOptions } from './internal/common.js';
 import { pixelDropout } from '../masking/denoising.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
@@ -80,6 +80,7 @@ export class DenoisingAutoencoder extends BasePretextTask {
     const fn = 'DenoisingAutoencoder';
     assertEncoder(encoder, fn);
     assertKnownOptions(options, ['imageShape', 'decoder', 'dropProbability', 'learningRate', 'optimizer', 'seed', 'onNonFinite'], fn);
+    checkTaskOptions(options, fn, ['decoder']);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const { dropProbability = 0.25 } = options;
     assertInRange(dropProbability, 0, 1, fn, 'options.dropProbability', [false, true]);

@@ -5,7 +5,7 @@ import { createRng, type Rng } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertOneOf, describeValue } from '../core/validate.js';
 import { siameseHead } from '../heads/siamese-head.js';
 import { trainableVariables } from '../train/variables.js';
-import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape } from './internal/common.js';
+import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape, checkTaskOptions } from './internal/common.js';
 import { jigsawBatch, jigsawPermutations } from '../masking/jigsaw.js';
 import { cropEncoder, crossEntropy, type CropEncoder } from './internal/classify.js';
 import { BasePretextTask, type ImageEncoder } from './pretext-task.js';
@@ -122,6 +122,7 @@ export class Jigsaw extends BasePretextTask {
       ['imageShape', 'grid', 'tileSize', 'numPermutations', 'permutations', 'normalizeTiles', 'head', 'learningRate', 'optimizer', 'seed', 'onNonFinite'],
       fn,
     );
+    checkTaskOptions(options, fn, ['head']);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const imageShape = resolveImageShape(encoder, options.imageShape, fn);
     const { grid = 3, numPermutations = 100, normalizeTiles = true } = options;

@@ -14,6 +14,7 @@ import {
 import { projectionMlp, type ProjectionMlpOptions } from '../heads/projection-mlp.js';
 import type { Schedule } from '../train/schedules.js';
 import { setLearningRate } from '../train/set-learning-rate.js';
+import { checkTaskOptions } from './internal/common.js';
 import { BasePretextTask, encodeImages, type ImageEncoder, type StepGuardOptions } from './pretext-task.js';
 import { TargetNetwork } from './target-network.js';
 
@@ -168,7 +169,8 @@ export abstract class JointEmbeddingTask extends BasePretextTask {
   protected constructor(fn: string, encoder: ImageEncoder, options: JointEmbeddingOptions, defaults: MethodDefaults) {
     assertEncoder(encoder, fn);
     const { optimizer, learningRate = defaults.learningRate, totalSteps } = options;
-    if (optimizer !== undefined && !(optimizer instanceof tf.Optimizer)) {
+    // (tfjs's Optimizer[Symbol.hasInstance] reads `.minimize`, so null must be caught first.)
+    if (optimizer !== undefined && (typeof optimizer !== 'object' || optimizer === null || !(optimizer instanceof tf.Optimizer))) {
       throw new InvalidArgumentError(fn, 'options.optimizer', 'be a tfjs optimizer (tf.train.adam(…), tf.train.sgd(…), …)', describeValue(optimizer));
     }
     if (!isSchedule(learningRate)) {
@@ -343,6 +345,7 @@ export abstract class JointEmbeddingTask extends BasePretextTask {
   /** Options object check shared by the subclasses. */
   protected static checkOptions(options: unknown, keys: readonly string[], fn: string): void {
     assertKnownOptions(options ?? {}, [...JOINT_EMBEDDING_KEYS, ...keys], fn);
+    checkTaskOptions(options ?? {}, fn, ['targetEncoder']);
   }
 }
 

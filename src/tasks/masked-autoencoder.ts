@@ -6,7 +6,7 @@ import { assertInRange, assertKnownOptions, assertOneOf, describeValue } from '.
 import { MaeDecoder, maeDecoder } from '../heads/mae-decoder.js';
 import { VisionTransformer } from '../heads/vit.js';
 import { maeLoss } from '../losses/mae.js';
-import { assertImageBatch, checkTrainingOptions } from './internal/common.js';
+import { assertImageBatch, checkTrainingOptions, checkTaskOptions } from './internal/common.js';
 import { randomPatchMask } from '../masking/random-patch-mask.js';
 import { BasePretextTask } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
@@ -99,6 +99,7 @@ export class MaskedAutoencoder extends BasePretextTask {
       throw new InvalidArgumentError(fn, 'encoder', 'be a VisionTransformer made by tinyVit', describeValue(encoder));
     }
     assertKnownOptions(options, ['decoder', 'maskRatio', 'normPixLoss', 'learningRate', 'optimizer', 'seed', 'onNonFinite'], fn);
+    checkTaskOptions(options, fn);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const { maskRatio = 0.75, normPixLoss = true } = options;
     assertInRange(maskRatio, 0, 1, fn, 'options.maskRatio', [true, false]);

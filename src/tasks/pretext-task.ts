@@ -203,8 +203,8 @@ export abstract class BasePretextTask implements PretextTask {
   /** What a NaN or infinite loss or gradient does (see {@link StepGuardOptions.onNonFinite}). */
   readonly onNonFinite: NonFinitePolicy;
   private optimizerInstance: tf.Optimizer | null;
+  private readonly makeOptimizer: () => tf.Optimizer;
   private readonly ownsOptimizer: boolean;
-  private readonly defaultLearningRate: number;
   private stepCount = 0;
   private skippedCount = 0;
   private gradientNormValue = NaN;
@@ -216,18 +216,25 @@ export abstract class BasePretextTask implements PretextTask {
 
   /**
    * @param encoder the encoder to train (not disposed by the task).
-   * @param optimizer the optimizer; when omitted, Adam with `learningRate` is
-   *   created on first use and owned (disposed) by the task.
+   * @param optimizer the optimizer (yours: never disposed by the task); a
+   *   function making one, or nothing for Adam with `learningRate`: created
+   *   on first use and owned (disposed) by the task.
    * @param learningRate Adam's learning rate when no optimizer is given.
    * @param guard what a non-finite loss or gradient does (validated here).
    */
-  protected constructor(encoder: ImageEncoder, optimizer: tf.Optimizer | undefined, learningRate = 1e-3, guard: StepGuardOptions = {}) {
+  protected constructor(
+    encoder: ImageEncoder,
+    optimizer: tf.Optimizer | (() => tf.Optimizer) | undefined,
+    learningRate = 1e-3,
+    guard: StepGuardOptions = {},
+  ) {
     const { onNonFinite = 'throw' } = guard;
     assertOneOf(onNonFinite, ['throw', 'skip'] as const, new.target.name, 'options.onNonFinite');
     this.encoder = encoder;
-    this.ownsOptimizer = optimizer === undefined;
-    this.optimizerInstance = optimizer ?? null;
-    this.defaultLearningRate = learningRate;
+    const given = typeof optimizer === 'object' && optimizer !== null;
+    this.ownsOptimizer = !given;
+    this.optimizerInstance = given ? optimizer : null;
+    this.makeOptimizer = typeof optimizer === 'function' ? optimizer : () => tf.train.adam(learningRate);
     this.onNonFinite = onNonFinite;
   }
 
@@ -235,7 +242,7 @@ export abstract class BasePretextTask implements PretextTask {
   protected get optimizer(): tf.Optimizer {
     if (this.optimizerInstance === null) {
       this.assertLive(`${this.name}.optimizer`);
-      this.optimizerInstance = tf.train.adam(this.defaultLearningRate);
+      this.optimizerInstance = this.makeOptimizer();
     }
     return this.optimizerInstance;
   }

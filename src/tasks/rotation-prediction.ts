@@ -7,7 +7,7 @@ import { classificationHead } from '../heads/classification-head.js';
 import { rotationLoss } from '../losses/rotation.js';
 import { rotationBatch } from '../masking/rotation-batch.js';
 import { trainableVariables } from '../train/variables.js';
-import { assertEncoder, assertImageBatch, checkTrainingOptions, encoderFeatureDim, resolveImageShape } from './internal/common.js';
+import { assertEncoder, assertImageBatch, checkTrainingOptions, encoderFeatureDim, resolveImageShape, checkTaskOptions } from './internal/common.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
 
@@ -70,6 +70,7 @@ export class RotationPrediction extends BasePretextTask {
     const fn = 'RotationPrediction';
     assertEncoder(encoder, fn);
     assertKnownOptions(options, ['imageShape', 'head', 'learningRate', 'optimizer', 'seed', 'onNonFinite'], fn);
+    checkTaskOptions(options, fn, ['head']);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const imageShape = resolveImageShape(encoder, options.imageShape, fn);
     if (imageShape[0] !== imageShape[1]) {

@@ -6,7 +6,7 @@ import { reconstructionLoss } from '../losses/reconstruction.js';
 import { sparsityPenalty, type SparsityKind } from '../losses/sparsity.js';
 import { trainableVariables } from '../train/variables.js';
 import { defaultDecoder } from './internal/autoencoder.js';
-import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape } from './internal/common.js';
+import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape, checkTaskOptions } from './internal/common.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
 
@@ -98,6 +98,7 @@ export class SparseAutoencoder extends BasePretextTask {
       ['imageShape', 'decoder', 'sparsity', 'sparsityWeight', 'target', 'learningRate', 'optimizer', 'seed', 'onNonFinite'],
       fn,
     );
+    checkTaskOptions(options, fn, ['decoder']);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const { sparsity = 'l1', sparsityWeight = 0.01, target = 0.05 } = options;
     assertOneOf(sparsity, ['l1', 'kl'] as const, fn, 'options.sparsity');

@@ -8,7 +8,7 @@ import { featureMapModel } from '../heads/feature-map.js';
 import { pixelClassifier } from '../heads/pixel-classifier.js';
 import { colorizationBins, colorizationLoss } from '../losses/colorization.js';
 import { trainableVariables } from '../train/variables.js';
-import { assertEncoder, checkTrainingOptions, encoderInputShape } from './internal/common.js';
+import { assertEncoder, checkTrainingOptions, encoderInputShape, assertTrainingFits, checkTaskOptions } from './internal/common.js';
 import { colourInput, downsampleTo, labChannels, lightnessInput } from './internal/lab.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
@@ -128,9 +128,12 @@ export class SplitBrainAutoencoder extends BasePretextTask {
     assertEncoder(lNetwork, fn, 'lNetwork');
     assertEncoder(abNetwork, fn, 'abNetwork');
     assertKnownOptions(options, ['abHead', 'lHead', 'lBins', 'learningRate', 'optimizer', 'seed', 'onNonFinite'], fn);
+    checkTaskOptions(options, fn, ['abHead', 'lHead']);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const { lBins = 100 } = options;
     assertInteger(lBins, fn, 'options.lBins', { min: 2 });
+    // The L head's classifier (its hidden channels × lBins), and lBins logits per pixel.
+    assertTrainingFits(fn, 'options.lBins', [[256, lBins]]);
     const lShape = encoderInputShape(lNetwork);
     const abShape = encoderInputShape(abNetwork);
     if (lShape === null || lShape[2] !== 1) {

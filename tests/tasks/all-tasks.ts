@@ -69,8 +69,12 @@ function single(name: string, make: (extra: Record<string, unknown>, own: (x: { 
       const owned: { dispose(): void }[] = [];
       const images = structuredImages(4, 8, rgb ? 3 : 1);
       owned.push(images);
-      const task = make(extra, (x) => owned.push(x));
-      return finish(name, task, images, owned);
+      try {
+        return finish(name, make(extra, (x) => owned.push(x)), images, owned);
+      } catch (e) {
+        for (const o of owned) o.dispose();
+        throw e;
+      }
     },
   };
 }
@@ -89,8 +93,13 @@ export const ALL_TASKS: TaskCase[] = [
       build: (extra = {}) => {
         const encoder = tinyEncoder(0);
         const images = tf.randomUniform([8, 8, 8, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
-        const task = m.make(encoder, extra);
-        return finish(m.name, task, images, [images, encoder]);
+        try {
+          return finish(m.name, m.make(encoder, extra), images, [images, encoder]);
+        } catch (e) {
+          tf.dispose([images]);
+          encoder.dispose();
+          throw e;
+        }
       },
     }),
   ),
@@ -116,8 +125,13 @@ export const ALL_TASKS: TaskCase[] = [
       const tokens = tf.tensor2d([[1, 2], [3, 4], [1, 4], [2, 3]], [4, 2], 'int32');
       const text = tokenEncoder({ vocabSize: 5, sequenceLength: 2, embeddingDim: 4, hiddenDims: [], outputDim: 4, seed: 0 });
       const imageNet = mlpEncoder({ inputShape: [8, 8, 1], units: [4], seed: 0 });
-      const task = new Clip(imageNet, text, { embedDim: 4, seed: 1, ...extra });
-      return finish('Clip', task, images, [images, tokens, text, imageNet], tokens);
+      const owned = [images, tokens, text, imageNet];
+      try {
+        return finish('Clip', new Clip(imageNet, text, { embedDim: 4, seed: 1, ...extra }), images, owned, tokens);
+      } catch (e) {
+        for (const o of owned) o.dispose();
+        throw e;
+      }
     },
   },
   {
@@ -128,8 +142,13 @@ export const ALL_TASKS: TaskCase[] = [
       const signal = tf.tidy(() => tf.reshape(tf.mean(images, 1), [4, 8]));
       const signalNet = mlpEncoder({ inputShape: [8], units: [4], seed: 0 });
       owned.push(images, signal, signalNet);
-      const task = new CrossModalCorrespondence(conv((o) => owned.push(o)), signalNet, { hiddenDim: 4, seed: 1, ...extra });
-      return finish('CrossModalCorrespondence', task, images, owned, signal);
+      try {
+        const task = new CrossModalCorrespondence(conv((o) => owned.push(o)), signalNet, { hiddenDim: 4, seed: 1, ...extra });
+        return finish('CrossModalCorrespondence', task, images, owned, signal);
+      } catch (e) {
+        for (const o of owned) o.dispose();
+        throw e;
+      }
     },
   },
 ];
