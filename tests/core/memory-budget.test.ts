@@ -105,7 +105,7 @@ describeBackends('memory limits', (backend) => {
       const e = expectRefused(() => new MoCoV2(encoder, { queueSize: 1e8, seed: 1 }), 'MoCoV2', 'options.queueSize');
       expect(e).toBeInstanceOf(ResourceError);
       expectRefused(() => new MemoryBank({ size: 1e8, dim: 128, seed: 1 }), 'MemoryBank', 'options.size');
-      expectRefused(() => projectionMlp({ inputDim: 1e6, hiddenDim: 1e6, seed: 1 }), 'projectionMlp', 'options.inputDim');
+      expectRefused(() => projectionMlp({ inputDim: 1e6, hiddenDim: 1e6, seed: 1 }), 'projectionMlp', 'options.hiddenDim');
       // And a normal method works after the refusals.
       const ok = new SimCLR(encoder, { projectionDim: 8, seed: 1 });
       expect(Number.isFinite(ok.step(tf.randomUniform([4, 8, 8, 1], 0, 1, 'float32', 2) as tf.Tensor4D))).toBe(true);
