@@ -12,7 +12,7 @@
  * @module tasks
  */
 export { BasePretextTask, embedImages, encodeImages } from './pretext-task.js';
-export type { EmbedOptions, ImageEncoder, PretextTask } from './pretext-task.js';
+export type { EmbedOptions, ImageEncoder, PretextTask, StepGuardOptions, StepState } from './pretext-task.js';
 // Joint-embedding methods (issue 6).
 export { cloneEncoder } from './clone-encoder.js';
 export { TargetNetwork } from './target-network.js';

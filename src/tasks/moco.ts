@@ -158,6 +158,15 @@ export class MoCoV2 extends JointEmbeddingTask {
     return this.variablesOf(this.projector);
   }
 
+  /**
+   * The loss of a collapsed MoCo: ln(K + 1) (the positive and the K queued
+   * negatives equally likely), for `collapse.uniformLoss` of `trainLoop` or a
+   * `TrainingMonitor`.
+   */
+  uniformLoss(): number {
+    return Math.log(this.queue.size + 1);
+  }
+
   /** Query projections of the online network `[B, projectionDim]` (not normalised). */
   project(images: tf.Tensor4D, training = true): tf.Tensor2D {
     return tf.tidy(() => this.forward(this.projector, images, this.encoder, training));

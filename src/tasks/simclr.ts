@@ -98,6 +98,17 @@ export class SimCLR extends JointEmbeddingTask {
     return this.variablesOf(this.projector);
   }
 
+  /**
+   * The loss of a collapsed SimCLR on batches of `batchSize` images:
+   * ln(2N − 1), where every one of the 2N − 1 candidates is equally likely.
+   * Pass it to `trainLoop`'s (or a `TrainingMonitor`'s) `collapse.uniformLoss`
+   * to be warned when training sits there.
+   */
+  uniformLoss(batchSize: number): number {
+    assertInteger(batchSize, 'SimCLR.uniformLoss', 'batchSize', { min: 2 });
+    return Math.log(2 * batchSize - 1);
+  }
+
   /** Projections z = g(f(images)) `[B, projectionDim]` (training mode by default: batch norm uses batch statistics). */
   project(images: tf.Tensor4D, training = true): tf.Tensor2D {
     return tf.tidy(() => this.forward(this.projector, images, this.encoder, training));

@@ -16,10 +16,13 @@ export type { EnqueueOptions, MemoryBankOptions } from './memory-bank.js';
 export { TrainingMonitor } from './training-monitor.js';
 export type {
   CollapseMonitorOptions,
+  DivergenceMonitorOptions,
   RecordOptions,
   TrainingMonitorOptions,
   TrainProgress,
   TrainWarning,
 } from './training-monitor.js';
 export { trainLoop } from './train-loop.js';
+export { minimizeFinite } from './step-guard.js';
+export type { MinimizeFiniteOptions, MinimizeFiniteResult, NonFinitePolicy } from './step-guard.js';
 export type { StepResult, TrainLoopOptions, TrainLoopResult } from './train-loop.js';

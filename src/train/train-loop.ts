@@ -4,16 +4,18 @@ import { assertInteger, assertKnownOptions, assertOneOf, describeValue, isTensor
 import {
   TrainingMonitor,
   type CollapseMonitorOptions,
+  type DivergenceMonitorOptions,
   type TrainProgress,
   type TrainWarning,
 } from './training-monitor.js';
 
 /**
  * What a training step returns: its loss (a scalar tensor or a number), or the
- * loss with this step's embeddings for the collapse check. The loop disposes
- * every tensor it receives.
+ * loss with this step's embeddings (for the collapse check) and gradient
+ * norm (for the explosion check: a method's `lastGradientNorm`). The loop
+ * disposes every tensor it receives.
  */
-export type StepResult = tf.Scalar | number | { loss: tf.Scalar | number; embeddings?: tf.Tensor2D };
+export type StepResult = tf.Scalar | number | { loss: tf.Scalar | number; embeddings?: tf.Tensor2D; gradientNorm?: number };
 
 /** Options of {@link trainLoop}. */
 export interface TrainLoopOptions {
@@ -43,11 +45,15 @@ export interface TrainLoopOptions {
    */
   progressEvery?: number;
   /**
-   * What a NaN or infinite loss does: throw an error naming the step, or stop
-   * and return with `stopReason: 'non-finite-loss'`.
+   * What a NaN or infinite loss does: throw an error naming the step, stop
+   * and return with `stopReason: 'non-finite-loss'`, or record it and go on
+   * (`'skip'`: for a method built with `onNonFinite: 'skip'`, whose step
+   * returns the refused step's loss without applying it). selfsup's methods
+   * refuse a non-finite step before its update (see `onNonFinite`); a step
+   * of your own should use `minimizeFinite` for the same guarantee.
    * @default 'throw'
    */
-  onNonFiniteLoss?: 'throw' | 'stop';
+  onNonFiniteLoss?: 'throw' | 'stop' | 'skip';
   /**
    * Give the event loop a turn every this many steps (0: never), so a browser
    * page can repaint a progress display.
@@ -70,7 +76,12 @@ export interface TrainLoopOptions {
    */
   collapse?: CollapseMonitorOptions | false;
   /**
-   * Called when a collapse warning is raised.
+   * Divergence checks (see {@link TrainingMonitor}); `false` turns them off.
+   * @default {}
+   */
+  divergence?: DivergenceMonitorOptions | false;
+  /**
+   * Called when a collapse or divergence warning is raised.
    * @default undefined
    */
   onWarning?: (warning: TrainWarning) => void;
@@ -90,30 +101,39 @@ export interface TrainLoopResult {
   stepsPerSecond: number;
   /** Mean samples per second, when `batchSize` was given. */
   samplesPerSecond: number | null;
-  /** Collapse warnings raised. */
+  /** Collapse and divergence warnings raised. */
   warnings: TrainWarning[];
+  /** Steps whose loss was not finite and that were skipped (`onNonFiniteLoss: 'skip'`). */
+  skippedSteps: number;
 }
 
 function isThenable(x: unknown): x is PromiseLike<unknown> {
   return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
 }
 
-async function readStepResult(result: unknown, i: number): Promise<{ loss: number; embeddings?: tf.Tensor2D }> {
+async function readStepResult(result: unknown, i: number): Promise<{ loss: number; embeddings?: tf.Tensor2D; gradientNorm?: number }> {
   const fn = 'trainLoop';
   const bad = () =>
     new InvalidArgumentError(fn, 'step', 'return a scalar tensor, a number or { loss, embeddings? }', `${describeValue(result)} at step ${i}`);
   let lossPart: unknown = result;
   let embeddings: tf.Tensor2D | undefined;
+  let gradientNorm: number | undefined;
   if (typeof result === 'object' && result !== null && !isTensor(result)) {
     if (!('loss' in result)) throw bad();
     lossPart = (result as { loss: unknown }).loss;
+    const g = (result as { gradientNorm?: unknown }).gradientNorm;
+    if (g !== undefined) {
+      if (typeof g !== 'number') throw bad();
+      gradientNorm = g;
+    }
     const e = (result as { embeddings?: unknown }).embeddings;
     if (e !== undefined) {
       if (!isTensor(e)) throw bad();
       embeddings = e as tf.Tensor2D;
     }
   }
-  if (typeof lossPart === 'number') return { loss: lossPart, ...(embeddings ? { embeddings } : {}) };
+  const extra = { ...(embeddings ? { embeddings } : {}), ...(gradientNorm !== undefined ? { gradientNorm } : {}) };
+  if (typeof lossPart === 'number') return { loss: lossPart, ...extra };
   if (!isTensor(lossPart) || lossPart.size !== 1) {
     if (embeddings) embeddings.dispose();
     if (isTensor(lossPart)) lossPart.dispose();
@@ -121,7 +141,7 @@ async function readStepResult(result: unknown, i: number): Promise<{ loss: numbe
   }
   const value = (await lossPart.data())[0]!;
   lossPart.dispose();
-  return { loss: value, ...(embeddings ? { embeddings } : {}) };
+  return { loss: value, ...extra };
 }
 
 /**
@@ -172,6 +192,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
       'batchSize',
       'window',
       'collapse',
+      'divergence',
       'onWarning',
     ],
     fn,
@@ -185,7 +206,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     throw new InvalidArgumentError(fn, 'options.onProgress', 'be a function', describeValue(onProgress));
   }
   assertInteger(progressEvery, fn, 'options.progressEvery', { min: 1 });
-  assertOneOf(onNonFiniteLoss, ['throw', 'stop'] as const, fn, 'options.onNonFiniteLoss');
+  assertOneOf(onNonFiniteLoss, ['throw', 'stop', 'skip'] as const, fn, 'options.onNonFiniteLoss');
   assertInteger(yieldEvery, fn, 'options.yieldEvery', { min: 0 });
   if (options.batchSize !== undefined) assertInteger(options.batchSize, fn, 'options.batchSize', { min: 1 });
   if (options.window !== undefined) assertInteger(options.window, fn, 'options.window', { min: 1 });
@@ -194,12 +215,14 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     window: options.window ?? 20,
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     ...(options.collapse !== undefined ? { collapse: options.collapse } : {}),
+    ...(options.divergence !== undefined ? { divergence: options.divergence } : {}),
     ...(options.onWarning !== undefined ? { onWarning: options.onWarning } : {}),
   });
 
   const started = performance.now();
   let stopReason: TrainLoopResult['stopReason'] = 'completed';
   let stepsRun = 0;
+  let skippedSteps = 0;
   for (let i = startStep; i < steps; i++) {
     let raw: unknown;
     if (tidy) {
@@ -228,19 +251,26 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     } else {
       raw = await step(i);
     }
-    const { loss, embeddings } = await readStepResult(raw, i);
+    const { loss, embeddings, gradientNorm } = await readStepResult(raw, i);
     let progress: TrainProgress;
     try {
-      progress = monitor.record(loss, { step: i, ...(embeddings ? { embeddings } : {}) });
+      progress = monitor.record(loss, {
+        step: i,
+        ...(embeddings ? { embeddings } : {}),
+        ...(gradientNorm !== undefined ? { gradientNorm } : {}),
+      });
     } finally {
       embeddings?.dispose();
     }
     stepsRun++;
-    if (!Number.isFinite(loss)) {
+    if (!Number.isFinite(loss) && onNonFiniteLoss === 'skip') {
+      skippedSteps++;
+    } else if (!Number.isFinite(loss)) {
       if (onNonFiniteLoss === 'throw') {
         throw new SelfsupError(
           `${fn}: the loss at step ${i} is ${loss}; training diverged (lower the learning rate, check the inputs ` +
-            `for NaN, or pass onNonFiniteLoss: 'stop')`,
+            `for NaN, or pass onNonFiniteLoss: 'stop'). selfsup's methods refuse such a step before its update; ` +
+            `a step of your own should use minimizeFinite for that`,
         );
       }
       stopReason = 'non-finite-loss';
@@ -266,5 +296,6 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     stepsPerSecond,
     samplesPerSecond: options.batchSize !== undefined ? stepsPerSecond * options.batchSize : null,
     warnings: monitor.warnings,
+    skippedSteps,
   };
 }
