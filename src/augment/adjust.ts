@@ -62,9 +62,14 @@ export function adjustBrightness(images: tf.Tensor, factor: PerSampleFactor, opt
   const fn = 'adjustBrightness';
   const x = readImages(images, fn, { inputRange: options.inputRange ?? 1, checkRange: true });
   const f = readFactors(factor, x.shape[0], fn, 0, Infinity, 'a number ≥ 0');
-  const out = tf.tidy(() => tf.clipByValue(tf.mul(x, perSampleImage(f, x.shape)), 0, 1) as tf.Tensor4D);
+  const out = brightnessOf(x, f);
   if (x !== images) x.dispose();
   return out;
+}
+
+/** {@link adjustBrightness} of checked images with checked per-sample factors (no range read: pipelines and steps). */
+export function brightnessOf(x: tf.Tensor4D, f: ArrayLike<number>): tf.Tensor4D {
+  return tf.tidy(() => tf.clipByValue(tf.mul(x, perSampleImage(f, x.shape)), 0, 1) as tf.Tensor4D);
 }
 
 /**
@@ -89,7 +94,14 @@ export function adjustContrast(images: tf.Tensor, factor: PerSampleFactor, optio
   const fn = 'adjustContrast';
   const x = readImages(images, fn, { inputRange: options.inputRange ?? 1, checkRange: true, channels: [1, 3] });
   const f = readFactors(factor, x.shape[0], fn, 0, Infinity, 'a number ≥ 0');
-  const out = tf.tidy(() => {
+  const out = contrastOf(x, f);
+  if (x !== images) x.dispose();
+  return out;
+}
+
+/** {@link adjustContrast} of checked 1- or 3-channel images with checked per-sample factors (no range read). */
+export function contrastOf(x: tf.Tensor4D, f: ArrayLike<number>): tf.Tensor4D {
+  return tf.tidy(() => {
     const b = x.shape[0];
     const mean =
       x.shape[3] === 3
@@ -98,8 +110,6 @@ export function adjustContrast(images: tf.Tensor, factor: PerSampleFactor, optio
     const ft = perSampleImage(f, x.shape);
     return tf.clipByValue(tf.add(tf.mul(x, ft), tf.mul(mean, tf.sub(1, ft))), 0, 1) as tf.Tensor4D;
   });
-  if (x !== images) x.dispose();
-  return out;
 }
 
 /**

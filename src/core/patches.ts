@@ -30,3 +30,22 @@ export function unpatchifyRaw(patches: tf.Tensor3D, patchSize: number, height: n
     return tf.reshape(tf.transpose(blocks, [0, 1, 3, 2, 4, 5]), [b, height, width, c]) as tf.Tensor4D;
   });
 }
+
+/**
+ * Patch-index tensors selfsup made itself (randomPatchMask's), whose values
+ * are known to be valid: the checks of `VisionTransformer.encode` and
+ * `MaeDecoder.decode` skip reading them back. A synchronous read is what a
+ * training step on a GPU backend must avoid (on tfjs-webgpu it even returns
+ * zeros), and tensors are immutable, so the mark stays true.
+ */
+const validPatchIds = new WeakSet<tf.Tensor>();
+
+/** Marks `ids` as valid patch indices (made by selfsup, never by a user). */
+export function markValidPatchIds(...ids: tf.Tensor[]): void {
+  for (const t of ids) validPatchIds.add(t);
+}
+
+/** Whether `ids` was marked by {@link markValidPatchIds}. */
+export function isValidPatchIds(ids: tf.Tensor): boolean {
+  return validPatchIds.has(ids);
+}

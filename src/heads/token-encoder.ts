@@ -33,7 +33,8 @@ function bagOfTokensClass(): new (args: BagArgs) => tfl.layers.Layer {
       override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
         return tf.tidy(() => {
           const ids = tf.cast(singleInput(inputs), 'int32');
-          return tf.mean(tf.oneHot(ids as tf.Tensor2D, this.vocabSize), 1);
+          // float32 straight from oneHot: tfjs-webgpu 4.22 transposes int32 data with a float shader (WGSL error).
+          return tf.mean(tf.oneHot(ids as tf.Tensor2D, this.vocabSize, 1, 0, 'float32'), 1);
         });
       }
       override getConfig(): tf.serialization.ConfigDict {

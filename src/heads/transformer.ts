@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { DisposedError, InvalidArgumentError, ShapeError } from '../core/errors.js';
+import { isValidPatchIds } from '../core/patches.js';
 import type { Rng } from '../core/rng.js';
 import { assertTensor, formatShape } from '../core/validate.js';
 import { kernelValues } from './init.js';
@@ -278,7 +279,8 @@ export function sincosPositionalEmbedding(gridH: number, gridW: number, dim: num
  * gather gradient needs UnsortedSegmentSum, which wasm lacks).
  */
 export function selectionMatrix(ids: tf.Tensor, numPatches: number): tf.Tensor3D {
-  return tf.tidy(() => tf.cast(tf.oneHot(ids as tf.Tensor2D, numPatches), 'float32') as tf.Tensor3D);
+  // float32 straight from oneHot: tfjs-webgpu 4.22 transposes an int32→float32 cast with an int shader (WGSL error).
+  return tf.oneHot(ids as tf.Tensor2D, numPatches, 1, 0, 'float32') as tf.Tensor3D;
 }
 
 /** Throws unless `ids` is an int32 `[B, K]` tensor of distinct patch indices in [0, L). */
@@ -292,6 +294,7 @@ export function assertPatchIds(ids: unknown, batch: number, numPatches: number, 
     throw new ShapeError(fn, arg, `have shape [B, K] = [${batch}, K] with 1 ≤ K ≤ ${numPatches}`, formatShape(t.shape));
   }
   if (t.dtype !== 'int32') throw new InvalidArgumentError(fn, arg, 'have dtype int32', t.dtype);
+  if (isValidPatchIds(t)) return;
   const data = t.dataSync();
   const k = t.shape[1]!;
   const seen = new Uint8Array(numPatches);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
 import { assertMemoryFits } from '../core/memory-budget.js';
+import { markValidPatchIds } from '../core/patches.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInRange, assertInteger, assertKnownOptions, describeValue, formatShape, isTensor } from '../core/validate.js';
 
@@ -90,11 +91,13 @@ export function randomPatchMask(batchSize: number, numPatches: number, options: 
       else mask[b * l + id] = 1;
     }
   }
-  return {
+  const result = {
     mask: tf.tensor2d(mask, [batchSize, l]),
     idsKeep: tf.tensor2d(idsKeep, [batchSize, keep], 'int32'),
     idsRestore: tf.tensor2d(idsRestore, [batchSize, l], 'int32'),
   };
+  markValidPatchIds(result.idsKeep, result.idsRestore);
+  return result;
 }
 
 function readNoise(options: RandomPatchMaskOptions, n: number, b: number, l: number, fn: string): Float32Array {

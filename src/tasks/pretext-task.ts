@@ -166,7 +166,8 @@ export interface StepState {
  * - `stepAsync(images)` runs the same code with no synchronous read: the
  *   input range and every update's check are computed on the device and
  *   read with the loss in one asynchronous read at the end; the updates are
- *   applied optimistically and rolled back if a check fails.
+ *   applied optimistically and rolled back if a check fails. Use it on GPU
+ *   backends (webgpu refuses `step`: its synchronous reads are wrong there).
  *
  * Subclasses implement `runStep` (and, for JS state a step changes,
  * `saveState`).
@@ -277,6 +278,13 @@ export abstract class BasePretextTask implements PretextTask {
   step(images: tf.Tensor4D, paired?: tf.Tensor): number {
     const fn = `${this.name}.step`;
     this.assertLive(fn);
+    if (tf.getBackend() === 'webgpu') {
+      // tfjs-webgpu reads synchronously through a canvas copy that returns 0 for reductions (Chromium's
+      // software adapter): the loss and the checks would be garbage, so the guarded step cannot run.
+      throw new BackendError(
+        `${fn}: the webgpu backend cannot read results synchronously (its synchronous reads return 0 on some adapters and stall the GPU on all): use await ${this.name.replace(/^CLIP$/, 'Clip')}.stepAsync(images) instead`,
+      );
+    }
     const transaction = this.begin('sync');
     try {
       const loss = this.runStep(images, paired);

@@ -28,8 +28,15 @@ export function gradientsWithCheck(
   const { value, grads } = optimizer.computeGradients(loss, variables);
   const ordered = variables.filter((v) => grads[v.name] !== undefined).map((v) => ({ name: v.name, tensor: grads[v.name]! }));
   const check = tf.tidy(() => {
-    const squares = ordered.map((g) => tf.sum(tf.square(g.tensor)));
-    const normSq = squares.length === 0 ? tf.scalar(0) : squares.length === 1 ? squares[0]! : tf.addN(squares);
+    // Pairwise sums, not one addN: tfjs-webgpu binds every addN input as a storage buffer,
+    // and adapters allow as few as 8 per shader stage.
+    let partial: tf.Tensor[] = ordered.map((g) => tf.sum(tf.square(g.tensor)));
+    while (partial.length > 1) {
+      const next: tf.Tensor[] = [];
+      for (let i = 0; i < partial.length; i += 2) next.push(i + 1 < partial.length ? tf.add(partial[i]!, partial[i + 1]!) : partial[i]!);
+      partial = next;
+    }
+    const normSq = partial[0] ?? tf.scalar(0);
     return tf.stack([tf.reshape(value, []), normSq]) as tf.Tensor1D;
   });
   value.dispose();
