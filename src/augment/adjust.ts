@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
-import { describeValue } from '../core/validate.js';
 import { affineClip, grayMean, grayPlane, hueShiftPlanes } from './color-planes.js';
+import { assertKnownOptions, describeValue } from '../core/validate.js';
 import { readImages } from './image-input.js';
 import { column, fromPlanes, perSampleImage, toPlanes } from './tensor-ops.js';
 
@@ -36,7 +36,7 @@ function readFactors(
     throw new InvalidArgumentError(fn, 'factor', `be a number or ${batchSize} per-sample numbers`, describeValue(factor));
   }
   Array.from(values as ArrayLike<number>).forEach((v, i) => {
-    if (!(typeof v === 'number' && v >= lo && v <= hi)) {
+    if (!(typeof v === 'number' && Number.isFinite(v) && v >= lo && v <= hi)) {
       throw new InvalidArgumentError(fn, typeof factor === 'number' ? 'factor' : `factor[${i}]`, `be ${what}`, describeValue(v));
     }
   });
@@ -60,8 +60,15 @@ function readFactors(
  */
 export function adjustBrightness(images: tf.Tensor, factor: PerSampleFactor, options: AdjustOptions = {}): tf.Tensor4D {
   const fn = 'adjustBrightness';
+  assertKnownOptions(options, ['inputRange'], fn);
   const x = readImages(images, fn, { inputRange: options.inputRange ?? 1, checkRange: true });
-  const f = readFactors(factor, x.shape[0], fn, 0, Infinity, 'a number ≥ 0');
+  let f: Float32Array;
+  try {
+    f = readFactors(factor, x.shape[0], fn, 0, Infinity, 'a finite number ≥ 0');
+  } catch (e) {
+    if (x !== images) x.dispose();
+    throw e;
+  }
   const out = brightnessOf(x, f);
   if (x !== images) x.dispose();
   return out;
@@ -92,8 +99,15 @@ export function brightnessOf(x: tf.Tensor4D, f: ArrayLike<number>): tf.Tensor4D 
  */
 export function adjustContrast(images: tf.Tensor, factor: PerSampleFactor, options: AdjustOptions = {}): tf.Tensor4D {
   const fn = 'adjustContrast';
+  assertKnownOptions(options, ['inputRange'], fn);
   const x = readImages(images, fn, { inputRange: options.inputRange ?? 1, checkRange: true, channels: [1, 3] });
-  const f = readFactors(factor, x.shape[0], fn, 0, Infinity, 'a number ≥ 0');
+  let f: Float32Array;
+  try {
+    f = readFactors(factor, x.shape[0], fn, 0, Infinity, 'a finite number ≥ 0');
+  } catch (e) {
+    if (x !== images) x.dispose();
+    throw e;
+  }
   const out = contrastOf(x, f);
   if (x !== images) x.dispose();
   return out;
@@ -131,8 +145,15 @@ export function contrastOf(x: tf.Tensor4D, f: ArrayLike<number>): tf.Tensor4D {
  */
 export function adjustSaturation(images: tf.Tensor, factor: PerSampleFactor, options: AdjustOptions = {}): tf.Tensor4D {
   const fn = 'adjustSaturation';
+  assertKnownOptions(options, ['inputRange'], fn);
   const x = readImages(images, fn, { inputRange: options.inputRange ?? 1, checkRange: true, channels: [3] });
-  const f = readFactors(factor, x.shape[0], fn, 0, Infinity, 'a number ≥ 0');
+  let f: Float32Array;
+  try {
+    f = readFactors(factor, x.shape[0], fn, 0, Infinity, 'a finite number ≥ 0');
+  } catch (e) {
+    if (x !== images) x.dispose();
+    throw e;
+  }
   const out = tf.tidy(() => {
     const [, h, w] = x.shape;
     const planes = toPlanes(x);
@@ -161,8 +182,15 @@ export function adjustSaturation(images: tf.Tensor, factor: PerSampleFactor, opt
  */
 export function adjustHue(images: tf.Tensor, factor: PerSampleFactor, options: AdjustOptions = {}): tf.Tensor4D {
   const fn = 'adjustHue';
+  assertKnownOptions(options, ['inputRange'], fn);
   const x = readImages(images, fn, { inputRange: options.inputRange ?? 1, checkRange: true, channels: [3] });
-  const f = readFactors(factor, x.shape[0], fn, -0.5, 0.5, 'a number in [-0.5, 0.5]');
+  let f: Float32Array;
+  try {
+    f = readFactors(factor, x.shape[0], fn, -0.5, 0.5, 'a number in [-0.5, 0.5]');
+  } catch (e) {
+    if (x !== images) x.dispose();
+    throw e;
+  }
   const out = tf.tidy(() => {
     const [, h, w] = x.shape;
     const shifted = hueShiftPlanes(toPlanes(x), column(f, h * w));

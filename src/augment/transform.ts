@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { assertMemoryFits } from '../core/memory-budget.js';
 import { createRng, type Rng, type Seed } from '../core/rng.js';
 import { assertKnownOptions, assertOneOf } from '../core/validate.js';
@@ -139,7 +139,8 @@ export function runTransform<P>(
     const rng = rngOverride ?? createRng(options.seed, fn, 'options.seed');
     assertOutputsFit(fn, input.shape, [transform.outputShape(input.shape)]);
     const params = transform.sample(input.shape, rng);
-    return { images: transform.apply(input, params), params };
+    // In a scope: a transform that throws halfway leaves none of its intermediates behind.
+    return { images: tf.tidy(() => transform.apply(input, params)), params };
   } finally {
     if (input !== images) input.dispose();
   }

@@ -64,7 +64,8 @@ export function twoViews(
     const rng = createRng(options.seed, fn, 'options.seed');
     const pa = pipelineA.sample(x.shape, rng);
     const pb = pipelineB.sample(x.shape, rng);
-    const views: [tf.Tensor4D, tf.Tensor4D] = [pipelineA.apply(x, pa), pipelineB.apply(x, pb)];
+    // In one scope: a pipeline that throws halfway leaves none of its intermediates behind.
+    const views = tf.tidy(() => [pipelineA.apply(x, pa), pipelineB.apply(x, pb)]) as [tf.Tensor4D, tf.Tensor4D];
     return returnParams ? { views, params: [pa, pb] } : views;
   } finally {
     if (x !== images) x.dispose();
@@ -198,13 +199,8 @@ function drawCrops(
   const all = [...globals, ...locals];
   assertOutputsFit('multiCrop', x.shape, all.map((t) => t.outputShape(x.shape)));
   const params = all.map((t) => t.sample(x.shape, rng));
-  const outs: tf.Tensor4D[] = [];
-  try {
-    all.forEach((t, i) => outs.push(t.apply(x, params[i] as ComposeParams)));
-  } catch (e) {
-    tf.dispose(outs);
-    throw e;
-  }
+  // In one scope: a pipeline that throws halfway leaves none of its intermediates behind.
+  const outs = tf.tidy(() => all.map((t, i) => t.apply(x, params[i] as ComposeParams)));
   return {
     views: { global: outs.slice(0, globals.length), local: outs.slice(globals.length) },
     params: { global: params.slice(0, globals.length), local: params.slice(globals.length) },

@@ -8,8 +8,8 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ResourceError } from './errors.js';
-import { formatShape } from './validate.js';
+import { InvalidArgumentError, ResourceError } from './errors.js';
+import { describeValue, formatShape } from './validate.js';
 
 /**
  * Bytes a wasm32 module can address: 4 GiB less the last 64 KiB page
@@ -184,6 +184,13 @@ export type PlannedTensor = readonly number[] | { shape: readonly number[]; dtyp
  * ```
  */
 export function assertMemoryFits(fn: string, arg: string, tensors: readonly PlannedTensor[]): void {
+  if (!Array.isArray(tensors)) throw new InvalidArgumentError('assertMemoryFits', 'tensors', 'be an array of shapes or { shape, dtype?, count? }', describeValue(tensors));
+  for (const [i, t] of tensors.entries()) {
+    const shape = Array.isArray(t) ? t : (t as { shape?: unknown } | null)?.shape;
+    if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number')) {
+      throw new InvalidArgumentError('assertMemoryFits', `tensors[${i}]`, 'be a shape (an array of numbers) or { shape, dtype?, count? }', describeValue(t));
+    }
+  }
   let total = 0;
   let largest = 0;
   let largestShape: readonly number[] = [];

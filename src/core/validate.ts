@@ -220,10 +220,22 @@ export function assertFiniteNumber(v: unknown, fn: string, arg: string): asserts
   }
 }
 
-/** Throws unless `v` is a finite number > 0 (temperatures, sizes, scales). */
+/** The smallest normal float32 (2⁻¹²⁶): positive numbers below it lose precision and round to 0 in tensors. */
+export const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
+/** The largest finite float32: larger numbers become ∞ in tensors. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Throws unless `v` is a finite number > 0 (temperatures, sizes, scales)
+ * that float32 holds: in [2⁻¹²⁶, 3.4e38], since a smaller one becomes 0 in
+ * a tensor (a temperature of 1e-45 divides by zero) and a larger one ∞.
+ */
 export function assertPositive(v: unknown, fn: string, arg: string): asserts v is number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
     throw new ValueRangeError(fn, arg, 'be a finite number > 0', describeValue(v));
+  }
+  if (v < FLOAT32_MIN_NORMAL || v > FLOAT32_MAX) {
+    throw new ValueRangeError(fn, arg, 'be a number float32 holds, in [1.18e-38, 3.4e38] (beyond, a tensor rounds it to 0 or ∞)', describeValue(v));
   }
 }
 

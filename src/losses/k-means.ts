@@ -177,6 +177,9 @@ function splitEmptyClusters(centroids: Float32Array, counts: Float64Array, offse
   }
 }
 
+/** The most Lloyd iterations `kMeans` runs (it stops early once the assignments settle). */
+export const MAX_KMEANS_ITERATIONS = 10000;
+
 /**
  * k-means clustering by Lloyd's algorithm (Lloyd 1982), the clustering step
  * of DeepCluster (Caron et al., ECCV 2018), run on tensors.
@@ -219,7 +222,7 @@ export function kMeans(features: tf.Tensor2D, options: KMeansOptions): KMeansRes
   assertEmbeddings(features, fn, 'features');
   const [n, d] = features.shape;
   assertInteger(k, fn, 'options.k', { min: 1, max: n });
-  assertInteger(iterations, fn, 'options.iterations', { min: 0 });
+  assertInteger(iterations, fn, 'options.iterations', { min: 0, max: MAX_KMEANS_ITERATIONS });
   if (isTensor(init)) {
     assertShape(init, [k, d], fn, 'options.init', '[k, D]');
     assertFloat(init, fn, 'options.init');

@@ -63,6 +63,9 @@ export function centerMask(batchSize: number, size: readonly [number, number], o
   assertMaskFits(batchSize, [size[0], size[1]], fn);
   assertKnownOptions(options, ['holeSize'], fn);
   const hole = options.holeSize ?? [Math.floor(h / 2), Math.floor(w / 2)];
+  if (typeof hole !== 'number' && !(Array.isArray(hole) && hole.length === 2)) {
+    throw new InvalidArgumentError(fn, 'options.holeSize', 'be an integer or an [h, w] pair', describeValue(hole));
+  }
   const [hh, hw] = typeof hole === 'number' ? [hole, hole] : hole;
   assertInteger(hh, fn, 'options.holeSize', { min: 0 });
   assertInteger(hw, fn, 'options.holeSize', { min: 0 });

@@ -11,7 +11,7 @@ import type { Transform } from '../augment/transform.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { classificationHead } from '../heads/classification-head.js';
 import { initKernelLayer } from '../heads/init.js';
-import { kMeans } from '../losses/k-means.js';
+import { kMeans, MAX_KMEANS_ITERATIONS } from '../losses/k-means.js';
 import { trainableVariables } from '../train/variables.js';
 import { assertEncoder, assertImageBatch, checkTrainingOptions, encoderFeatureDim, resolveImageShape, checkTaskOptions } from './internal/common.js';
 import { crossEntropy } from './internal/classify.js';
@@ -197,7 +197,7 @@ export class DeepCluster extends BasePretextTask {
     assertInteger(pcaDim, fn, 'options.pcaDim', { min: 1, max: featureDim });
     assertInteger(memorySize, fn, 'options.memorySize', { min: numClusters });
     assertInteger(clusterEvery, fn, 'options.clusterEvery', { min: 1 });
-    assertInteger(kMeansIterations, fn, 'options.kMeansIterations', { min: 1 });
+    assertInteger(kMeansIterations, fn, 'options.kMeansIterations', { min: 1, max: MAX_KMEANS_ITERATIONS });
     assertPositive(headLearningRate, fn, 'options.headLearningRate');
     if (options.augment != null && typeof (options.augment as Transform).run !== 'function') {
       throw new InvalidArgumentError(fn, 'options.augment', 'be a Transform (e.g. compose([...])) or null', describeValue(options.augment));

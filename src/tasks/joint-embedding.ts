@@ -266,15 +266,8 @@ export abstract class JointEmbeddingTask extends BasePretextTask {
     const rng = createRng(seed ?? this.rng.nextUint32(), `${this.name}.views`, 'seed');
     const pa = a.sample(images.shape, rng);
     const pb = b.sample(images.shape, rng);
-    const first = a.apply(images, pa);
-    let second: tf.Tensor4D;
-    try {
-      second = b.apply(images, pb);
-    } catch (e) {
-      first.dispose();
-      throw e;
-    }
-    const views: [tf.Tensor4D, tf.Tensor4D] = [first, second];
+    // In one scope: a pipeline that throws halfway leaves none of its intermediates behind.
+    const views = tf.tidy(() => [a.apply(images, pa), b.apply(images, pb)]) as [tf.Tensor4D, tf.Tensor4D];
     for (const v of views) {
       if (v.shape[1] !== this.imageShape[0] || v.shape[2] !== this.imageShape[1] || v.shape[3] !== this.imageShape[2]) {
         tf.dispose(views);

@@ -5,7 +5,7 @@ import { normalizeLastAxis } from '../core/normalize.js';
 import { stopGradient } from '../core/stop-gradient.js';
 import { assertInteger, assertPositive } from '../core/validate.js';
 import { prototypeLayer, type PrototypeLayer } from '../heads/prototype-layer.js';
-import { sinkhornKnopp, swavLoss } from '../losses/swav.js';
+import { sinkhornKnopp, swavLoss, MAX_SINKHORN_ITERATIONS } from '../losses/swav.js';
 import { MemoryBank } from '../train/memory-bank.js';
 import { defaultAugment } from './grayscale-augment.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
@@ -151,7 +151,7 @@ export class SwAV extends JointEmbeddingTask {
     assertInteger(numPrototypes, fn, 'options.numPrototypes', { min: 1 });
     assertPositive(temperature, fn, 'options.temperature');
     assertPositive(epsilon, fn, 'options.epsilon');
-    assertInteger(sinkhornIterations, fn, 'options.sinkhornIterations', { min: 0 });
+    assertInteger(sinkhornIterations, fn, 'options.sinkhornIterations', { min: 0, max: MAX_SINKHORN_ITERATIONS });
     assertInteger(queueSize, fn, 'options.queueSize', { min: 0 });
     assertInteger(queueStartStep, fn, 'options.queueStartStep', { min: 0 });
     assertInteger(freezePrototypesSteps, fn, 'options.freezePrototypesSteps', { min: 0 });
