@@ -6,8 +6,11 @@ import { assertFloat, assertKnownOptions, assertMinSize, assertNonNegative, asse
 /** Options of {@link mmcrLoss}. */
 export interface MmcrLossOptions {
   /**
-   * Weight λ of the per-image (local) nuclear-norm term.
-   * @default 5e-3 (lightly's `MMCRLoss`, the paper's ImageNet value)
+   * Weight λ of the per-image (local) nuclear-norm term, which shrinks each
+   * image's manifold of views directly. With unit-norm views the centroid
+   * term already does that, and the official code's default is 0 (it then
+   * skips the per-image SVDs); lightly's `MMCRLoss` uses 5e-3.
+   * @default 0 (the official code)
    */
   lambda?: number;
   /**
@@ -57,14 +60,14 @@ export interface MmcrLossOptions {
  * // Four images, two identical views each, along orthogonal axes: −4 + λ·√2.
  * const e = tf.eye(4);
  * const views = tf.stack([e, e], 1) as tf.Tensor3D; // [4, 2, 4]
- * console.log(mmcrLoss(views, { lambda: 0 }).dataSync()[0]); // −4
- * console.log(mmcrLoss(views).dataSync()[0]); // −4 + 0.005·√2 ≈ −3.993
+ * console.log(mmcrLoss(views).dataSync()[0]); // −4
+ * console.log(mmcrLoss(views, { lambda: 0.005 }).dataSync()[0]); // −4 + 0.005·√2 ≈ −3.993
  * ```
  */
 export function mmcrLoss(views: tf.Tensor3D, options: MmcrLossOptions = {}): tf.Scalar {
   const fn = 'mmcrLoss';
   assertKnownOptions(options, ['lambda', 'normalize'], fn);
-  const { lambda = 5e-3, normalize = true } = options;
+  const { lambda = 0, normalize = true } = options;
   assertRank(views, 3, fn, 'views', '[B, K, D]');
   assertFloat(views, fn, 'views');
   assertMinSize(views, 0, 1, fn, 'views', 'B');
