@@ -1,13 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError, ValueRangeError } from '../core/errors.js';
+import { InvalidArgumentError, ShapeError, ValueRangeError } from '../core/errors.js';
 import { assertImages } from '../core/images.js';
 import { patchifyRaw } from '../core/patches.js';
 import { createRng, type Rng, type Seed } from '../core/rng.js';
 import {
+  assertFloat,
   assertInteger,
   assertKnownOptions,
   assertOneOf,
   assertPositive,
+  assertShape,
   describeValue,
   formatShape,
 } from '../core/validate.js';
@@ -98,6 +100,20 @@ export interface VitEncodeOptions {
    * @default undefined (all L patches, in row-major order)
    */
   keepIds?: tf.Tensor2D;
+  /**
+   * float32 `[B, L]`, 1 where a patch's embedding is replaced by `maskToken`
+   * before the positional embedding is added (SimMIM's and BEiT's masked
+   * encoder: every position is encoded, the masked ones from a learned token).
+   * Not combinable with `keepIds`.
+   * @default undefined (no masking)
+   */
+  mask?: tf.Tensor2D;
+  /**
+   * The learned `[D]` embedding of a masked patch; required with `mask`.
+   * Gradients flow into it.
+   * @default undefined
+   */
+  maskToken?: tf.Tensor1D;
 }
 
 /**
@@ -194,9 +210,19 @@ export class VisionTransformer extends StoredWeightsModel {
   encode(images: tf.Tensor4D, options: VitEncodeOptions = {}): tf.Tensor3D {
     const fn = 'VisionTransformer.encode';
     this.assertInput(images, fn);
-    assertKnownOptions(options, ['keepIds'], fn);
+    assertKnownOptions(options, ['keepIds', 'mask', 'maskToken'], fn);
     const batch = images.shape[0];
     if (options.keepIds !== undefined) assertPatchIds(options.keepIds, batch, this.numPatches, fn, 'options.keepIds');
+    const { mask, maskToken } = options;
+    if (mask !== undefined || maskToken !== undefined) {
+      assertShape(mask, [batch, this.numPatches], fn, 'options.mask', '[B, L]');
+      assertFloat(mask, fn, 'options.mask');
+      assertShape(maskToken, [this.dim], fn, 'options.maskToken', '[D]');
+      assertFloat(maskToken, fn, 'options.maskToken');
+      if (options.keepIds !== undefined) {
+        throw new InvalidArgumentError(fn, 'options.mask', 'be omitted when options.keepIds is given (drop patches or mask them, not both)', describeValue(mask));
+      }
+    }
     return tf.tidy(() => {
       let patches: tf.Tensor = patchifyRaw(images, this.patchSize);
       let position: tf.Tensor = this.position;
@@ -205,7 +231,12 @@ export class VisionTransformer extends StoredWeightsModel {
         patches = tf.matMul(select, patches);
         position = tf.matMul(select, tf.tile(tf.expandDims(this.position, 0), [batch, 1, 1]));
       }
-      let x = tf.add(linear(patches, this.patchKernel, this.patchBias), position);
+      let embedded = linear(patches, this.patchKernel, this.patchBias);
+      if (mask !== undefined && maskToken !== undefined) {
+        const w = tf.expandDims(mask, 2);
+        embedded = tf.add(tf.mul(embedded, tf.sub(1, w)), tf.mul(w, maskToken));
+      }
+      let x = tf.add(embedded, position);
       if (this.cls !== null) {
         x = tf.concat([tf.tile(tf.reshape(this.cls, [1, 1, this.dim]), [batch, 1, 1]), x], 1);
       }

@@ -7,6 +7,7 @@ import { MaeDecoder, maeDecoder } from '../heads/mae-decoder.js';
 import { VisionTransformer } from '../heads/vit.js';
 import { maeLoss } from '../losses/mae.js';
 import { assertImageBatch, checkTrainingOptions } from './internal/common.js';
+import { patchMaskToPixelsUnchecked } from '../masking/patch-mask-to-pixels.js';
 import { randomPatchMask } from '../masking/random-patch-mask.js';
 import { BasePretextTask } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
@@ -159,8 +160,7 @@ export class MaskedAutoencoder extends BasePretextTask {
         const p = this.vit.patchSize;
         const pred = this.decoder.decode(this.vit.encode(images, { keepIds }), keepIds);
         const prediction = unpatchifyRaw(pred, p, h, w);
-        const ones = tf.ones([images.shape[0], this.vit.numPatches, p * p]) as tf.Tensor3D;
-        const pixelMask = unpatchifyRaw(tf.mul(ones, tf.expandDims(mask, 2)) as tf.Tensor3D, p, h, w);
+        const pixelMask = patchMaskToPixelsUnchecked(mask, this.vit.gridSize[0], this.vit.gridSize[1], p);
         const pasted = tf.add(tf.mul(images, tf.sub(1, pixelMask)), tf.mul(prediction, pixelMask)) as tf.Tensor4D;
         return { prediction, mask: pixelMask, pasted };
       });
