@@ -23,6 +23,7 @@ import {
   loadPhotos,
   MaskedAutoencoder,
   RotationPrediction,
+  SimMIM,
   SparseAutoencoder,
   SplitBrainAutoencoder,
   tinyVit,
@@ -205,6 +206,23 @@ export const PRETEXT_TASK_ENTRIES: LearnEntry[] = [
       'and MAE beats that (after 200 steps it did not: 72.3 %). It stays below the conv random-init: MAE features are known to ' +
       'need long pretraining (800–1,600 epochs in the paper, here 5 passes over 20,000 images) and to be weak under a linear ' +
       'probe until fine-tuned.',
+  },
+  {
+    name: 'simmim',
+    family: 'generative',
+    build: (c) => new SimMIM(c.makeEncoder(), { maskRatio: 0.6, maskPatchSize: 7, learningRate: 1e-3, seed: c.seed }),
+    steps: 200,
+    quickSteps,
+    batchSize: 128,
+    hyperparameters: {
+      encoder: 'the reference conv encoder (stride 7: 28 → 4×4 map)',
+      masking: 'in the input, 7×7 patches, learned mask value',
+      maskRatio: 0.6,
+      decoder: 'linear 128 → 7·7 per map position (1×1 conv + pixel shuffle)',
+      loss: 'L1 on masked pixels',
+      optimizer: 'adam',
+      learningRate: 1e-3,
+    },
   },
   {
     name: 'context-encoder',
