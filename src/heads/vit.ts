@@ -72,6 +72,16 @@ export interface TinyVitOptions {
    */
   pool?: 'cls' | 'mean';
   /**
+   * With `pool: 'mean'`, average the patch tokens over a g×g grid of equal
+   * cells instead of over the whole image, and concatenate the cells:
+   * features `[B, g·g·D]` (cell-major). The counterpart of `convEncoder`'s
+   * `outputGrid`: on centred, aligned images (digits, garments) where a
+   * feature fires carries class information a global mean throws away. The
+   * patch grid must divide into g×g cells.
+   * @default 1 (one mean over all patches)
+   */
+  outputGrid?: number;
+  /**
    * Learned positional embedding (ViT; starts at `N(0, 0.02²)`), or MAE's fixed
    * 2-D sine-cosine table (needs D divisible by 4).
    * @default 'learned'
@@ -155,6 +165,8 @@ export class VisionTransformer extends StoredWeightsModel {
   readonly classToken: boolean;
   /** Pooling used by {@link VisionTransformer.apply}. */
   readonly pool: 'cls' | 'mean';
+  /** Side g of the grid the `'mean'` pooling averages over (1: one global mean). */
+  readonly outputGrid: number;
   /** The kind of positional embedding. */
   readonly positionalEmbedding: 'learned' | 'sincos';
   private readonly eps: number;
@@ -182,6 +194,7 @@ export class VisionTransformer extends StoredWeightsModel {
     this.depth = config.depth;
     this.classToken = config.classToken;
     this.pool = config.pool;
+    this.outputGrid = config.outputGrid;
     this.positionalEmbedding = config.positionalEmbedding;
     this.eps = config.layerNormEps;
     const d = this.dim;
@@ -258,7 +271,14 @@ export class VisionTransformer extends StoredWeightsModel {
       const tokens = this.encode(images);
       if (this.pool === 'cls') return tf.squeeze(tf.slice(tokens, [0, 0, 0], [-1, 1, -1]), [1]) as tf.Tensor2D;
       const start = this.classToken ? 1 : 0;
-      return tf.mean(tf.slice(tokens, [0, start, 0], [-1, -1, -1]), 1) as tf.Tensor2D;
+      const patches = tf.slice(tokens, [0, start, 0], [-1, -1, -1]);
+      const g = this.outputGrid;
+      if (g === 1) return tf.mean(patches, 1) as tf.Tensor2D;
+      const [gh, gw] = this.gridSize;
+      const b = images.shape[0];
+      // [B, g, gh/g, g, gw/g, D] → the mean of each cell → [B, g·g·D].
+      const cells = tf.reshape(patches, [b, g, gh / g, g, gw / g, this.dim]);
+      return tf.reshape(tf.mean(cells, [2, 4]), [b, g * g * this.dim]) as tf.Tensor2D;
     });
   }
 
@@ -336,6 +356,7 @@ export function tinyVit(options: TinyVitOptions): VisionTransformer {
       'mlpRatio',
       'classToken',
       'pool',
+      'outputGrid',
       'positionalEmbedding',
       'layerNormEps',
       'seed',
@@ -343,7 +364,7 @@ export function tinyVit(options: TinyVitOptions): VisionTransformer {
     fn,
   );
   const { channels = 3, patchSize = 4, dim = 64, depth = 4, heads = 4, mlpRatio = 4, classToken = true } = options;
-  const { positionalEmbedding = 'learned', layerNormEps = 1e-6 } = options;
+  const { positionalEmbedding = 'learned', layerNormEps = 1e-6, outputGrid = 1 } = options;
   const pool = options.pool ?? (classToken ? 'cls' : 'mean');
   const size = options.imageSize;
   const imageSize: [number, number] = typeof size === 'number' ? [size, size] : Array.isArray(size) ? [size[0], size[1]] : [NaN, NaN];
@@ -365,13 +386,21 @@ export function tinyVit(options: TinyVitOptions): VisionTransformer {
   if (pool === 'cls' && !classToken) {
     throw new ValueRangeError(fn, 'options.pool', "be 'mean' when classToken is false", "'cls'");
   }
+  assertInteger(outputGrid, fn, 'options.outputGrid', { min: 1 });
+  if (outputGrid > 1) {
+    if (pool !== 'mean') throw new ValueRangeError(fn, 'options.outputGrid', "be 1 unless pool is 'mean'", String(outputGrid));
+    const [gh, gw] = [imageSize[0] / patchSize, imageSize[1] / patchSize];
+    if (gh % outputGrid !== 0 || gw % outputGrid !== 0) {
+      throw new ValueRangeError(fn, 'options.outputGrid', `divide the ${gh}×${gw} patch grid`, String(outputGrid));
+    }
+  }
   assertOneOf(positionalEmbedding, ['learned', 'sincos'] as const, fn, 'options.positionalEmbedding');
   if (positionalEmbedding === 'sincos' && dim % 4 !== 0) {
     throw new ValueRangeError(fn, 'options.dim', "be a multiple of 4 for positionalEmbedding 'sincos'", String(dim));
   }
   assertPositive(layerNormEps, fn, 'options.layerNormEps');
   return new VisionTransformer(
-    { imageSize, channels, patchSize, dim, depth, heads, mlpRatio, classToken, pool, positionalEmbedding, layerNormEps },
+    { imageSize, channels, patchSize, dim, depth, heads, mlpRatio, classToken, pool, outputGrid, positionalEmbedding, layerNormEps },
     createRng(options.seed),
   );
 }

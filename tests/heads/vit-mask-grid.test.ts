@@ -1,4 +1,4 @@
-/** VisionTransformer.encode's `mask` / `maskToken` (SimMIM's and BEiT's token masking). */
+/** VisionTransformer.encode's `mask` / `maskToken` (SimMIM's and BEiT's token masking) and tinyVit's `outputGrid` pooling. */
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { tinyVit } from '../../src/index.js';
@@ -55,5 +55,31 @@ describeBackends('VisionTransformer token masking', () => {
     );
     tf.dispose([images, token, keepIds]);
     vit.dispose();
+  });
+
+  it('outputGrid: the mean of each g×g cell of patch tokens, cells concatenated; 1 is the global mean', () => {
+    const grid = tinyVit({ imageSize: 8, channels: 1, patchSize: 2, dim: 4, depth: 1, heads: 2, pool: 'mean', outputGrid: 2, seed: 0 });
+    const flat = tinyVit({ imageSize: 8, channels: 1, patchSize: 2, dim: 4, depth: 1, heads: 2, pool: 'mean', seed: 0 });
+    expect(grid.outputGrid).toBe(2);
+    const images = tf.randomUniform([3, 8, 8, 1], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const features = expectNoLeak(() => grid.apply(images));
+    expect(features.shape).toEqual([3, 16]);
+    // Same weights (same seed): the tokens agree; cell (0, 1) is patches (0..1) × (2..3) of the 4×4 grid.
+    const tokens = tf.slice(flat.encode(images), [0, 1, 0], [-1, -1, -1]);
+    const byCell = tf.reshape(tokens, [3, 4, 4, 4]); // [B, row, col, D]
+    const cell01 = tf.mean(tf.slice(byCell, [0, 0, 2, 0], [-1, 2, 2, -1]), [1, 2]);
+    expectClose(tf.slice(features, [0, 4], [-1, 4]), cell01, { atol: 1e-6 });
+    // The mean of the four cells is the global mean.
+    expectClose(tf.mean(tf.reshape(features, [3, 4, 4]), 1), flat.apply(images), { atol: 1e-6 });
+    expect(() => tinyVit({ imageSize: 8, channels: 1, patchSize: 2, outputGrid: 3, pool: 'mean', dim: 4, heads: 2 })).toThrow(
+      'tinyVit: options.outputGrid must divide the 4×4 patch grid, got 3',
+    );
+    expect(() => tinyVit({ imageSize: 8, channels: 1, patchSize: 2, outputGrid: 2, dim: 4, heads: 2 })).toThrow("tinyVit: options.outputGrid must be 1 unless pool is 'mean', got 2");
+    const copy = grid.clone();
+    expect(copy.outputGrid).toBe(2);
+    tf.dispose([images, features, tokens, byCell, cell01]);
+    copy.dispose();
+    grid.dispose();
+    flat.dispose();
   });
 });
