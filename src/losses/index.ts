@@ -51,3 +51,5 @@ export { ticoLoss, updateTicoCovariance } from './tico.js';
 export type { TicoLossOptions, TicoCovarianceOptions } from './tico.js';
 export { fastSiamLoss } from './fast-siam.js';
 export { simMIMLoss } from './simmim.js';
+export { vicreglLoss } from './vicregl.js';
+export type { VicreglLossOptions, VicreglView } from './vicregl.js';

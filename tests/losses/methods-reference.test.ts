@@ -49,7 +49,7 @@ describeBackends('new methods’ losses match lightly and the authors’ code', 
   it('the fixture names its reference commit', () => {
     expect(fixture.provenance.lightly).toMatch(/^[0-9a-f]{40}$/);
   });
-  for (const fn of ['dclLoss', 'dclwLoss', 'mmcrLoss', 'fastSiamLoss', 'simMIMLoss']) {
+  for (const fn of ['dclLoss', 'dclwLoss', 'mmcrLoss', 'fastSiamLoss', 'simMIMLoss', 'vicreglLoss']) {
     it(`${fn}: ${byFn(fn).length} cases`, () => {
       expect(byFn(fn).length).toBeGreaterThan(0);
       for (const c of byFn(fn)) checkCase(c);
