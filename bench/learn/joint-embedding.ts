@@ -14,6 +14,7 @@ import {
   SwAV,
   TiCo,
   VICReg,
+  VICRegL,
 } from 'selfsup';
 import type { LearnContext, LearnEntry } from './entry.js';
 
@@ -230,6 +231,32 @@ export const JOINT_EMBEDDING_ENTRIES: LearnEntry[] = [
     hyperparameters: { views: 4, projector: '512→512→512 (BN, output BN)', predictor: '512→128→512', learningRate: LR },
     notes: '128 images × 4 views per step: the same 512 encoder passes as the two-view rows',
     build: (ctx) => new FastSiam(ctx.makeEncoder(), { ...common(ctx, STEPS), numViews: 4, projectionDim: 512 }),
+  },
+  {
+    name: 'vicregl',
+    family: 'joint-embedding',
+    steps: STEPS,
+    quickSteps: QUICK_STEPS,
+    batchSize: BATCH,
+    hyperparameters: {
+      weights: '25/25/1',
+      alpha: 0.75,
+      numMatches: '[20, 4] of 16 map positions',
+      projector: '128→512→512→512 (BN), on the mean of the 4×4 map',
+      localProjector: '128→128→128 (BN) per map position',
+      learningRate: LR,
+    },
+    notes: 'its own crops (scale [0.3, 1]) and flips, so the grids of matched locations are known; the brightness/contrast jitter of the other rows after them',
+    build: (ctx) =>
+      new VICRegL(ctx.makeEncoder(), {
+        augment: grayscaleAugment({ crop: false, flip: false }),
+        cropScale: [0.3, 1],
+        seed: ctx.seed + 1,
+        totalSteps: ctx.quick ? QUICK_STEPS : STEPS,
+        learningRate: learningRate(ctx, STEPS, LR),
+        projectionDim: 512,
+        localProjectionDim: 128,
+      }),
   },
 ];
 

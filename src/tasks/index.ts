@@ -1,7 +1,7 @@
 /**
  * Self-supervised methods and pretext tasks that train a given encoder: the joint-embedding methods
  * (SimCLR, MoCo v2, BYOL, SimSiam, Barlow Twins, VICReg, DINO, SwAV, NNCLR, DCL / DCLW, MMCR, TiCo,
- * FastSiam), the generative tasks (autoencoders, masked autoencoders, SimMIM, inpainting, colorization,
+ * FastSiam, VICRegL), the generative tasks (autoencoders, masked autoencoders, SimMIM, inpainting, colorization,
  * split-brain), the classic
  * discriminative tasks (rotation, jigsaw, context prediction, DeepCluster, Exemplar-CNN) and the
  * multimodal ones (CLIP, zero-shot classification, audio-visual correspondence). Each has
@@ -48,6 +48,8 @@ export { TiCo } from './tico.js';
 export type { TiCoOptions } from './tico.js';
 export { FastSiam } from './fast-siam.js';
 export type { FastSiamOptions } from './fast-siam.js';
+export { VICRegL } from './vicregl.js';
+export type { VICRegLOptions, VICRegLViews } from './vicregl.js';
 export type { TaskOptions } from './task-options.js';
 export type { ModalityEncoder } from './internal/common.js';
 // Generative pretext tasks (issue 7).

@@ -1,10 +1,12 @@
 /**
- * The state and the specifics of DCL, MMCR, TiCo and FastSiam (the shared
- * contract — steps, seeds, leaks, messages — is in joint-embedding.test.ts).
+ * The state and the specifics of DCL, MMCR, TiCo, FastSiam and VICRegL (the
+ * shared contract — steps, seeds, leaks, messages — is in
+ * joint-embedding.test.ts; VICRegL, which needs a conv feature map, is
+ * covered here in full).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { DCL, FastSiam, MMCR, TiCo, grayscaleAugment, RandomHorizontalFlip } from 'selfsup';
+import { convEncoder, DCL, FastSiam, grayscaleAugment, MMCR, RandomHorizontalFlip, TiCo, VICRegL } from 'selfsup';
 import { describeBackends } from '../helpers/backends.js';
 import { expectClose } from '../helpers/numerics.js';
 import { disposeTask, tinyEncoder, weightsOf } from './methods.js';
@@ -90,5 +92,51 @@ describeBackends('DCL, MMCR, TiCo, FastSiam', () => {
     expect(() => new FastSiam(encoder, { predictorHiddenDim: 2.5 })).toThrow('FastSiam: options.predictorHiddenDim must be');
     expect(tf.memory().numTensors).toBe(before);
     encoder.dispose();
+  });
+
+  it('VICRegL: grids follow the crop box and the flip; steps, reproduces, leaks nothing, disposes once', () => {
+    const encoder = () => convEncoder({ inputShape: [16, 16, 1], channels: [4, 8], strides: [2, 2], batchNorm: true, seed: 2 });
+    const make = (e: ReturnType<typeof encoder>, extra = {}) =>
+      new VICRegL(e, { projectionDim: 16, localProjectionDim: 8, numMatches: [6, 3], seed: 3, ...extra });
+    const x = tf.randomUniform([6, 16, 16, 1], 0, 1, 'float32', 4) as tf.Tensor4D;
+    // Whole-image crops: every grid is the 4×4 lattice of cell centres (2, 6, 10, 14), mirrored where flipped.
+    const whole = make(encoder(), { cropScale: [1, 1] });
+    const { views, grids } = whole.viewsWithGrids(x, 0);
+    const g = grids[0].arraySync() as number[][][][];
+    for (const sample of g) {
+      expect(sample.map((row) => row[0]![0])).toEqual([2, 6, 10, 14]);
+      const xs = sample[0]!.map((cell) => cell[1]);
+      expect([JSON.stringify([2, 6, 10, 14]), JSON.stringify([14, 10, 6, 2])]).toContain(JSON.stringify(xs));
+    }
+    tf.dispose([...views, ...grids]);
+    whole.dispose();
+    const run = () => {
+      const e = encoder();
+      const task = make(e);
+      const losses = [task.step(x), task.step(x)];
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 10; i++) expect(Number.isFinite(task.step(x))).toBe(true);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(task.embed(x).shape).toEqual([6, 8]);
+      task.dispose();
+      task.dispose();
+      e.dispose();
+      return losses;
+    };
+    expect(run()).toEqual(run());
+    x.dispose();
+  });
+
+  it('VICRegL refuses an encoder without a feature map and bad options, before allocating', () => {
+    const mlp = tinyEncoder();
+    const conv = convEncoder({ inputShape: [16, 16, 1], channels: [4, 8], strides: [2, 2], seed: 2 });
+    const before = tf.memory().numTensors;
+    expect(() => new VICRegL(mlp)).toThrow('VICRegL: encoder must be a conv encoder whose feature map can be read before its pooling head');
+    expect(() => new VICRegL(conv, { alpha: 1.5 })).toThrow('VICRegL: options.alpha must be a number in [0, 1], got 1.5');
+    expect(() => new VICRegL(conv, { numMatches: [3] as never })).toThrow('VICRegL: options.numMatches must be a pair [k1, k2] of integers ≥ 1');
+    expect(() => new VICRegL(conv, { cropScale: [0.9, 0.1] })).toThrow('VICRegL: options.cropScale must be');
+    expect(tf.memory().numTensors).toBe(before);
+    mlp.dispose();
+    conv.dispose();
   });
 });
