@@ -17,9 +17,9 @@ const { train, test, source } = fashionMnist(QUICK);
 const encoder = convEncoder({ inputShape: [28, 28, 1], channels: [32, 64, 128], strides: [2, 2, 2], batchNorm: true, outputGrid: 2, seed: 0 });
 const baseline = await evaluate((x) => embedImages(encoder, x), train, test);
 
-const task = new SimMIM(encoder, { maskRatio: 0.6, learningRate: 1e-3, seed: 1 });
+const task = new SimMIM(encoder, { maskRatio: 0.6, learningRate: 3e-3, seed: 1 });
 console.log(`SimMIM on a conv encoder: stride ${task.stride}, ${task.maskPatchSize}×${task.maskPatchSize} mask patches`);
-const steps = QUICK ? 4 : 400;
+const steps = QUICK ? 4 : 300;
 const next = batches(train.images, QUICK ? 32 : 128);
 const bar = progress('SimMIM', steps);
 for (let i = 0; i < steps; i++) {

@@ -210,8 +210,9 @@ export const PRETEXT_TASK_ENTRIES: LearnEntry[] = [
   {
     name: 'simmim',
     family: 'generative',
-    build: (c) => new SimMIM(c.makeEncoder(), { maskRatio: 0.6, maskPatchSize: 7, learningRate: 1e-3, seed: c.seed }),
-    steps: 200,
+    build: (c) => new SimMIM(c.makeEncoder(), { maskRatio: 0.6, maskPatchSize: 7, learningRate: 3e-3, seed: c.seed }),
+    // 200 steps at 1e-3 left the probe at random-init level (81.92 %); 600 at 1e-3: 82.26 %; 300 at 3e-3: 83.51 %.
+    steps: 300,
     quickSteps,
     batchSize: 128,
     hyperparameters: {
@@ -221,7 +222,7 @@ export const PRETEXT_TASK_ENTRIES: LearnEntry[] = [
       decoder: 'linear 128 → 7·7 per map position (1×1 conv + pixel shuffle)',
       loss: 'L1 on masked pixels',
       optimizer: 'adam',
-      learningRate: 1e-3,
+      learningRate: 3e-3,
     },
   },
   {
