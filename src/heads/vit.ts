@@ -9,7 +9,9 @@ import {
   assertKnownOptions,
   assertOneOf,
   assertPositive,
+  assertRank,
   assertShape,
+  assertValuesInRange,
   describeValue,
   formatShape,
 } from '../core/validate.js';
@@ -111,16 +113,17 @@ export interface VitEncodeOptions {
    */
   keepIds?: tf.Tensor2D;
   /**
-   * float32 `[B, L]`, 1 where a patch's embedding is replaced by `maskToken`
-   * before the positional embedding is added (SimMIM's and BEiT's masked
-   * encoder: every position is encoded, the masked ones from a learned token).
-   * Not combinable with `keepIds`.
+   * float32 `[B, L]` with 1 at the patches to hide: their patch embeddings
+   * are replaced by `maskToken` before the positional embeddings are added,
+   * so the token keeps its position (BEiT's, iBOT's and DINOv2's masked
+   * image modelling: `torch.where(masks, mask_token, x)`). Needs `maskToken`;
+   * not combined with `keepIds`.
    * @default undefined (no masking)
    */
   mask?: tf.Tensor2D;
   /**
-   * The learned `[D]` embedding of a masked patch; required with `mask`.
-   * Gradients flow into it.
+   * The learned mask token `[D]` (gradients flow to it), used where `mask` is 1.
+   * The method that masks owns it (DINOv2's student).
    * @default undefined
    */
   maskToken?: tf.Tensor1D;
@@ -218,36 +221,32 @@ export class VisionTransformer extends StoredWeightsModel {
    * token first) for `keepIds` `[B, K]`, else L (+1). Only the kept patches
    * are embedded and attended over, each with its own positional embedding
    * (MAE's encoder: "our encoder only operates on a small subset (e.g., 25%)
-   * of the full set").
+   * of the full set"; I-JEPA's context encoder). With `mask` and
+   * `maskToken`, the hidden patches enter as the mask token at their
+   * positions (iBOT's and DINOv2's student). The patch tokens of the output
+   * (after the class token) are what the patch-level methods read.
    */
   encode(images: tf.Tensor4D, options: VitEncodeOptions = {}): tf.Tensor3D {
     const fn = 'VisionTransformer.encode';
     this.assertInput(images, fn);
     assertKnownOptions(options, ['keepIds', 'mask', 'maskToken'], fn);
     const batch = images.shape[0];
-    if (options.keepIds !== undefined) assertPatchIds(options.keepIds, batch, this.numPatches, fn, 'options.keepIds');
-    const { mask, maskToken } = options;
-    if (mask !== undefined || maskToken !== undefined) {
-      assertShape(mask, [batch, this.numPatches], fn, 'options.mask', '[B, L]');
-      assertFloat(mask, fn, 'options.mask');
-      assertShape(maskToken, [this.dim], fn, 'options.maskToken', '[D]');
-      assertFloat(maskToken, fn, 'options.maskToken');
-      if (options.keepIds !== undefined) {
-        throw new InvalidArgumentError(fn, 'options.mask', 'be omitted when options.keepIds is given (drop patches or mask them, not both)', describeValue(mask));
-      }
-    }
+    const { keepIds, mask, maskToken } = options;
+    if (keepIds !== undefined) assertPatchIds(keepIds, batch, this.numPatches, fn, 'options.keepIds');
+    if (mask !== undefined || maskToken !== undefined) this.assertMask(mask, maskToken, batch, keepIds !== undefined, fn);
     return tf.tidy(() => {
       let patches: tf.Tensor = patchifyRaw(images, this.patchSize);
       let position: tf.Tensor = this.position;
-      if (options.keepIds !== undefined) {
-        const select = selectionMatrix(options.keepIds, this.numPatches);
+      if (keepIds !== undefined) {
+        const select = selectionMatrix(keepIds, this.numPatches);
         patches = tf.matMul(select, patches);
         position = tf.matMul(select, tf.tile(tf.expandDims(this.position, 0), [batch, 1, 1]));
       }
       let embedded = linear(patches, this.patchKernel, this.patchBias);
-      if (mask !== undefined && maskToken !== undefined) {
-        const w = tf.expandDims(mask, 2);
-        embedded = tf.add(tf.mul(embedded, tf.sub(1, w)), tf.mul(w, maskToken));
+      if (mask !== undefined) {
+        // A blend rather than a where: exact for 0/1 masks, and the gradient reaches the token.
+        const hide = tf.expandDims(mask, 2);
+        embedded = tf.add(tf.mul(embedded, tf.sub(1, hide)), tf.mul(hide, tf.reshape(maskToken!, [1, 1, this.dim])));
       }
       let x = tf.add(embedded, position);
       if (this.cls !== null) {
@@ -267,19 +266,38 @@ export class VisionTransformer extends StoredWeightsModel {
    */
   apply(images: tf.Tensor4D, _kwargs?: { training?: boolean }): tf.Tensor2D {
     this.assertInput(images, 'VisionTransformer.apply');
+    return tf.tidy(() => this.poolTokens(this.encode(images)));
+  }
+
+  /**
+   * Pools the output of {@link VisionTransformer.encode} `[B, T, D]` into
+   * features `[B, D]` as `apply` does (class token, or mean of the patch
+   * tokens present — e.g. only the kept ones of a masked view, as MSN's
+   * encoder sees them).
+   */
+  poolTokens(tokens: tf.Tensor3D): tf.Tensor2D {
+    const fn = 'VisionTransformer.poolTokens';
+    this.assertNotDisposed(fn);
+    assertRank(tokens, 3, fn, 'tokens', '[B, T, D]');
+    const start = this.classToken ? 1 : 0;
+    if (tokens.shape[2] !== this.dim || tokens.shape[1] <= start) {
+      throw new ShapeError(fn, 'tokens', `have D = ${this.dim} and at least ${start + 1} tokens (encode's output)`, formatShape(tokens.shape));
+    }
     return tf.tidy(() => {
-      const tokens = this.encode(images);
       if (this.pool === 'cls') return tf.squeeze(tf.slice(tokens, [0, 0, 0], [-1, 1, -1]), [1]) as tf.Tensor2D;
-      const start = this.classToken ? 1 : 0;
-      const patches = tf.slice(tokens, [0, start, 0], [-1, -1, -1]);
-      const g = this.outputGrid;
-      if (g === 1) return tf.mean(patches, 1) as tf.Tensor2D;
-      const [gh, gw] = this.gridSize;
-      const b = images.shape[0];
-      // [B, g, gh/g, g, gw/g, D] → the mean of each cell → [B, g·g·D].
-      const cells = tf.reshape(patches, [b, g, gh / g, g, gw / g, this.dim]);
-      return tf.reshape(tf.mean(cells, [2, 4]), [b, g * g * this.dim]) as tf.Tensor2D;
+      return this.meanPool(tf.slice(tokens, [0, start, 0], [-1, -1, -1]) as tf.Tensor3D);
     });
+  }
+
+  /** The mean of the patch tokens `[B, T, D]`: over all of them, or per cell of the `outputGrid` (all L patches present). */
+  private meanPool(patches: tf.Tensor3D): tf.Tensor2D {
+    const g = this.outputGrid;
+    const [b, t] = patches.shape;
+    if (g === 1 || t !== this.numPatches) return tf.mean(patches, 1) as tf.Tensor2D;
+    const [gh, gw] = this.gridSize;
+    // [B, g, gh/g, g, gw/g, D] → the mean of each cell → [B, g·g·D].
+    const cells = tf.reshape(patches, [b, g, gh / g, g, gw / g, this.dim]);
+    return tf.reshape(tf.mean(cells, [2, 4]), [b, g * g * this.dim]) as tf.Tensor2D;
   }
 
   /**
@@ -295,6 +313,18 @@ export class VisionTransformer extends StoredWeightsModel {
     copy.setWeights(weights);
     tf.dispose(weights);
     return copy;
+  }
+
+  private assertMask(mask: unknown, token: unknown, batch: number, withKeepIds: boolean, fn: string): void {
+    if (mask === undefined || token === undefined) {
+      throw new InvalidArgumentError(fn, mask === undefined ? 'options.mask' : 'options.maskToken', 'be given together with the other (a [B, L] mask and a [D] token)', 'only one of them');
+    }
+    if (withKeepIds) throw new InvalidArgumentError(fn, 'options.mask', 'not be combined with options.keepIds', 'both');
+    assertShape(mask, [batch, this.numPatches], fn, 'options.mask', '[B, L]');
+    assertFloat(mask as tf.Tensor, fn, 'options.mask');
+    assertValuesInRange(mask as tf.Tensor, 0, 1, fn, 'options.mask');
+    assertShape(token, [this.dim], fn, 'options.maskToken', '[D]');
+    assertFloat(token as tf.Tensor, fn, 'options.maskToken');
   }
 
   private assertInput(images: tf.Tensor4D, fn: string): void {

@@ -48,10 +48,10 @@ describeBackends('VisionTransformer token masking', () => {
     expect(() => vit.encode(images, { mask: tf.zeros([2, 3]) as tf.Tensor2D, maskToken: token })).toThrow(
       'VisionTransformer.encode: options.mask must have shape [B, L] = [2, 4], got [2, 3]',
     );
-    expect(() => vit.encode(images, { mask: tf.zeros([2, 4]) as tf.Tensor2D })).toThrow('VisionTransformer.encode: options.maskToken must be a tf.Tensor');
+    expect(() => vit.encode(images, { mask: tf.zeros([2, 4]) as tf.Tensor2D })).toThrow('VisionTransformer.encode: options.maskToken must be given together with the other');
     const keepIds = tf.tensor2d([[0, 1], [2, 3]], [2, 2], 'int32');
     expect(() => vit.encode(images, { mask: tf.zeros([2, 4]) as tf.Tensor2D, maskToken: token, keepIds })).toThrow(
-      'VisionTransformer.encode: options.mask must be omitted when options.keepIds is given',
+      'VisionTransformer.encode: options.mask must not be combined with options.keepIds',
     );
     tf.dispose([images, token, keepIds]);
     vit.dispose();
