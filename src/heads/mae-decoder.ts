@@ -24,6 +24,23 @@ import {
 } from './transformer.js';
 import { VisionTransformer } from './vit.js';
 
+/**
+ * @internal What a {@link MaeDecoder} reads from its encoder: a ViT, or the
+ * patch grid a conv encoder's feature map defines (MaskedAutoencoder).
+ */
+export interface MaeEncoderLayout {
+  /** Patches L (grid cells). */
+  numPatches: number;
+  /** Pixel values per patch, p·p·C. */
+  patchDim: number;
+  /** Width of the encoder tokens. */
+  dim: number;
+  /** Whether the encoder output starts with a class token. */
+  classToken: boolean;
+  /** `[rows, columns]` of the patch grid. */
+  gridSize: readonly [number, number];
+}
+
 /** Options of {@link maeDecoder}. */
 export interface MaeDecoderOptions {
   /**
@@ -109,7 +126,7 @@ export class MaeDecoder extends StoredWeightsModel {
 
   /** @internal Use {@link maeDecoder}, which validates the options. */
   constructor(
-    encoder: VisionTransformer,
+    encoder: MaeEncoderLayout,
     config: Required<Omit<MaeDecoderOptions, 'seed'>>,
     rng: Rng,
   ) {
@@ -223,6 +240,11 @@ export function maeDecoder(encoder: VisionTransformer, options: MaeDecoderOption
     throw new InvalidArgumentError(fn, 'encoder', 'be a VisionTransformer made by tinyVit', String(encoder));
   }
   if (encoder.isDisposed) throw new InvalidArgumentError(fn, 'encoder', 'not be disposed', 'a disposed model');
+  return new MaeDecoder(encoder, maeDecoderConfig(options, fn), createRng(options.seed));
+}
+
+/** @internal The validated configuration of {@link maeDecoder}'s options (also MaskedAutoencoder's for conv encoders). */
+export function maeDecoderConfig(options: MaeDecoderOptions, fn: string): Required<Omit<MaeDecoderOptions, 'seed'>> {
   assertKnownOptions(options, ['dim', 'depth', 'heads', 'mlpRatio', 'positionalEmbedding', 'layerNormEps', 'seed'], fn);
   const { dim = 32, depth = 2, heads = 4, mlpRatio = 4, positionalEmbedding = 'sincos', layerNormEps = 1e-6 } = options;
   assertInteger(dim, fn, 'options.dim', { min: 1 });
@@ -235,5 +257,5 @@ export function maeDecoder(encoder: VisionTransformer, options: MaeDecoderOption
     throw new ValueRangeError(fn, 'options.dim', "be a multiple of 4 for positionalEmbedding 'sincos'", String(dim));
   }
   assertPositive(layerNormEps, fn, 'options.layerNormEps');
-  return new MaeDecoder(encoder, { dim, depth, heads, mlpRatio, positionalEmbedding, layerNormEps }, createRng(options.seed));
+  return { dim, depth, heads, mlpRatio, positionalEmbedding, layerNormEps };
 }

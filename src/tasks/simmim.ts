@@ -5,13 +5,13 @@ import { unpatchifyRaw } from '../core/patches.js';
 import { createRng, type Rng } from '../core/rng.js';
 import { assertInRange, assertInteger, assertKnownOptions, describeValue } from '../core/validate.js';
 import { classificationHead } from '../heads/classification-head.js';
-import { featureMapModel } from '../heads/feature-map.js';
 import { truncatedNormalArray } from '../heads/init.js';
 import { VisionTransformer } from '../heads/vit.js';
 import { simMIMLoss } from '../losses/simmim.js';
 import { patchMaskToPixelsUnchecked } from '../masking/patch-mask-to-pixels.js';
 import { randomPatchMask } from '../masking/random-patch-mask.js';
 import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape } from './internal/common.js';
+import { convPatchGrid } from './internal/feature-grid.js';
 import { BasePretextTask, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
 
@@ -148,30 +148,11 @@ export class SimMIM extends BasePretextTask {
       featureDim = encoder.dim;
       grid = [encoder.gridSize[0], encoder.gridSize[1]];
     } else {
-      try {
-        featureMap = featureMapModel(encoder);
-      } catch (e) {
-        throw new InvalidArgumentError(
-          fn,
-          'encoder',
-          'be a tinyVit or a conv encoder whose feature map can be read before its pooling head (e.g. convEncoder)',
-          `an encoder without one (${(e as Error).message.split('\n')[0]})`,
-        );
-      }
-      const map = featureMap;
-      const shape = tf.tidy(() => (map.apply(tf.zeros([1, h, w, c]), { training: false }) as tf.Tensor).shape);
-      const [, mh, mw, f] = shape as [number, number, number, number];
-      if (h % mh !== 0 || w % mw !== 0 || h / mh !== w / mw) {
-        throw new InvalidArgumentError(
-          fn,
-          'encoder',
-          `have a feature map whose size divides the ${h}×${w} image with one stride (the decoder maps each position to s×s pixels)`,
-          `a ${mh}×${mw} feature map`,
-        );
-      }
-      stride = h / mh;
-      featureDim = f;
-      grid = [mh, mw];
+      const found = convPatchGrid(encoder, imageShape, fn);
+      featureMap = found.featureMap;
+      stride = found.stride;
+      featureDim = found.channels;
+      grid = found.grid;
     }
     const { maskPatchSize = stride } = options;
     assertInteger(maskPatchSize, fn, 'options.maskPatchSize', { min: 1 });
