@@ -4,7 +4,7 @@ import { unpatchifyRaw } from '../core/patches.js';
 import { createRng, type Rng } from '../core/rng.js';
 import { assertInRange, assertKnownOptions, assertOneOf, describeValue } from '../core/validate.js';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { MaeDecoder, maeDecoder, maeDecoderConfig } from '../heads/mae-decoder.js';
+import { MaeDecoder, maeDecoderConfig } from '../heads/mae-decoder.js';
 import { selectionMatrix } from '../heads/transformer.js';
 import { VisionTransformer } from '../heads/vit.js';
 import { maeLoss } from '../losses/mae.js';
