@@ -61,10 +61,16 @@ const show = (label: string, loss: number) => console.log(`${label}: loss ${loss
   const vit = tinyVit({ imageSize: 28, channels: 1, patchSize: 7, dim: 64, depth: 4, heads: 4, pool: 'mean' });
   const task = new MaskedAutoencoder(vit, { maskRatio: 0.75, normPixLoss: true });
   const { prediction, mask, pasted } = task.reconstruct(images); // for display (pixel units with normPixLoss: false)
+  // A conv encoder works too: its 4×4 feature map makes 16 patches of 7×7 pixels.
+  const conv = convEncoder({ inputShape: [28, 28, 1], channels: [32, 64, 128], strides: [2, 2, 2], batchNorm: true, outputGrid: 2 });
+  const onConv = new MaskedAutoencoder(conv, { maskRatio: 0.75, learningRate: 3e-3 });
   // #endregion mae
-  show('masked autoencoder', task.step(images));
+  show('masked autoencoder (ViT)', task.step(images));
+  show('masked autoencoder (conv encoder)', onConv.step(images));
   tf.dispose([prediction, mask, pasted]);
   task.dispose();
+  onConv.dispose();
+  conv.dispose();
   vit.dispose();
 }
 
