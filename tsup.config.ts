@@ -1,6 +1,6 @@
 import { defineConfig } from 'tsup';
 
-const areas = ['losses', 'augment', 'masking', 'heads', 'tasks', 'eval', 'backend', 'data'];
+const areas = ['losses', 'augment', 'masking', 'heads', 'tasks', 'eval', 'backend', 'data', 'io'];
 
 export default defineConfig({
   entry: {

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type * as Crypto from 'node:crypto';
 import type * as Fs from 'node:fs';
 import type * as FsPromises from 'node:fs/promises';
 import type * as Os from 'node:os';
@@ -18,6 +19,7 @@ import { MissingDataError } from './errors.js';
 
 /** The built-in modules selfsup uses, by id. */
 export interface NodeBuiltins {
+  'node:crypto': typeof Crypto;
   'node:fs': typeof Fs;
   'node:fs/promises': typeof FsPromises;
   'node:os': typeof Os;
