@@ -130,7 +130,7 @@ describe('saveEmbeddings', () => {
   it('checks its arguments before writing anything', async () => {
     const e = embeddings();
     await expect(saveEmbeddings(join(dir, 'x.bin'), e)).rejects.toThrow(/saveEmbeddings: options.format must be given/);
-    await expect(saveEmbeddings(join(dir, 'x.npy'), tf.zeros([2, 2, 2]) as tf.Tensor2D)).rejects.toThrow(/embeddings must be a rank-2 tensor/);
+    await expect(saveEmbeddings(join(dir, 'x.npy'), tf.zeros([2, 2, 2]) as unknown as tf.Tensor2D)).rejects.toThrow(/embeddings must be a rank-2 tensor/);
     await expect(saveEmbeddings(join(dir, 'x.npy'), e, { names: ['a'] })).rejects.toThrow(/options.names must be an array of 2 strings/);
     await expect(saveEmbeddings(join(dir, 'x.npy'), e, { labels: [0, -1] })).rejects.toThrow(/options.labels\[1\] must be an integer/);
     await expect(saveEmbeddings(join(dir, 'x.npy'), e, { format: 'xml' as 'npy' })).rejects.toThrow(/options.format must be one of/);
