@@ -85,6 +85,19 @@ interface Loaded {
  * {@link imageFolder} in Node and by {@link imageFiles}, {@link imageUrls}
  * and {@link imageElements} in browsers; see {@link Dataset} for the shared
  * interface.
+ *
+ * @example
+ * ```ts
+ * import { imageFolder, ImageDataset } from 'selfsup';
+ *
+ * const dataset = await imageFolder('tests/fixtures/images/classes', { size: 16, onWarning: () => {} });
+ * console.log(dataset instanceof ImageDataset, dataset.decoder); // true 'sharp' (or 'js' without sharp)
+ * const { images, indices } = await dataset.load([0, 1, 2]);
+ * console.log(images.shape, Array.from(indices, (i) => dataset.names[i])); // [3, 16, 16, 3] [ 'circle/circle-0.png', … ]
+ * console.log(dataset.skipped.length, dataset.cachedImages); // files left out so far; images held decoded
+ * images.dispose();
+ * dataset.dispose();
+ * ```
  */
 export class ImageDataset implements Dataset {
   readonly length: number;

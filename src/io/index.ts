@@ -9,7 +9,7 @@
  * @module io
  */
 export { fileSystem } from './file-system.js';
-export { saveModel, loadModel, SELFSUP_MODEL_FORMAT } from './save-model.js';
+export { saveModel, loadModel } from './save-model.js';
 export type { SavableModel } from './save-model.js';
 export { encodeNpy, decodeNpy } from './npy.js';
 export type { NpyArray, NpyData } from './npy.js';
