@@ -31,3 +31,5 @@ export { tensorDataset } from './tensor-dataset.js';
 export type { TensorDatasetOptions } from './tensor-dataset.js';
 export { imageFiles, imageUrls, imageElements } from './browser-images.js';
 export type { BrowserImage, ImageFilesOptions, LabeledImageOptions } from './browser-images.js';
+export { embedDataset } from './embed-dataset.js';
+export type { DatasetEmbeddings, EmbedDatasetOptions } from './embed-dataset.js';

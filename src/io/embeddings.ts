@@ -17,17 +17,17 @@ export interface SaveEmbeddingsOptions {
    * A name per row, e.g. the image files (`dataset.names[i]` for the indices embedded).
    * @default undefined
    */
-  names?: readonly string[];
+  names?: readonly string[] | null;
   /**
-   * An int32 class index per row.
+   * An int32 class index per row (`null`: none, as for an unlabeled dataset).
    * @default undefined
    */
-  labels?: ArrayLike<number> | tf.Tensor1D;
+  labels?: ArrayLike<number> | tf.Tensor1D | null;
   /**
    * Class names, indexed by label (written next to the labels).
    * @default undefined
    */
-  classNames?: readonly string[];
+  classNames?: readonly string[] | null;
 }
 
 /** What {@link saveEmbeddings} wrote. */
@@ -82,12 +82,13 @@ export async function saveEmbeddings(path: string, embeddings: tf.Tensor2D, opti
     throw new InvalidArgumentError(fn, 'options.format', "be given ('npy', 'csv' or 'json') when the path has none of those extensions", JSON.stringify(path));
   }
   assertOneOf(format, ['npy', 'csv', 'json'] as const, fn, 'options.format');
-  const { names, classNames } = options;
+  const names = options.names ?? undefined;
+  const classNames = options.classNames ?? undefined;
   if (names !== undefined && (!Array.isArray(names) || names.length !== rows || names.some((n) => typeof n !== 'string'))) {
     throw new InvalidArgumentError(fn, 'options.names', `be an array of ${rows} strings (one per row)`, describeValue(names));
   }
   let labels: number[] | undefined;
-  if (options.labels !== undefined) {
+  if (options.labels !== undefined && options.labels !== null) {
     const raw = isTensor(options.labels) ? Array.from(options.labels.dataSync()) : options.labels;
     if (typeof raw !== 'object' || raw === null || raw.length !== rows) {
       throw new ShapeError(fn, 'options.labels', `hold ${rows} labels (one per row)`, describeValue(options.labels));
