@@ -1,6 +1,7 @@
 /**
  * Node's built-in modules for the Node-only parts of selfsup (file loaders,
- * model files, decoding threads), reached through `process.getBuiltinModule`
+ * model files, decoding threads), typed, reached through `process.getBuiltinModule`
+ * (`builtinGetter` in node-builtins.ts, which the wasm kernels' loader also uses)
  * (Node ≥ 20.16) rather than an `import`: a browser bundle of selfsup never
  * sees a `node:` specifier, and bundlers never try to resolve one. Optional
  * npm packages (sharp, the pure-JS image decoders) are loaded the same way,
@@ -16,6 +17,7 @@ import type * as Path from 'node:path';
 import type * as WorkerThreads from 'node:worker_threads';
 import type * as Zlib from 'node:zlib';
 import { MissingDataError } from './errors.js';
+import { builtinGetter } from './node-builtins.js';
 
 /** The built-in modules selfsup uses, by id. */
 export interface NodeBuiltins {
@@ -27,14 +29,6 @@ export interface NodeBuiltins {
   'node:worker_threads': typeof WorkerThreads;
   'node:zlib': typeof Zlib;
   'node:module': { createRequire(path: string): NodeJS.Require };
-}
-
-type GetBuiltin = (id: string) => unknown;
-
-function builtinGetter(): GetBuiltin | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: GetBuiltin } }).process;
-  const get = proc?.getBuiltinModule;
-  return typeof get === 'function' ? (id: string) => get.call(proc, id) : undefined;
 }
 
 /** True in Node.js ≥ 20.16 (where the Node-only functions work). */
