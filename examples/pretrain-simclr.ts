@@ -12,9 +12,7 @@ const [steps, batchSize, trainSize, testSize] = QUICK ? [6, 48, 400, 200] : [300
 
 // #region pretrain
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  convEncoder, embedImages, knnClassifier, loadFashionMnist, loadFashionMnistSubset, ProgressBar, SimCLR, tensorDataset, trainLoop, useBackend,
-} from 'selfsup';
+import { convEncoder, embedImages, knnClassifier, loadFashionMnist, loadFashionMnistSubset, ProgressBar, SimCLR, tensorDataset, trainLoop, useBackend } from 'selfsup';
 
 await useBackend('wasm');
 let train, test;
@@ -33,14 +31,10 @@ const knn = async (label: string) => { // the labels are used only here, to meas
 await knn('random encoder');
 
 const simclr = new SimCLR(encoder, { temperature: 0.1, hiddenDim: 256, projectionDim: 64, learningRate: 3e-3, seed: 1 });
+const batches = tensorDataset(train.images).batches({ batchSize, seed: 0, epochs: Infinity }); // unlabeled, reshuffled every epoch
 const bar = new ProgressBar({ steps, label: 'SimCLR', batchSize }); // redrawn on a terminal, log lines when piped
-await trainLoop({
-  steps,
-  batchSize,
-  batches: tensorDataset(train.images).batches({ batchSize, seed: 0, epochs: Infinity }), // unlabeled, reshuffled every epoch
-  step: (_, batch) => simclr.step(batch!.images), // two augmented views → encoder → projector → NT-Xent → Adam
-  onProgress: (p) => bar.update(p),
-});
+// Each step: two augmented views → encoder → projector → NT-Xent → Adam.
+await trainLoop({ steps, batchSize, batches, step: (_, batch) => simclr.step(batch!.images), onProgress: (p) => bar.update(p) });
 bar.done();
 await knn('after SimCLR');
 simclr.dispose();

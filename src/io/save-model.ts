@@ -85,8 +85,8 @@ async function storedWeightsArtifacts(model: VisionTransformer | MaeDecoder): Pr
  * A tfjs-layers model (every encoder and head of `selfsup/heads` but the ViT
  * and its decoder, custom layers included) is saved in the tfjs-layers
  * format, which stock `tf.loadLayersModel` reads (after `registerHeadsLayers()`
- * when it has selfsup's custom layers). A {@link VisionTransformer}
- * (`tinyVit`) or {@link MaeDecoder} is saved as `format: 'selfsup-model'`
+ * when it has selfsup's custom layers). A `VisionTransformer`
+ * (`tinyVit`) or `MaeDecoder` is saved as `format: 'selfsup-model'`
  * with its architecture (`getConfig()`) as the topology and its weights by
  * name in the same weights-manifest layout; {@link loadModel} reads both kinds.
  * The optimizer state is not saved (a checkpoint holds it).
@@ -167,7 +167,7 @@ function loadStoredWeightsModel(artifacts: tf.io.ModelArtifacts, fn: string): Vi
  * folder or `model.json` path in Node, from a tfjs URL (`indexeddb://…`,
  * `http(s)://…`) or from a tfjs IOHandler. tfjs-layers models come back as
  * `tf.LayersModel` (selfsup's custom layers are registered first), the ViT
- * and the MAE decoder as {@link VisionTransformer} / {@link MaeDecoder}, with
+ * and the MAE decoder as `VisionTransformer` / `MaeDecoder`, with
  * the saved weights: they give the same outputs as the saved model.
  *
  * @throws MissingDataError when the files are not there; SelfsupError when they are damaged or do not fit together.
