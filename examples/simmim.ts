@@ -7,9 +7,9 @@
  * linear probe and kNN next to its random initialisation.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { convEncoder, embedImages, SimMIM, useBackend } from 'selfsup';
-import { BACKEND, progress, QUICK } from './lib/cli.js';
-import { batches, evaluate, fashionMnist, percent } from './lib/pretext.js';
+import { convEncoder, embedImages, ProgressBar, SimMIM, tensorDataset, trainLoop, useBackend } from 'selfsup';
+import { BACKEND, QUICK } from './lib/cli.js';
+import { evaluate, fashionMnist, percent } from './lib/pretext.js';
 
 await useBackend(BACKEND);
 const { train, test, source } = fashionMnist(QUICK);
@@ -20,14 +20,15 @@ const baseline = await evaluate((x) => embedImages(encoder, x), train, test);
 const task = new SimMIM(encoder, { maskRatio: 0.6, learningRate: 3e-3, seed: 1 });
 console.log(`SimMIM on a conv encoder: stride ${task.stride}, ${task.maskPatchSize}×${task.maskPatchSize} mask patches`);
 const steps = QUICK ? 4 : 300;
-const next = batches(train.images, QUICK ? 32 : 128);
-const bar = progress('SimMIM', steps);
-for (let i = 0; i < steps; i++) {
-  const batch = next();
-  const loss = task.step(batch);
-  batch.dispose();
-  bar.tick(`L1 ${loss.toFixed(4)}`);
-}
+const batchSize = QUICK ? 32 : 128;
+const bar = new ProgressBar({ steps, label: 'SimMIM', batchSize });
+await trainLoop({
+  steps,
+  batchSize,
+  batches: tensorDataset(train.images).batches({ batchSize, seed: 0, epochs: Infinity }), // seeded, reshuffled every epoch
+  step: (_, batch) => task.step(batch!.images),
+  onProgress: (p) => bar.update(p),
+});
 bar.done();
 
 const sample = tf.slice(test.images, 0, 16) as tf.Tensor4D;

@@ -11,9 +11,23 @@
  * images, then the frozen encoder is judged by kNN (labels are used only there).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { convEncoder, DCL, embedImages, FastSiam, grayscaleAugment, MMCR, TiCo, useBackend, type ImageEncoder, type JointEmbeddingTask } from 'selfsup';
-import { BACKEND, progress, QUICK } from './lib/cli.js';
-import { batches, evaluate, fashionMnist, percent } from './lib/pretext.js';
+import {
+  convEncoder,
+  DCL,
+  embedImages,
+  FastSiam,
+  grayscaleAugment,
+  MMCR,
+  ProgressBar,
+  tensorDataset,
+  TiCo,
+  trainLoop,
+  useBackend,
+  type ImageEncoder,
+  type JointEmbeddingTask,
+} from 'selfsup';
+import { BACKEND, QUICK } from './lib/cli.js';
+import { evaluate, fashionMnist, percent } from './lib/pretext.js';
 
 await useBackend(BACKEND);
 const { train, test, source } = fashionMnist(QUICK);
@@ -36,14 +50,15 @@ for (const [name, make] of methods) {
   const encoder = makeEncoder();
   const task = make(encoder);
   // The four-view methods see 32 images × 4 views: the same encoder passes as 64 images × 2 views.
-  const next = batches(train.images, name === 'FastSiam' || name === 'MMCR' ? 32 : 64);
-  const bar = progress(name.padEnd(8), steps);
-  for (let i = 0; i < steps; i++) {
-    const batch = next();
-    const loss = task.step(batch);
-    batch.dispose();
-    bar.tick(`loss ${loss.toFixed(3)}`);
-  }
+  const batchSize = name === 'FastSiam' || name === 'MMCR' ? 32 : 64;
+  const bar = new ProgressBar({ steps, label: name, batchSize });
+  await trainLoop({
+    steps,
+    batchSize,
+    batches: tensorDataset(train.images).batches({ batchSize, seed: 0, epochs: Infinity }),
+    step: (_, batch) => task.step(batch!.images),
+    onProgress: (p) => bar.update(p),
+  });
   bar.done();
   const result = await evaluate((x) => task.embed(x), train, test);
   console.log(`${name}: kNN ${percent(result.knn)}, linear probe ${percent(result.linear)}`);

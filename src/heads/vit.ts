@@ -101,8 +101,9 @@ export interface TinyVitOptions {
   seed?: Seed;
 }
 
-/** The validated configuration a {@link VisionTransformer} is built from. */
-type VitConfig = Required<Omit<TinyVitOptions, 'seed' | 'imageSize'>> & { imageSize: [number, number] };
+/** A {@link VisionTransformer}'s architecture: every {@link TinyVitOptions} field but the seed, filled in. */
+export type TinyVitConfig = Required<Omit<TinyVitOptions, 'seed' | 'imageSize'>> & { imageSize: [number, number] };
+type VitConfig = TinyVitConfig;
 
 /** Options of {@link VisionTransformer.encode}. */
 export interface VitEncodeOptions {
@@ -298,6 +299,16 @@ export class VisionTransformer extends StoredWeightsModel {
     // [B, g, gh/g, g, gw/g, D] → the mean of each cell → [B, g·g·D].
     const cells = tf.reshape(patches, [b, g, gh / g, g, gw / g, this.dim]);
     return tf.reshape(tf.mean(cells, [2, 4]), [b, g * g * this.dim]) as tf.Tensor2D;
+  }
+
+  /**
+   * The architecture as complete {@link TinyVitOptions} (without the seed):
+   * `tinyVit(vit.getConfig())` builds the same model with fresh weights.
+   * `saveModel` (`selfsup/io`) stores it next to the weights.
+   */
+  getConfig(): TinyVitConfig {
+    const c = this.config;
+    return { ...c, imageSize: [c.imageSize[0], c.imageSize[1]] };
   }
 
   /**

@@ -4,7 +4,7 @@ import { unpatchifyRaw } from '../core/patches.js';
 import { createRng, type Rng } from '../core/rng.js';
 import { assertInRange, assertKnownOptions, assertOneOf, describeValue } from '../core/validate.js';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { MaeDecoder, maeDecoderConfig } from '../heads/mae-decoder.js';
+import { decoderConfig, MaeDecoder, type MaeEncoderGeometry } from '../heads/mae-decoder.js';
 import { selectionMatrix } from '../heads/transformer.js';
 import { VisionTransformer } from '../heads/vit.js';
 import { maeLoss } from '../losses/mae.js';
@@ -182,7 +182,7 @@ export class MaskedAutoencoder extends BasePretextTask {
         String(maskRatio),
       );
     }
-    const decoderConfig = maeDecoderConfig({ dim: 32, depth: 2, heads: 4 }, fn);
+    const config = decoderConfig({ dim: 32, depth: 2, heads: 4 }, fn);
     super(encoder, options.optimizer, learningRate);
     this.rng = createRng(options.seed);
     this.vit = isVit ? encoder : null;
@@ -193,8 +193,8 @@ export class MaskedAutoencoder extends BasePretextTask {
     this.numPatches = numPatches;
     this.featureMap = featureMap;
     this.ownsDecoder = options.decoder === undefined;
-    const layout = { numPatches, patchDim: patchSize * patchSize * imageShape[2], dim: width, classToken: isVit && encoder.classToken, gridSize };
-    this.decoder = options.decoder ?? new MaeDecoder(layout, decoderConfig, createRng(this.rng.nextUint32()));
+    const geometry: MaeEncoderGeometry = { numPatches, patchDim: patchSize * patchSize * imageShape[2], dim: width, classToken: isVit && encoder.classToken, gridSize };
+    this.decoder = options.decoder ?? new MaeDecoder(geometry, config, createRng(this.rng.nextUint32()));
     this.fill = isVit ? null : tf.tidy(() => tf.variable(tf.fill([imageShape[2]], 0.5), true));
     this.maskRatio = maskRatio;
     this.normPixLoss = normPixLoss;
