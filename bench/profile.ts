@@ -40,15 +40,51 @@ export function kernelGroup(kernel: string): string {
   return 'element-wise';
 }
 
+interface Totals {
+  /** Process CPU ms (the figure to compare: other jobs on the machine inflate wall time). */
+  cpuMs: number;
+  /** Wall ms. */
+  ms: number;
+  calls: number;
+}
+
 interface StepProfile {
   step: string;
   runs: number;
+  /** Median over the runs of the whole step. */
   wallMs: number;
+  cpuMs: number;
+  /** Median over the runs of the time inside kernels. */
   kernelMs: number;
+  kernelCpuMs: number;
   calls: number;
-  phases: Record<string, { ms: number; calls: number }>;
-  groups: Record<string, { ms: number; calls: number }>;
+  phases: Record<string, Totals>;
+  groups: Record<string, Totals>;
+  /** Per phase and kernel, the median over the runs. */
   kernels: KernelStat[];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Per key, the median over runs (a key missing from a run counts as zero there). */
+function medianStats(perRun: KernelStat[][]): KernelStat[] {
+  const keys = new Map<string, KernelStat>();
+  for (const run of perRun) for (const k of run) keys.set(`${k.phase}/${k.kernel}`, k);
+  return [...keys].map(([key, k]) => {
+    const of = (f: (s: KernelStat) => number) => median(perRun.map((run) => { const s = run.find((r) => `${r.phase}/${r.kernel}` === key); return s ? f(s) : 0; }));
+    return { phase: k.phase, kernel: k.kernel, calls: of((s) => s.calls), ms: of((s) => s.ms), cpuMs: of((s) => s.cpuMs) };
+  });
+}
+
+function add(into: Record<string, Totals>, key: string, k: KernelStat): void {
+  const t = (into[key] ??= { cpuMs: 0, ms: 0, calls: 0 });
+  t.cpuMs += k.cpuMs;
+  t.ms += k.ms;
+  t.calls += k.calls;
 }
 
 async function profileStep(name: StepName, images: tf.Tensor4D, runs: number): Promise<StepProfile> {
@@ -56,33 +92,35 @@ async function profileStep(name: StepName, images: tf.Tensor4D, runs: number): P
   const unmark = markOptimizer(fixture.optimizer);
   try {
     for (let i = 0; i < 3; i++) fixture.step();
-    resetKernelStats();
     const walls: number[] = [];
+    const cpus: number[] = [];
+    const perRun: KernelStat[][] = [];
     for (let i = 0; i < runs; i++) {
+      resetKernelStats();
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       fixture.step();
       walls.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpus.push((c.user + c.system) / 1000);
+      perRun.push(kernelStats().map((k) => ({ ...k })));
     }
-    walls.sort((a, b) => a - b);
-    const kernels = kernelStats()
-      .map((k) => ({ ...k, calls: k.calls / runs, ms: k.ms / runs }))
-      .sort((a, b) => b.ms - a.ms);
+    const kernels = medianStats(perRun).sort((a, b) => b.cpuMs - a.cpuMs);
     const phases: StepProfile['phases'] = {};
     const groups: StepProfile['groups'] = {};
     for (const k of kernels) {
-      const p = (phases[k.phase] ??= { ms: 0, calls: 0 });
-      p.ms += k.ms;
-      p.calls += k.calls;
-      const g = (groups[kernelGroup(k.kernel)] ??= { ms: 0, calls: 0 });
-      g.ms += k.ms;
-      g.calls += k.calls;
+      add(phases, k.phase, k);
+      add(groups, kernelGroup(k.kernel), k);
     }
+    const sum = (f: (k: KernelStat) => number) => median(perRun.map((run) => run.reduce((s, k) => s + f(k), 0)));
     return {
       step: name,
       runs,
-      wallMs: walls[Math.floor(walls.length / 2)]!,
-      kernelMs: kernels.reduce((s, k) => s + k.ms, 0),
-      calls: kernels.reduce((s, k) => s + k.calls, 0),
+      wallMs: median(walls),
+      cpuMs: median(cpus),
+      kernelMs: sum((k) => k.ms),
+      kernelCpuMs: sum((k) => k.cpuMs),
+      calls: sum((k) => k.calls),
       phases,
       groups,
       kernels,
@@ -96,16 +134,17 @@ async function profileStep(name: StepName, images: tf.Tensor4D, runs: number): P
 function print(p: StepProfile, top: number): void {
   const f = (x: number) => x.toFixed(1).padStart(7);
   console.log(
-    `\n## ${p.step}: ${p.wallMs.toFixed(1)} ms per step (median of ${p.runs}), ${p.kernelMs.toFixed(1)} ms in ${Math.round(p.calls)} kernel calls, ` +
-      `${(p.wallMs - p.kernelMs).toFixed(1)} ms outside kernels`,
+    `\n## ${p.step}: ${p.cpuMs.toFixed(1)} CPU ms per step (${p.wallMs.toFixed(1)} wall; medians of ${p.runs}), ` +
+      `${p.kernelCpuMs.toFixed(1)} CPU ms in ${Math.round(p.calls)} kernel calls, ${(p.cpuMs - p.kernelCpuMs).toFixed(1)} outside kernels`,
   );
-  console.log(`  phases: ${PHASES.map((ph) => `${ph} ${(p.phases[ph]?.ms ?? 0).toFixed(1)} ms/${Math.round(p.phases[ph]?.calls ?? 0)}`).join(', ')}`);
-  for (const [g, v] of Object.entries(p.groups).sort((a, b) => b[1].ms - a[1].ms)) {
-    console.log(`  ${g.padEnd(28)} ${f(v.ms)} ms  ${String(Math.round(v.calls)).padStart(5)} calls`);
+  console.log(`  phases (CPU ms/calls): ${PHASES.map((ph) => `${ph} ${(p.phases[ph]?.cpuMs ?? 0).toFixed(1)}/${Math.round(p.phases[ph]?.calls ?? 0)}`).join(', ')}`);
+  console.log(`  ${'group'.padEnd(28)} ${'CPU ms'.padStart(7)}  ${'wall'.padStart(7)}  calls`);
+  for (const [g, v] of Object.entries(p.groups).sort((a, b) => b[1].cpuMs - a[1].cpuMs)) {
+    console.log(`  ${g.padEnd(28)} ${f(v.cpuMs)}  ${f(v.ms)}  ${String(Math.round(v.calls)).padStart(5)}`);
   }
   console.log('  costliest kernels:');
   for (const k of p.kernels.slice(0, top)) {
-    console.log(`    ${`${k.phase}/${k.kernel}`.padEnd(44)} ${f(k.ms)} ms  ${String(Math.round(k.calls)).padStart(5)} calls`);
+    console.log(`    ${`${k.phase}/${k.kernel}`.padEnd(44)} ${f(k.cpuMs)}  ${f(k.ms)}  ${String(Math.round(k.calls)).padStart(5)}`);
   }
 }
 

@@ -43,6 +43,10 @@ import {
   ntXentWasm,
   vexpWasm,
 } from './losses-wasm.js';
+import { batchNormTrainGradWasm, batchNormTrainWasm, fusedBatchNormWasm } from './batch-norm-wasm.js';
+import { batchNormTrainGradConfig, installBatchNormTraining } from './batch-norm-training.js';
+import { installFusedOptimizers } from './fused-optimizers.js';
+import { adamWasm, momentumWasm, sgdWasm } from './optimizer-wasm.js';
 import { prepareKernels, type WasmBackendLike } from './wasm-runtime.js';
 
 type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[];
@@ -107,8 +111,23 @@ const WASM_KERNELS: Record<string, KernelFunc> = {
   [FUSED.grayscale]: grayscaleWasm,
   [FUSED.gaussianBlur]: gaussianBlurWasm,
   [FUSED.resample]: resampleWasm,
+  FusedBatchNorm: fusedBatchNormWasm(original('FusedBatchNorm')),
+  [FUSED.batchNormTrain]: batchNormTrainWasm,
+  [FUSED.batchNormTrainGrad]: batchNormTrainGradWasm,
+  [FUSED.adam]: adamWasm,
+  [FUSED.momentum]: momentumWasm,
+  [FUSED.sgd]: sgdWasm,
 };
 for (const f of Object.values(WASM_KERNELS)) OURS.add(f);
+
+/**
+ * Counts `wrapper` as selfsup's kernel when it wraps one of selfsup's (a
+ * profiler's timing wrapper), so the gradients that dispatch on
+ * {@link isSelfsupKernel} keep choosing the fused paths. Internal (bench/).
+ */
+export function adoptKernelWrapper(wrapper: tf.KernelFunc, inner: tf.KernelFunc): void {
+  if (OURS.has(inner)) OURS.add(wrapper);
+}
 
 /** Whether the active backend's `kernelName` is selfsup's (which honours a `dilations` attribute). */
 function isSelfsupKernel(kernelName: string): boolean {
@@ -121,7 +140,7 @@ const CONV2D_GRAD = conv2dGradConfig(isSelfsupKernel);
 const DEPTHWISE_GRAD = depthwiseConv2dGradConfig(isSelfsupKernel);
 const RELU_GRAD = reluGradConfig(isSelfsupKernel);
 const RELU_GRAD_GRAD = reluGradKernelGradConfig(isSelfsupKernel);
-const GRADIENTS = [CONV2D_GRAD, DEPTHWISE_GRAD, RELU_GRAD, RELU_GRAD_GRAD];
+const GRADIENTS = [CONV2D_GRAD, DEPTHWISE_GRAD, RELU_GRAD, RELU_GRAD_GRAD, batchNormTrainGradConfig];
 
 /**
  * Installs selfsup's gradients (dilation-aware `Conv2D` and
@@ -189,6 +208,9 @@ async function registerWasmKernels(): Promise<string[]> {
   for (const [kernelName, kernelFunc] of Object.entries(WASM_KERNELS)) {
     install(kernelName, 'wasm', kernelFunc as unknown as tf.KernelFunc);
   }
+  // tfjs-layers' BatchNormalization and tfjs's optimizers take the fused kernels where the active backend has them.
+  installBatchNormTraining();
+  installFusedOptimizers();
   return Object.keys(WASM_KERNELS);
 }
 

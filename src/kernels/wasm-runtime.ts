@@ -121,6 +121,21 @@ export interface KernelExports {
     x: number, out: number, index: number, fraction: number, scratch: number, c: number, b: number, h: number, w: number,
     oh: number, ow: number,
   ): void;
+  batch_norm_moments(x: number, mean: number, variance: number, rows: number, cols: number, c0: number, c1: number): void;
+  batch_norm_factors(variance: number, scale: number, factor: number, cols: number, eps: number, c0: number, c1: number): void;
+  batch_norm_apply(x: number, mean: number, factor: number, offset: number, y: number, rows: number, cols: number, r0: number, r1: number): void;
+  batch_norm_grad_sums(dy: number, x: number, mean: number, sums: number, rows: number, cols: number, c0: number, c1: number): void;
+  batch_norm_grad_coefficients(
+    sums: number, variance: number, scale: number, dmean: number, dvariance: number, dscale: number, doffset: number, coef: number,
+    rows: number, cols: number, eps: number, c0: number, c1: number,
+  ): void;
+  batch_norm_grad_apply(dy: number, x: number, mean: number, coef: number, dx: number, rows: number, cols: number, r0: number, r1: number): void;
+  adam_update(
+    x: number, m: number, v: number, g: number, xOut: number, mOut: number, vOut: number, bias1: number, bias2: number,
+    beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, negLr: number, i0: number, i1: number,
+  ): void;
+  momentum_update(x: number, a: number, g: number, xOut: number, aOut: number, c: number, mu: number, nesterov: number, i0: number, i1: number): void;
+  sgd_update(x: number, g: number, xOut: number, c: number, i0: number, i1: number): void;
 }
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` the kernels use (typed structurally: the package is an optional peer). */

@@ -2,13 +2,13 @@
 // Rebuild with `npm run build:kernels` (clang 14 + wasm-ld, -O3 -msimd128).
 
 /** sha256 of the C sources the modules were built from (checked by tests/kernels/build.test.ts). */
-export const KERNELS_SOURCE_SHA256 = '9ee5565aad29c3b01ac3aebce88be177f485d9b68f31e39dce5d51085ee0e0fc';
+export const KERNELS_SOURCE_SHA256 = '4bde280c6aa35dac277cd6b9943decea4c9b559cb696270dd12f7e2611a06c21';
 
 /**
  * The module files beside this one (copied into dist/ by the build): `plain` for tfjs's
  * ordinary wasm memory, `shared` for the shared memory of its threaded build.
  */
 export const KERNEL_FILES = {
-  plain: { file: 'selfsup-kernels.wasm', bytes: 120103, sha256: '30534aa6aa4d61c654366add4b9cd3ff9b1ae45148201ca8e5d7aaa03daff2af' },
-  shared: { file: 'selfsup-kernels-threaded.wasm', bytes: 120106, sha256: 'b4cf59b9ab4e97cd49d333183853a5edaba1698167cc265bcbb793029cd4de1d' },
+  plain: { file: 'selfsup-kernels.wasm', bytes: 134672, sha256: '379684b391104691a563287f89e5d2d43da4152e4c0cf7be00b6d8058263c24d' },
+  shared: { file: 'selfsup-kernels-threaded.wasm', bytes: 134675, sha256: '070e21c88fa2a59be07b39da8d27f6b6cabe2bb45f14f3f1be709ea2ce0aec12' },
 } as const;
