@@ -65,6 +65,10 @@ export const FUSED = {
   momentum: 'SelfsupMomentum',
   /** One SGD step: inputs `x`, `gradient`, `c` (−lr); output x'. */
   sgd: 'SelfsupSgd',
+  /** GELU x·Φ(x), elementwise: input `x`. */
+  gelu: 'SelfsupGelu',
+  /** Its gradient dy·(Φ(x) + x·φ(x)): inputs `x`, `dy`. */
+  geluGrad: 'SelfsupGeluGrad',
 } as const;
 
 /** Whether the active backend has selfsup's fused kernel `name` registered. */

@@ -7,6 +7,7 @@ import {
   depthwiseBackpropFilterWasm,
   depthwiseBackpropInputWasm,
 } from './conv-backprop-wasm.js';
+import { conv2dForwardWasm } from './conv-forward-wasm.js';
 import { conv2dGradConfig, depthwiseConv2dGradConfig } from './conv-gradients.js';
 import {
   avgPoolGradWasm,
@@ -46,6 +47,8 @@ import {
 import { batchNormTrainGradWasm, batchNormTrainWasm, fusedBatchNormWasm } from './batch-norm-wasm.js';
 import { batchNormTrainGradConfig, installBatchNormTraining } from './batch-norm-training.js';
 import { installFusedOptimizers } from './fused-optimizers.js';
+import { geluGradWasm, geluWasm } from './gelu-wasm.js';
+import { tileGradConfig } from './tile-gradient.js';
 import { adamWasm, momentumWasm, sgdWasm } from './optimizer-wasm.js';
 import { prepareKernels, type WasmBackendLike } from './wasm-runtime.js';
 
@@ -111,12 +114,15 @@ const WASM_KERNELS: Record<string, KernelFunc> = {
   [FUSED.grayscale]: grayscaleWasm,
   [FUSED.gaussianBlur]: gaussianBlurWasm,
   [FUSED.resample]: resampleWasm,
+  Conv2D: conv2dForwardWasm(original('Conv2D'), false),
   FusedBatchNorm: fusedBatchNormWasm(original('FusedBatchNorm')),
   [FUSED.batchNormTrain]: batchNormTrainWasm,
   [FUSED.batchNormTrainGrad]: batchNormTrainGradWasm,
   [FUSED.adam]: adamWasm,
   [FUSED.momentum]: momentumWasm,
   [FUSED.sgd]: sgdWasm,
+  [FUSED.gelu]: geluWasm,
+  [FUSED.geluGrad]: geluGradWasm,
 };
 for (const f of Object.values(WASM_KERNELS)) OURS.add(f);
 
@@ -140,7 +146,7 @@ const CONV2D_GRAD = conv2dGradConfig(isSelfsupKernel);
 const DEPTHWISE_GRAD = depthwiseConv2dGradConfig(isSelfsupKernel);
 const RELU_GRAD = reluGradConfig(isSelfsupKernel);
 const RELU_GRAD_GRAD = reluGradKernelGradConfig(isSelfsupKernel);
-const GRADIENTS = [CONV2D_GRAD, DEPTHWISE_GRAD, RELU_GRAD, RELU_GRAD_GRAD, batchNormTrainGradConfig];
+const GRADIENTS = [CONV2D_GRAD, DEPTHWISE_GRAD, RELU_GRAD, RELU_GRAD_GRAD, batchNormTrainGradConfig, tileGradConfig];
 
 /**
  * Installs selfsup's gradients (dilation-aware `Conv2D` and
@@ -189,7 +195,9 @@ function wrapFusedConv2d(backendName: string): string[] {
   if (!tf.getKernel('FusedConv2D', backendName)) return [];
   let wrapper = fusedWrappers.get(backendName);
   if (!wrapper || tf.getKernel('FusedConv2D', backendName)!.kernelFunc !== wrapper) {
-    wrapper = fusedConv2dKernel(original('FusedConv2D', backendName), isSelfsupKernel);
+    // On wasm the wrapped kernel is selfsup's forward convolution (which hands what it does not cover to tfjs's).
+    const inner = backendName === 'wasm' ? conv2dForwardWasm(original('FusedConv2D', 'wasm'), true) : original('FusedConv2D', backendName);
+    wrapper = fusedConv2dKernel(inner as tf.KernelFunc, isSelfsupKernel);
     fusedWrappers.set(backendName, wrapper);
     install('FusedConv2D', backendName, wrapper);
   }
@@ -260,7 +268,12 @@ export async function registerTrainingKernels(backendName: string): Promise<stri
   // Every loaded backend's FusedConv2D is wrapped, so no backend's dilated fused calls meet a stale gradient.
   for (const name of tf.engine().backendNames()) if (name !== backendName) wrapFusedConv2d(name);
   const existing = registered.get(backendName);
-  if (existing && allOurs(existing, backendName)) return [...existing];
+  if (existing && allOurs(existing, backendName)) {
+    // Already registered: only make sure the instance is the instruction set asked for (useBackend's relaxedSimd).
+    const wasm = backendName === 'wasm' ? (tf.findBackend('wasm') as unknown as WasmBackendLike | null) : null;
+    if (wasm) await prepareKernels(wasm);
+    return [...existing];
+  }
   const names = wrapFusedConv2d(backendName);
   if (backendName === 'wasm') {
     try {
