@@ -65,6 +65,11 @@ export const FUSED = {
   momentum: 'SelfsupMomentum',
   /** One SGD step: inputs `x`, `gradient`, `c` (−lr); output x'. */
   sgd: 'SelfsupSgd',
+  /**
+   * Gradient of act(z + bias) for a channels-last output `y`: inputs `dy`, `y`; attrs `activation`
+   * ('linear' | 'relu' | 'relu6'), `bias` (whether to sum db); outputs dz (dy for linear) and db `[C]` when asked.
+   */
+  biasActivationGrad: 'SelfsupBiasActivationGrad',
   /** GELU x·Φ(x), elementwise: input `x`. */
   gelu: 'SelfsupGelu',
   /** Its gradient dy·(Φ(x) + x·φ(x)): inputs `x`, `dy`. */

@@ -3,10 +3,13 @@
  * `Conv2D` and `FusedConv2D` (tfjs-layers' Conv2D layer runs the latter) as
  * im2col blocks times the packed filter with the register tile of selfsup's
  * other GEMMs, bias and activation applied before the output is stored.
- * Faster than tfjs-backend-wasm's XNNPACK convolution on the training shapes
- * measured (docs/backends.md), and it runs the relaxed-SIMD build where the
- * runtime has it. NCHW, and fused activations other than linear, relu and
- * relu6 (or a PReLU weight), go to tfjs's kernel.
+ * From 8 input channels up it is faster than tfjs-backend-wasm's XNNPACK
+ * convolution on every training shape measured (0.64–0.84× its time with
+ * 32–128 channels, docs/backends.md), and it runs the relaxed-SIMD build where
+ * the runtime has it; with fewer channels (an image's first layer) XNNPACK's
+ * direct convolution is faster and keeps the call. NCHW, and fused
+ * activations other than linear, relu and relu6 (or a PReLU weight), go to
+ * tfjs's kernel too.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { convInfo, geometry } from './conv-backprop-wasm.js';
@@ -19,6 +22,9 @@ interface KernelArgs {
 }
 
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2 };
+
+/** Input channels from which selfsup's GEMM beats XNNPACK (1–3 channels: 1.1–1.9× slower; 32+: faster). */
+const MIN_CHANNELS = 8;
 
 function ready(backend: WasmBackendLike): KernelInstance | null {
   try {
@@ -38,7 +44,7 @@ export function conv2dForwardWasm(fallback: tf.KernelFunc, fused: boolean): (arg
     const co = filter?.shape[3];
     const ok =
       x !== undefined && filter !== undefined && x.dtype === 'float32' && filter.dtype === 'float32' &&
-      x.shape.length === 4 && filter.shape.length === 4 && (format === undefined || format === 'NHWC' || format === 'channelsLast') &&
+      x.shape.length === 4 && filter.shape.length === 4 && x.shape[3]! >= MIN_CHANNELS && (format === undefined || format === 'NHWC' || format === 'channelsLast') &&
       activation !== undefined && preluActivationWeights === undefined &&
       (bias === undefined || (bias.dtype === 'float32' && tf.util.sizeFromShape(bias.shape) === co && bias.shape.at(-1) === co));
     const backend = args.backend as WasmBackendLike;

@@ -47,7 +47,7 @@ import {
 import { batchNormTrainGradWasm, batchNormTrainWasm, fusedBatchNormWasm } from './batch-norm-wasm.js';
 import { batchNormTrainGradConfig, installBatchNormTraining } from './batch-norm-training.js';
 import { installFusedOptimizers } from './fused-optimizers.js';
-import { geluGradWasm, geluWasm } from './gelu-wasm.js';
+import { biasActivationGradWasm, geluGradWasm, geluWasm } from './activation-wasm.js';
 import { tileGradConfig } from './tile-gradient.js';
 import { adamWasm, momentumWasm, sgdWasm } from './optimizer-wasm.js';
 import { prepareKernels, type WasmBackendLike } from './wasm-runtime.js';
@@ -123,6 +123,7 @@ const WASM_KERNELS: Record<string, KernelFunc> = {
   [FUSED.sgd]: sgdWasm,
   [FUSED.gelu]: geluWasm,
   [FUSED.geluGrad]: geluGradWasm,
+  [FUSED.biasActivationGrad]: biasActivationGradWasm,
 };
 for (const f of Object.values(WASM_KERNELS)) OURS.add(f);
 

@@ -130,6 +130,7 @@ export interface KernelExports {
     n: number, h: number, w: number, c: number, oh: number, ow: number, co: number, kh: number, kw: number,
     sh: number, sw: number, dh: number, dwl: number, pt: number, pl: number, activation: number, m0: number, m1: number,
   ): void;
+  bias_activation_grad(dy: number, y: number, dz: number, db: number, rows: number, cols: number, activation: number, c0: number, c1: number): void;
   gelu_forward(x: number, y: number, i0: number, i1: number): void;
   gelu_backward(x: number, dy: number, dx: number, i0: number, i1: number): void;
   batch_norm_moments(x: number, mean: number, variance: number, rows: number, cols: number, c0: number, c1: number): void;

@@ -3,7 +3,10 @@
  * bias and a linear, relu or relu6 activation): against a float64 reference
  * written from the definition (strides, dilations, every padding), against
  * the cpu backend, at channel counts and widths that leave SIMD and tile
- * tails, and with what it hands to tfjs's kernel (other activations, PReLU).
+ * tails, and with what it hands to tfjs's kernel (other activations, PReLU,
+ * fewer than 8 input channels). Training through tfjs-layers' Conv2D also
+ * exercises the fused bias + ReLU gradient and the lazily computed input
+ * gradients (src/kernels/fused-conv-gradient.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -24,17 +27,20 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { x: [2, 5, 7, 3], k: [3, 3], co: 5, s: [1, 1], d: [1, 1], pad: 'same' },
-  { x: [3, 28, 28, 1], k: [3, 3], co: 32, s: [2, 2], d: [1, 1], pad: 'same' }, // the benchmark's first layer, several blocks
+  { x: [2, 5, 7, 8], k: [3, 3], co: 5, s: [1, 1], d: [1, 1], pad: 'same' },
   { x: [2, 9, 11, 17], k: [3, 3], co: 13, s: [2, 2], d: [1, 1], pad: 'same' }, // column tail of the last panel
-  { x: [1, 8, 10, 1], k: [2, 3], co: 1, s: [2, 1], d: [1, 1], pad: 'valid' },
+  { x: [1, 8, 10, 9], k: [2, 3], co: 1, s: [2, 1], d: [1, 1], pad: 'valid' },
   { x: [2, 9, 11, 8], k: [5, 5], co: 12, s: [3, 3], d: [1, 1], pad: 2 },
-  { x: [1, 6, 7, 6], k: [3, 3], co: 9, s: [2, 2], d: [1, 1], pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
-  { x: [2, 5, 5, 64], k: [3, 3], co: 20, s: [1, 1], d: [1, 1], pad: 'same' }, // K = 576: 16-row blocks, M = 50 (row tail)
-  { x: [2, 7, 9, 5], k: [3, 3], co: 16, s: [1, 1], d: [2, 2], pad: 'same' },
-  { x: [1, 9, 10, 3], k: [3, 2], co: 4, s: [1, 1], d: [2, 3], pad: 'valid' },
+  { x: [1, 6, 7, 10], k: [3, 3], co: 9, s: [2, 2], d: [1, 1], pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+  { x: [2, 5, 5, 64], k: [3, 3], co: 20, s: [1, 1], d: [1, 1], pad: 'same' }, // K = 576: 28-row blocks, M = 50 (row tail)
+  { x: [2, 7, 9, 11], k: [3, 3], co: 16, s: [1, 1], d: [2, 2], pad: 'same' },
+  { x: [1, 9, 10, 12], k: [3, 2], co: 4, s: [1, 1], d: [2, 3], pad: 'valid' },
   { x: [3, 7, 7, 64], k: [3, 3], co: 128, s: [2, 2], d: [1, 1], pad: 'same' },
-  { x: [1, 4, 4, 3], k: [1, 1], co: 7, s: [1, 1], d: [1, 1], pad: 'valid' },
+  { x: [5, 9, 9, 32], k: [3, 3], co: 64, s: [2, 2], d: [1, 1], pad: 'same' }, // M = 125 over several 56-row blocks
+  { x: [1, 4, 4, 13], k: [1, 1], co: 7, s: [1, 1], d: [1, 1], pad: 'valid' },
+  // Fewer than 8 input channels: tfjs's (XNNPACK's) kernel keeps the call.
+  { x: [3, 28, 28, 1], k: [3, 3], co: 32, s: [2, 2], d: [1, 1], pad: 'same' },
+  { x: [2, 5, 7, 3], k: [3, 3], co: 5, s: [1, 1], d: [1, 1], pad: 'same' },
 ];
 
 const label = (c: Case) => `x [${c.x}] k ${c.k.join('x')} → ${c.co} s ${c.s} d ${c.d} pad ${JSON.stringify(c.pad)}`;
@@ -71,8 +77,8 @@ describe('wasm forward convolution', () => {
 
   for (const activation of ['linear', 'relu', 'relu6', 'elu', 'prelu'] as const) {
     it(`FusedConv2D with a bias and ${activation} agrees with the cpu backend`, () => {
-      const x = tf.tensor4d(values(2 * 9 * 11 * 6, 3).map((v) => v * 4), [2, 9, 11, 6]);
-      const w = tf.tensor4d(values(3 * 3 * 6 * 11, 4), [3, 3, 6, 11]);
+      const x = tf.tensor4d(values(2 * 9 * 11 * 10, 3).map((v) => v * 4), [2, 9, 11, 10]);
+      const w = tf.tensor4d(values(3 * 3 * 10 * 11, 4), [3, 3, 10, 11]);
       const bias = tf.tensor1d(values(11, 5));
       const alpha = tf.tensor1d(values(11, 6));
       const run = () =>
@@ -92,7 +98,7 @@ describe('wasm forward convolution', () => {
     const build = () => {
       const m = tfl.sequential({
         layers: [
-          tfl.layers.conv2d({ inputShape: [10, 10, 3], filters: 9, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
+          tfl.layers.conv2d({ inputShape: [10, 10, 8], filters: 9, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
           tfl.layers.conv2d({ filters: 5, kernelSize: 3, padding: 'valid' }),
           tfl.layers.flatten(),
         ],
@@ -103,7 +109,7 @@ describe('wasm forward convolution', () => {
     const train = () => {
       const m = build();
       const opt = tf.train.sgd(0.05);
-      const x = tf.tensor4d(values(4 * 10 * 10 * 3, 7), [4, 10, 10, 3]);
+      const x = tf.tensor4d(values(4 * 10 * 10 * 8, 7), [4, 10, 10, 8]);
       for (let i = 0; i < 3; i++) opt.minimize(() => tf.mean(tf.square(m.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar);
       const out = m.getWeights().map((t) => t.dataSync().slice());
       m.dispose();
@@ -126,4 +132,38 @@ describe('wasm forward convolution', () => {
     expect(y.shape).toEqual([0, 5, 5, 4]);
     y.dispose();
   });
+});
+
+describe('fused bias + activation gradient on wasm', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+
+  for (const activation of ['linear', 'relu', 'relu6'] as const) {
+    for (const shape of [[3, 5, 7], [300, 13], [2, 2, 2, 67], [4, 1]]) {
+      it(`${activation} over [${shape}] equals dy·act'(y) and its sum over rows (Step, Multiply, Sum)`, () => {
+        const c = shape.at(-1)!;
+        const y = tf.tensor(values(tf.util.sizeFromShape(shape), 1).map((v, i) => (i % 11 === 0 ? NaN : i % 7 === 0 ? 6 : v * 8)), shape);
+        const dy = tf.tensor(values(tf.util.sizeFromShape(shape), 2), shape);
+        const [dz, db] = expectNoLeak(() => tf.engine().runKernel('SelfsupBiasActivationGrad', { dy, y }, { activation, bias: true }) as tf.Tensor[]);
+        const ref = tf.tidy(() => {
+          const mask = activation === 'linear' ? tf.onesLike(y) : activation === 'relu' ? tf.step(y) : tf.mul(tf.step(y), tf.step(tf.sub(6, y)));
+          const z = tf.mul(dy, activation === 'relu6' ? tf.where(tf.isNaN(y), y, mask) : mask);
+          return [z, tf.sum(z, shape.slice(0, -1).map((_, i) => i))];
+        });
+        // NaN in y gives NaN in dz (as tfjs's Step) and in its column's sum, on both sides.
+        const sameWithNaN = (x: tf.Tensor, r: tf.Tensor, tol: number, label: string) => {
+          const a = Array.from(x.dataSync());
+          const b = Array.from(r.dataSync());
+          expect(a.map(Number.isNaN), label).toEqual(b.map(Number.isNaN));
+          const zero = (v: number) => (Number.isNaN(v) ? 0 : v);
+          expectClose(a.map(zero), b.map(zero), { rtol: tol, atol: tol, label });
+        };
+        sameWithNaN(dz!, ref[0]!, 1e-6, 'dz');
+        sameWithNaN(db!, ref[1]!, 1e-5, 'db');
+        expect(db!.shape).toEqual([c]);
+        tf.dispose([y, dy, dz!, db!, ...ref]);
+      });
+    }
+  }
 });

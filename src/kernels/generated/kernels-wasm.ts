@@ -2,7 +2,7 @@
 // Rebuild with `npm run build:kernels` (clang 16 + wasm-ld, -O3 -msimd128, relaxed variants -mrelaxed-simd).
 
 /** sha256 of the C sources the modules were built from (checked by tests/kernels/build.test.ts). */
-export const KERNELS_SOURCE_SHA256 = 'eb97486ed8b59dd5c6e7e71f9e3cc0587e4ea8e442ae67992539cacaeeb6cc0f';
+export const KERNELS_SOURCE_SHA256 = 'feb0ea320c42fe7e8e48700708e8eef7ff9aa87959444bdf70638494e014933d';
 
 /**
  * The module files beside this one (copied into dist/ by the build): `plain` for tfjs's
@@ -10,8 +10,8 @@ export const KERNELS_SOURCE_SHA256 = 'eb97486ed8b59dd5c6e7e71f9e3cc0587e4ea8e442
  * same two with relaxed SIMD (`relaxed`, `relaxedShared`) for runtimes that support it.
  */
 export const KERNEL_FILES = {
-  plain: { file: 'selfsup-kernels.wasm', bytes: 127522, sha256: 'a9793d24f08eeb40d7b841f813d6638e1e1cf7f00dd7422d03c70efc96fc7783' },
-  shared: { file: 'selfsup-kernels-threaded.wasm', bytes: 127525, sha256: 'c5bf75c0edf6fb4a0178cb5a61e8151d471d25a82ea69d03a00b88f829788245' },
-  relaxed: { file: 'selfsup-kernels-relaxed.wasm', bytes: 127168, sha256: 'ae3adf56e45d146dbd7aaf34e45b6d13522c31e9044949c6d7f820d2c53407d2' },
-  relaxedShared: { file: 'selfsup-kernels-relaxed-threaded.wasm', bytes: 127171, sha256: '2c68dafad1a3fec7656503a26ffd13b91717625346e7706e44bbcfe81118fb50' },
+  plain: { file: 'selfsup-kernels.wasm', bytes: 129187, sha256: 'a6fefffd1480e994af534f43b609391f588f8469b5eaa0bcc9d79dfb56859d95' },
+  shared: { file: 'selfsup-kernels-threaded.wasm', bytes: 129190, sha256: '0f56bdf4aba9171aa3be5c44bcfaf6def58b13796c7397865f06f8255a86a78d' },
+  relaxed: { file: 'selfsup-kernels-relaxed.wasm', bytes: 128833, sha256: '3baec78470a1c8e7c09ba98e73f4859aab2b1c3f110c5caff5743fbcf84d6f0e' },
+  relaxedShared: { file: 'selfsup-kernels-relaxed-threaded.wasm', bytes: 128836, sha256: 'ad9d20bebc7c597b9425d6694766f9f27b7760f6c5fc9d0e9c9953a26cc0718e' },
 } as const;
