@@ -20,6 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { BackendError } from '../core/errors.js';
 import { FUSED, hasFusedKernel } from '../core/fused-kernels.js';
 
 /** Gradient of `SelfsupBatchNormTrain` (x, scale, offset; through y and the statistics). */
@@ -82,6 +83,22 @@ function movingAverage(variable: BatchNormLayer['movingMean'], value: tf.Tensor,
 
 let originalCall: BatchNormLayer['call'] | undefined;
 
+/**
+ * tfjs-layers' BatchNormalization class's prototype, found in tfjs's
+ * serialization registry (where tfjs-layers registers its layer classes), so
+ * that no layer is created (a layer would take an automatic name).
+ */
+function batchNormalizationPrototype(): BatchNormLayer {
+  // The import makes sure tfjs-layers has registered its classes.
+  void tfl.layers;
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap['BatchNormalization'];
+  const cls = entry?.[0] as unknown as { prototype: BatchNormLayer } | undefined;
+  if (!cls || typeof cls.prototype.call !== 'function') {
+    throw new BackendError("selfsup: tfjs-layers' BatchNormalization class is not registered; is @tensorflow/tfjs-layers 4.x installed?");
+  }
+  return cls.prototype;
+}
+
 /** The input the fused path takes, or null for tfjs-layers' own code. */
 function fusedInput(layer: BatchNormLayer, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown> | undefined): tf.Tensor | null {
   if (kwargs?.['training'] !== true || !hasFusedKernel(FUSED.batchNormTrain)) return null;
@@ -100,7 +117,7 @@ function fusedInput(layer: BatchNormLayer, inputs: tf.Tensor | tf.Tensor[], kwar
  */
 export function installBatchNormTraining(): void {
   if (originalCall) return;
-  const proto = Object.getPrototypeOf(tfl.layers.batchNormalization({})) as BatchNormLayer;
+  const proto = batchNormalizationPrototype();
   const original = proto.call;
   originalCall = original;
   proto.call = function fusedBatchNormCall(this: BatchNormLayer, inputs, kwargs) {

@@ -2,7 +2,7 @@
 // Rebuild with `npm run build:kernels` (clang 16 + wasm-ld, -O3 -msimd128, relaxed variants -mrelaxed-simd).
 
 /** sha256 of the C sources the modules were built from (checked by tests/kernels/build.test.ts). */
-export const KERNELS_SOURCE_SHA256 = 'feb0ea320c42fe7e8e48700708e8eef7ff9aa87959444bdf70638494e014933d';
+export const KERNELS_SOURCE_SHA256 = 'c948f2bd99542ad2047bf3cca69340c5509b7d3d66961b7cee3724af4f12b5c1';
 
 /**
  * The module files beside this one (copied into dist/ by the build): `plain` for tfjs's
@@ -10,8 +10,8 @@ export const KERNELS_SOURCE_SHA256 = 'feb0ea320c42fe7e8e48700708e8eef7ff9aa87959
  * same two with relaxed SIMD (`relaxed`, `relaxedShared`) for runtimes that support it.
  */
 export const KERNEL_FILES = {
-  plain: { file: 'selfsup-kernels.wasm', bytes: 129187, sha256: 'a6fefffd1480e994af534f43b609391f588f8469b5eaa0bcc9d79dfb56859d95' },
-  shared: { file: 'selfsup-kernels-threaded.wasm', bytes: 129190, sha256: '0f56bdf4aba9171aa3be5c44bcfaf6def58b13796c7397865f06f8255a86a78d' },
-  relaxed: { file: 'selfsup-kernels-relaxed.wasm', bytes: 128833, sha256: '3baec78470a1c8e7c09ba98e73f4859aab2b1c3f110c5caff5743fbcf84d6f0e' },
-  relaxedShared: { file: 'selfsup-kernels-relaxed-threaded.wasm', bytes: 128836, sha256: 'ad9d20bebc7c597b9425d6694766f9f27b7760f6c5fc9d0e9c9953a26cc0718e' },
+  plain: { file: 'selfsup-kernels.wasm', bytes: 131644, sha256: '81057cf403cc18f93e4decfc82b5e5bb67535c6df11ef8b2a8df8cefbddf1b36' },
+  shared: { file: 'selfsup-kernels-threaded.wasm', bytes: 131647, sha256: '8af276ef8b274f3a38450118244f807c0df96e6d559d8e3ee1f70a88b7bebca3' },
+  relaxed: { file: 'selfsup-kernels-relaxed.wasm', bytes: 131317, sha256: 'e890022c37a6e0e907fa0a79b667fa237279b8b03513db9bfb953c801a058c7d' },
+  relaxedShared: { file: 'selfsup-kernels-relaxed-threaded.wasm', bytes: 131320, sha256: '9cd806f50c009e053c1a2cc25cf4860737b98e4c7f00fcd583922a468650edbd' },
 } as const;
