@@ -35,6 +35,9 @@ for (const step of steps) {
   for (const g of order) {
     console.log(`| ${g} | ${files.map((f) => { const t = f.data.profiles.find((q) => q.step === step)?.groups[g]; return t ? `${f1(t.cpuMs)} (${Math.round(t.calls)})` : '—'; }).join(' | ')} |`);
   }
+  for (const phase of ['augment', 'forward', 'backward', 'optimizer']) {
+    console.log(`| *${phase} phase (its kernels above)* | ${files.map((f) => { const t = f.data.profiles.find((q) => q.step === step)?.phases[phase]; return t ? `*${f1(t.cpuMs)} (${Math.round(t.calls)})*` : '—'; }).join(' | ')} |`);
+  }
   console.log(`| outside kernels (tfjs and layers JavaScript) | ${files.map((f) => { const p = f.data.profiles.find((q) => q.step === step); return p ? f1(p.cpuMs - p.kernelCpuMs) : '—'; }).join(' | ')} |`);
   console.log(`| **whole step** | ${files.map((f) => { const p = f.data.profiles.find((q) => q.step === step); return p ? `**${f1(p.cpuMs)}**` : '—'; }).join(' | ')} |`);
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:profile [-- --only simclr,byol] [--runs 5] [--batch 256] [--top 12] [--write NAME]`
+ * `npm run bench:profile [-- --only simclr,byol] [--runs 5] [--warmup 5] [--batch 256] [--top 12] [--shapes] [--write NAME]`
  *
  * Where one training step's time goes on the wasm backend, kernel by kernel:
  * each step of bench/lib/steps.ts (the learning benchmark's SimCLR, BYOL,
@@ -9,7 +9,8 @@
  * kernels (the rest is tfjs's and the layers' JavaScript: tape, scopes,
  * shape checks), the kernel calls, the time by phase (augmentation, forward,
  * backward, optimizer) and by kernel group, and the costliest kernels.
- * `--write NAME` saves bench/results/profile-NAME.json.
+ * `--shapes` tells calls apart by their input shapes. `--write NAME` saves
+ * bench/results/profile-NAME.json.
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
@@ -24,7 +25,8 @@ function arg(name: string): string | undefined {
 }
 
 /** Kernel groups of the report, by tfjs kernel name. */
-export function kernelGroup(kernel: string): string {
+export function kernelGroup(name: string): string {
+  const kernel = name.split(' ')[0]!;
   if (/^(Conv2D|FusedConv2D|DepthwiseConv2dNative|FusedDepthwiseConv2D)$/.test(kernel)) return 'conv forward';
   if (/Backprop(Filter|Input)$/.test(kernel)) return 'conv backward';
   if (/^(BatchMatMul|_FusedMatMul|MatMul)$/.test(kernel)) return 'matrix products';
@@ -87,11 +89,12 @@ function add(into: Record<string, Totals>, key: string, k: KernelStat): void {
   t.calls += k.calls;
 }
 
-async function profileStep(name: StepName, images: tf.Tensor4D, runs: number): Promise<StepProfile> {
+async function profileStep(name: StepName, images: tf.Tensor4D, runs: number, warmup: number): Promise<StepProfile> {
   const fixture = makeStep(name, images);
   const unmark = markOptimizer(fixture.optimizer);
   try {
-    for (let i = 0; i < 3; i++) fixture.step();
+    // Warm-up also lets V8 tier the kernels up from its baseline compiler (slow under load).
+    for (let i = 0; i < warmup; i++) fixture.step();
     const walls: number[] = [];
     const cpus: number[] = [];
     const perRun: KernelStat[][] = [];
@@ -151,6 +154,7 @@ function print(p: StepProfile, top: number): void {
 async function main(): Promise<void> {
   const only = arg('--only')?.split(',') as StepName[] | undefined;
   const runs = Number(arg('--runs') ?? 5);
+  const warmup = Number(arg('--warmup') ?? 5);
   const batch = Number(arg('--batch') ?? 256);
   const top = Number(arg('--top') ?? 12);
   const names = only ?? [...METHOD_STEPS, ...ENCODER_STEPS];
@@ -161,10 +165,10 @@ async function main(): Promise<void> {
   console.log(`load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}`);
   const images = benchImages(batch);
   const profiles: StepProfile[] = [];
-  startKernelTimer('wasm');
+  startKernelTimer('wasm', process.argv.includes('--shapes'));
   try {
     for (const name of names) {
-      const p = await profileStep(name, images, runs);
+      const p = await profileStep(name, images, runs, warmup);
       profiles.push(p);
       print(p, top);
     }

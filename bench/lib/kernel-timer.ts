@@ -34,6 +34,7 @@ interface EngineState {
 }
 
 let inOptimizer = false;
+let byShape = false;
 const stats = new Map<string, KernelStat>();
 let wrapped: tf.KernelConfig[] | null = null;
 
@@ -48,8 +49,19 @@ function phaseNow(): Phase {
   return 'augment';
 }
 
-/** Wraps every kernel of `backendName` with the timer (until {@link stopKernelTimer}). */
-export function startKernelTimer(backendName = 'wasm'): void {
+/** Input shapes and transpose flags of a call, for `--shapes` profiles. */
+function shapeKey(args: Parameters<tf.KernelFunc>[0]): string {
+  const shapes = Object.entries(args.inputs).map(([k, t]) => `${k}[${(t as tf.TensorInfo).shape.join(',')}]`);
+  const flags = ['transposeA', 'transposeB'].filter((f) => args.attrs?.[f]).map((f) => f.replace('transpose', 't'));
+  return ` ${shapes.join(' ')}${flags.length ? ` ${flags.join(',')}` : ''}`;
+}
+
+/**
+ * Wraps every kernel of `backendName` with the timer (until {@link stopKernelTimer});
+ * with `shapes`, calls are also told apart by their input shapes.
+ */
+export function startKernelTimer(backendName = 'wasm', shapes = false): void {
+  byShape = shapes;
   if (wrapped) throw new Error('kernel timer already running');
   wrapped = tf.getKernelsForBackend(backendName);
   for (const config of wrapped) {
@@ -62,13 +74,14 @@ export function startKernelTimer(backendName = 'wasm'): void {
       const ms = performance.now() - t0;
       const c1 = process.cpuUsage(c0);
       const cpuMs = (c1.user + c1.system) / 1000;
-      const key = `${phase}/${config.kernelName}`;
+      const kernel = byShape ? `${config.kernelName}${shapeKey(args)}` : config.kernelName;
+      const key = `${phase}/${kernel}`;
       const s = stats.get(key);
       if (s) {
         s.calls++;
         s.ms += ms;
         s.cpuMs += cpuMs;
-      } else stats.set(key, { phase, kernel: config.kernelName, calls: 1, ms, cpuMs });
+      } else stats.set(key, { phase, kernel, calls: 1, ms, cpuMs });
       return out;
     };
     adoptKernelWrapper(kernelFunc, inner);

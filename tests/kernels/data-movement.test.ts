@@ -69,6 +69,15 @@ describe('wasm data-movement kernels', () => {
     [[9, 517], [11, 517], false, true],
     [[600, 5], [600, 3], true, false],
     [[3, 5, 300], [1, 300, 7], false, false], // one b for every product, two k blocks
+    // Small products (n ≤ 32, k ≤ 64) skip the packing: odd rows, 16 + 4 columns, a 3-wide tail, transposed b.
+    [[5, 7, 11], [5, 11, 20], false, false],
+    [[2, 3, 40], [2, 31, 40], false, true],
+    [[4, 17, 16], [4, 17, 16], true, false],
+    [[1, 1, 64], [1, 64, 32], false, false],
+    [[8, 4, 17, 16], [8, 4, 16, 17], false, false], // attention heads arrive as rank 4
+    [[8, 4, 17, 16], [8, 4, 17, 16], false, true],
+    [[2, 3, 5, 6], [6, 4], false, false], // a rank-2 b shared by every product
+    [[1, 5, 6], [1, 1, 6, 7], false, false],
   ];
   for (const [a, b, ta, tb] of matmuls) {
     it(`matMul [${a}]${ta ? 'ᵀ' : ''} · [${b}]${tb ? 'ᵀ' : ''} agrees with cpu and leaks nothing`, async () => {

@@ -95,6 +95,70 @@ static void block_product(const float *a, const float *packed, float *out, int m
   }
 }
 
+/*
+ * Small products (attention heads: 17 x 16 . 16 x 17, a thousand per call),
+ * where packing op(b) into panels cost more than the product and the 4 x 8
+ * tile mostly ran its tails: op(b) is copied once into scratch, [k][ns] with
+ * rows padded to ns = a multiple of 4 (transposed on the way when needed),
+ * and two rows of op(a) at a time are multiplied against it, up to 16
+ * columns (four vectors, eight accumulators) per pass.
+ */
+#define SMALL_N 32
+#define SMALL_K 64
+
+/* Two rows of op(a) times columns [j0, j0 + 4 * nv) of bs, stored (up to n) at out0 / out1. */
+INLINE void small_rows(const float *a0, const float *a1, const float *bs, int ns, int j0, const int nv, int k, int k_step,
+                       float *out0, float *out1, int n) {
+  v128_t c0[4] = {V_ZERO(), V_ZERO(), V_ZERO(), V_ZERO()}, c1[4] = {V_ZERO(), V_ZERO(), V_ZERO(), V_ZERO()};
+  const float *bp = bs + j0;
+  for (int kk = 0; kk < k; kk++, bp += ns) {
+    const v128_t s0 = V_SPLAT_LOAD(a0 + (size_t)kk * k_step), s1 = V_SPLAT_LOAD(a1 + (size_t)kk * k_step);
+    for (int v = 0; v < nv; v++) {
+      const v128_t b = V_LOAD(bp + 4 * v);
+      c0[v] = V_MADD(c0[v], s0, b);
+      c1[v] = V_MADD(c1[v], s1, b);
+    }
+  }
+  for (int v = 0; v < nv; v++) {
+    const int col = j0 + 4 * v;
+    if (col + 4 <= n) {
+      V_STORE(out0 + col, c0[v]);
+      if (out1) V_STORE(out1 + col, c1[v]);
+    } else {
+      float t0[4], t1[4];
+      V_STORE(t0, c0[v]);
+      V_STORE(t1, c1[v]);
+      for (int t = 0; col + t < n; t++) {
+        out0[col + t] = t0[t];
+        if (out1) out1[col + t] = t1[t];
+      }
+    }
+  }
+}
+
+static void small_product(const float *a, const float *b, float *out, float *bs, int m, int k, int n,
+                          int row_step, int k_step, int trans_b) {
+  const int ns = round_up(n, 4);
+  for (int kk = 0; kk < k; kk++) {
+    float *dst = bs + (size_t)kk * ns;
+    for (int j = 0; j < n; j++) dst[j] = trans_b ? b[(size_t)j * k + kk] : b[(size_t)kk * n + j];
+    for (int j = n; j < ns; j++) dst[j] = 0.0f;
+  }
+  for (int r = 0; r < m; r += 2) {
+    const int two = r + 1 < m;
+    const float *a0 = a + (size_t)r * row_step, *a1 = two ? a0 + row_step : a0;
+    float *o0 = out + (size_t)r * n, *o1 = two ? o0 + n : 0;
+    for (int j0 = 0; j0 < ns; j0 += 16) {
+      switch (min_i(4, (ns - j0) / 4)) {
+        case 4: small_rows(a0, a1, bs, ns, j0, 4, k, k_step, o0, o1, n); break;
+        case 3: small_rows(a0, a1, bs, ns, j0, 3, k, k_step, o0, o1, n); break;
+        case 2: small_rows(a0, a1, bs, ns, j0, 2, k, k_step, o0, o1, n); break;
+        default: small_rows(a0, a1, bs, ns, j0, 1, k, k_step, o0, o1, n); break;
+      }
+    }
+  }
+}
+
 EXPORT(batch_matmul)
 void batch_matmul(const float *a, const float *b, float *out, float *scratch, int batch_a, int batch_b,
                   int m, int k, int n, int trans_a, int trans_b) {
@@ -103,6 +167,13 @@ void batch_matmul(const float *a, const float *b, float *out, float *scratch, in
   const int row_step = trans_a ? 1 : k, k_step = trans_a ? m : 1;
   if (k == 0) {
     zero_floats(out, (size_t)batch * m * n);
+    return;
+  }
+  if (n <= SMALL_N && k <= SMALL_K) {
+    for (int bi = 0; bi < batch; bi++) {
+      small_product(a + (size_t)(batch_a == 1 ? 0 : bi) * m * k, b + (size_t)(batch_b == 1 ? 0 : bi) * k * n,
+                    out + (size_t)bi * m * n, scratch, m, k, n, row_step, k_step, trans_b);
+    }
     return;
   }
   if (batch_b == 1) {

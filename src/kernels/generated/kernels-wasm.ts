@@ -2,7 +2,7 @@
 // Rebuild with `npm run build:kernels` (clang 16 + wasm-ld, -O3 -msimd128, relaxed variants -mrelaxed-simd).
 
 /** sha256 of the C sources the modules were built from (checked by tests/kernels/build.test.ts). */
-export const KERNELS_SOURCE_SHA256 = 'c948f2bd99542ad2047bf3cca69340c5509b7d3d66961b7cee3724af4f12b5c1';
+export const KERNELS_SOURCE_SHA256 = '9c25a8ceb1860fd2cced8f2ef52e5eea914d2c3a6fbe91e1769b5ab84c983b56';
 
 /**
  * The module files beside this one (copied into dist/ by the build): `plain` for tfjs's
@@ -10,8 +10,8 @@ export const KERNELS_SOURCE_SHA256 = 'c948f2bd99542ad2047bf3cca69340c5509b7d3d66
  * same two with relaxed SIMD (`relaxed`, `relaxedShared`) for runtimes that support it.
  */
 export const KERNEL_FILES = {
-  plain: { file: 'selfsup-kernels.wasm', bytes: 131644, sha256: '81057cf403cc18f93e4decfc82b5e5bb67535c6df11ef8b2a8df8cefbddf1b36' },
-  shared: { file: 'selfsup-kernels-threaded.wasm', bytes: 131647, sha256: '8af276ef8b274f3a38450118244f807c0df96e6d559d8e3ee1f70a88b7bebca3' },
-  relaxed: { file: 'selfsup-kernels-relaxed.wasm', bytes: 131317, sha256: 'e890022c37a6e0e907fa0a79b667fa237279b8b03513db9bfb953c801a058c7d' },
-  relaxedShared: { file: 'selfsup-kernels-relaxed-threaded.wasm', bytes: 131320, sha256: '9cd806f50c009e053c1a2cc25cf4860737b98e4c7f00fcd583922a468650edbd' },
+  plain: { file: 'selfsup-kernels.wasm', bytes: 141136, sha256: 'e1d049abb037fe9fa7643676a23d962f35c1d0674700d35a61a90b00dbe25f50' },
+  shared: { file: 'selfsup-kernels-threaded.wasm', bytes: 141139, sha256: '2f8d276cdfb534f2441c4d357b42263c7d04e363bba7842f01828f95b63ddb4d' },
+  relaxed: { file: 'selfsup-kernels-relaxed.wasm', bytes: 140749, sha256: '122c12c95d18427e4f2f6dbae09284406c7e21ef089b90105061343a2d24d9c5' },
+  relaxedShared: { file: 'selfsup-kernels-relaxed-threaded.wasm', bytes: 140752, sha256: 'e130975cb0e2764ef1e09dd52bc4d4834a9cd25d44a46841352998343e1234ba' },
 } as const;
