@@ -1,16 +1,22 @@
 /**
  * Builds selfsup's WebAssembly kernels from src/kernels/c/*.c with Debian's
- * clang 14 + lld and embeds them, base64-encoded, in
- * src/kernels/generated/kernels-wasm.ts, so the package needs no compiler and
- * the module travels through any bundler (no .wasm file to serve).
+ * clang 16 + lld 16 into binary files, src/kernels/generated/selfsup-kernels*.wasm,
+ * and records their sizes and hashes in src/kernels/generated/kernels-wasm.ts.
+ * The package needs no compiler: `npm run build` copies the .wasm files into
+ * dist/, where Node reads them and a browser fetches them (they can be served
+ * beside tfjs-backend-wasm's own .wasm files).
  *
- *   npx tsx scripts/build-kernels.ts           rebuild and write the generated module
- *   npx tsx scripts/build-kernels.ts --check   rebuild into memory; exit 1 if the
- *                                              committed module differs
+ *   npx tsx scripts/build-kernels.ts           rebuild and write the generated files
+ *   npx tsx scripts/build-kernels.ts --check   rebuild into memory; exit 1 if a
+ *                                              committed file differs
  *
- * Two variants are built from the same sources: one for tfjs's ordinary
- * memory, one for the shared memory of its threaded build (a module that
- * imports shared memory must itself be built with --shared-memory).
+ * Four variants are built from the same sources: for tfjs's ordinary memory
+ * and for the shared memory of its threaded build (a module that imports
+ * shared memory must itself be built with --shared-memory), each with
+ * WebAssembly SIMD128 and with relaxed SIMD (`-mrelaxed-simd`: the kernels'
+ * multiply-adds become `f32x4.relaxed_madd`, a fused multiply-add where the
+ * hardware has one; runtimes without relaxed SIMD get the SIMD128 build).
+ * Clang 16 is the first Debian clang with the relaxed-SIMD builtins.
  *
  * The output is deterministic: fixed flags, sorted inputs, no debug info, and
  * custom sections (producers, names, target features) stripped. The module
@@ -25,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const srcDir = join(root, 'src/kernels/c');
-const outFile = join(root, 'src/kernels/generated/kernels-wasm.ts');
+const outDir = join(root, 'src/kernels/generated');
 
 /** The compiler and linker found on PATH. */
 export interface Toolchain {
@@ -46,10 +52,13 @@ function which(names: string[]): string | null {
   return null;
 }
 
+/** The clang major version the committed modules are built with. */
+export const CLANG_MAJOR = '16';
+
 /** The compiler and linker, or null when the toolchain is not installed. */
 export function findToolchain(): Toolchain | null {
-  const clang = which(['clang-14', 'clang']);
-  const lld = which(['wasm-ld-14', 'wasm-ld']);
+  const clang = which([`clang-${CLANG_MAJOR}`, 'clang']);
+  const lld = which([`wasm-ld-${CLANG_MAJOR}`, 'wasm-ld']);
   if (!clang || !lld) return null;
   const version = execFileSync(clang, ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? '';
   const major = /clang version (\d+)/.exec(version)?.[1];
@@ -66,15 +75,24 @@ const COMMON_FLAGS = [
   '-ffreestanding',
   '-nostdlib',
   '-fno-builtin-malloc',
+  // No implicit contraction of a * b + c: results depend only on the variant's explicit multiply-adds.
+  '-ffp-contract=off',
   '-Wall',
   '-Wextra',
   '-Werror',
   '-c',
 ];
 
-const VARIANTS: Record<'plain' | 'shared', { cflags: string[]; ldflags: string[] }> = {
-  plain: { cflags: [], ldflags: [] },
-  shared: { cflags: ['-matomics'], ldflags: ['--shared-memory', '--max-memory=4294967296'] },
+type Variant = 'plain' | 'shared' | 'relaxed' | 'relaxedShared';
+
+const SHARED = { cflags: ['-matomics'], ldflags: ['--shared-memory', '--max-memory=4294967296'] };
+
+/** Each variant's file name (the runtime names the same files) and flags. */
+const VARIANTS: Record<Variant, { file: string; cflags: string[]; ldflags: string[] }> = {
+  plain: { file: 'selfsup-kernels.wasm', cflags: [], ldflags: [] },
+  shared: { file: 'selfsup-kernels-threaded.wasm', ...SHARED },
+  relaxed: { file: 'selfsup-kernels-relaxed.wasm', cflags: ['-mrelaxed-simd'], ldflags: [] },
+  relaxedShared: { file: 'selfsup-kernels-relaxed-threaded.wasm', cflags: ['-mrelaxed-simd', ...SHARED.cflags], ldflags: SHARED.ldflags },
 };
 
 function sources(): string[] {
@@ -133,7 +151,7 @@ function sanitize(bytes: Buffer, variant: string): Buffer {
   return Buffer.concat(parts);
 }
 
-function buildVariant(tc: Toolchain, variant: 'plain' | 'shared', workDir: string): Buffer {
+function buildVariant(tc: Toolchain, variant: Variant, workDir: string): Buffer {
   const { cflags, ldflags } = VARIANTS[variant];
   const objects = [];
   for (const f of sources().filter((s) => s.endsWith('.c'))) {
@@ -150,32 +168,42 @@ function buildVariant(tc: Toolchain, variant: 'plain' | 'shared', workDir: strin
   return sanitize(readFileSync(wasm), variant);
 }
 
-function wrap(b64: string, width = 100): string {
-  const lines = [];
-  for (let i = 0; i < b64.length; i += width) lines.push(`  '${b64.slice(i, i + width)}'`);
-  return lines.join(' +\n');
-}
-
-/** Builds both variants and returns the text of the generated TypeScript module. */
-export function generate(tc: Toolchain): string {
+/**
+ * Builds every variant and returns the generated files by name: the .wasm
+ * modules and kernels-wasm.ts, which records the source hash and each
+ * module's size and sha256.
+ */
+export function generate(tc: Toolchain): Map<string, Buffer> {
   const workDir = mkdtempSync(join(tmpdir(), 'selfsup-kernels-'));
   try {
-    const plain = buildVariant(tc, 'plain', workDir);
-    const shared = buildVariant(tc, 'shared', workDir);
-    return [
+    const files = new Map<string, Buffer>();
+    const entries: string[] = [];
+    for (const variant of Object.keys(VARIANTS) as Variant[]) {
+      const bytes = buildVariant(tc, variant, workDir);
+      const { file } = VARIANTS[variant];
+      files.set(file, bytes);
+      const sha = createHash('sha256').update(bytes).digest('hex');
+      entries.push(`  ${variant}: { file: '${file}', bytes: ${bytes.length}, sha256: '${sha}' },`);
+    }
+    const text = [
       '// Generated by scripts/build-kernels.ts from src/kernels/c/ — do not edit.',
-      `// Rebuild with \`npm run build:kernels\` (clang ${tc.major} + wasm-ld, -O3 -msimd128).`,
+      `// Rebuild with \`npm run build:kernels\` (clang ${tc.major} + wasm-ld, -O3 -msimd128, relaxed variants -mrelaxed-simd).`,
       '',
-      '/** sha256 of the C sources this module was built from (checked by tests/kernels/build.test.ts). */',
+      '/** sha256 of the C sources the modules were built from (checked by tests/kernels/build.test.ts). */',
       `export const KERNELS_SOURCE_SHA256 = '${sourceHash()}';`,
       '',
-      `/** The kernels for tfjs's non-shared wasm memory (${plain.length} bytes), base64. */`,
-      `export const KERNELS_WASM_BASE64 =\n${wrap(plain.toString('base64'))};`,
-      '',
-      `/** The same kernels for the shared memory of tfjs's threaded build (${shared.length} bytes), base64. */`,
-      `export const KERNELS_WASM_SHARED_BASE64 =\n${wrap(shared.toString('base64'))};`,
+      '/**',
+      " * The module files beside this one (copied into dist/ by the build): `plain` for tfjs's",
+      " * ordinary wasm memory, `shared` for the shared memory of its threaded build, and the",
+      " * same two with relaxed SIMD (`relaxed`, `relaxedShared`) for runtimes that support it.",
+      ' */',
+      'export const KERNEL_FILES = {',
+      ...entries,
+      '} as const;',
       '',
     ].join('\n');
+    files.set('kernels-wasm.ts', Buffer.from(text));
+    return files;
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
@@ -185,27 +213,30 @@ function main(): void {
   const check = process.argv.includes('--check');
   const tc = findToolchain();
   if (!tc) {
-    console.error('build-kernels: clang and wasm-ld (Debian packages clang and lld) are required');
+    console.error(`build-kernels: clang-${CLANG_MAJOR} and wasm-ld-${CLANG_MAJOR} (Debian packages clang-${CLANG_MAJOR} and lld-${CLANG_MAJOR}) are required`);
     process.exit(2);
   }
-  if (tc.major !== '14') {
-    console.warn(`build-kernels: built with ${tc.version}; the committed module comes from clang 14`);
+  if (tc.major !== CLANG_MAJOR) {
+    console.warn(`build-kernels: built with ${tc.version}; the committed modules come from clang ${CLANG_MAJOR}`);
   }
-  const text = generate(tc);
+  const files = generate(tc);
   if (check) {
-    const committed = existsSync(outFile) ? readFileSync(outFile, 'utf8') : '';
-    if (committed !== text) {
+    const stale = [...files].filter(([name, bytes]) => {
+      const path = join(outDir, name);
+      return !existsSync(path) || !readFileSync(path).equals(bytes);
+    });
+    if (stale.length > 0) {
       console.error(
-        'build-kernels --check: src/kernels/generated/kernels-wasm.ts is not what src/kernels/c/ builds to; ' +
-          'run `npm run build:kernels` and commit the result',
+        `build-kernels --check: ${stale.map(([name]) => `src/kernels/generated/${name}`).join(', ')} ` +
+          'is not what src/kernels/c/ builds to; run `npm run build:kernels` and commit the result',
       );
       process.exit(1);
     }
-    console.log('build-kernels --check: the committed module matches its sources');
+    console.log('build-kernels --check: the committed modules match their sources');
     return;
   }
-  writeFileSync(outFile, text);
-  console.log(`build-kernels: wrote ${outFile}`);
+  for (const [name, bytes] of files) writeFileSync(join(outDir, name), bytes);
+  console.log(`build-kernels: wrote ${[...files.keys()].join(', ')} into ${outDir}`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

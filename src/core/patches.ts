@@ -32,20 +32,21 @@ export function unpatchifyRaw(patches: tf.Tensor3D, patchSize: number, height: n
 }
 
 /**
- * Patch-index tensors selfsup made itself (randomPatchMask's), whose values
- * are known to be valid: the checks of `VisionTransformer.encode` and
- * `MaeDecoder.decode` skip reading them back. A synchronous read is what a
- * training step on a GPU backend must avoid (on tfjs-webgpu it even returns
- * zeros), and tensors are immutable, so the mark stays true.
+ * Patch-index tensors known to be valid (int32 `[B, K]`, distinct indices in
+ * `[0, numPatches)` per row) because selfsup built them (`randomPatchMask`'s
+ * `idsKeep`): their check needs no read back to JavaScript, which a training
+ * step would otherwise pay at every use (tensors are immutable, so the mark
+ * stays true).
  */
-const validPatchIds = new WeakSet<tf.Tensor>();
+const validPatchIds = new WeakMap<object, number>();
 
-/** Marks `ids` as valid patch indices (made by selfsup, never by a user). */
-export function markValidPatchIds(...ids: tf.Tensor[]): void {
-  for (const t of ids) validPatchIds.add(t);
+/** Marks `ids` as valid indices into `numPatches` patches (see {@link validPatchIds}). */
+export function markValidPatchIds(ids: tf.Tensor, numPatches: number): void {
+  validPatchIds.set(ids, numPatches);
 }
 
-/** Whether `ids` was marked by {@link markValidPatchIds}. */
-export function isValidPatchIds(ids: tf.Tensor): boolean {
-  return validPatchIds.has(ids);
+/** Whether `ids` was marked valid for `numPatches` patches. */
+export function isMarkedValidPatchIds(ids: object, numPatches: number): boolean {
+  return validPatchIds.get(ids) === numPatches;
 }
+

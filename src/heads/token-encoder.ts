@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { oneHotFloat } from '../core/one-hot.js';
 import { assertMemoryFits } from '../core/memory-budget.js';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ValueRangeError } from '../core/errors.js';
@@ -17,7 +18,7 @@ let bagClass: (new (args: BagArgs) => tfl.layers.Layer) | undefined;
  * product — tfjs's embedding (gather) gradient needs `UnsortedSegmentSum`,
  * which the wasm backend lacks. Registered on first use.
  */
-function bagOfTokensClass(): new (args: BagArgs) => tfl.layers.Layer {
+export function bagOfTokensClass(): new (args: BagArgs) => tfl.layers.Layer {
   if (bagClass === undefined) {
     class SelfsupBagOfTokens extends tfl.layers.Layer {
       static className = 'SelfsupBagOfTokens';
@@ -33,8 +34,7 @@ function bagOfTokensClass(): new (args: BagArgs) => tfl.layers.Layer {
       override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
         return tf.tidy(() => {
           const ids = tf.cast(singleInput(inputs), 'int32');
-          // float32 straight from oneHot: tfjs-webgpu 4.22 transposes int32 data with a float shader (WGSL error).
-          return tf.mean(tf.oneHot(ids as tf.Tensor2D, this.vocabSize, 1, 0, 'float32'), 1);
+          return tf.mean(oneHotFloat(ids, this.vocabSize), 1);
         });
       }
       override getConfig(): tf.serialization.ConfigDict {

@@ -6,8 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { DisposedError, InvalidArgumentError, ShapeError } from '../core/errors.js';
-import { isValidPatchIds } from '../core/patches.js';
 import type { Rng } from '../core/rng.js';
+import { customGradient } from '../core/custom-gradient.js';
+import { isMarkedValidPatchIds } from '../core/patches.js';
+import { oneHotFloat } from '../core/one-hot.js';
+import { FUSED, hasFusedKernel } from '../core/fused-kernels.js';
 import { assertTensor, formatShape } from '../core/validate.js';
 import { kernelValues } from './init.js';
 
@@ -219,8 +222,18 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: 
 
 /** Exact GELU, `x · Φ(x)` with the error function (PyTorch's `nn.GELU()` default). */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  if (x.dtype === 'float32' && hasFusedKernel(FUSED.gelu)) return fusedGelu(x);
   return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
 }
+
+/** GELU as one kernel forward and one backward (selfsup's wasm kernels; the same function to float32 rounding). */
+const fusedGelu = customGradient((save, x: tf.Tensor) => {
+  save([x]);
+  return {
+    value: tf.engine().runKernel(FUSED.gelu, { x }) as tf.Tensor,
+    gradFunc: (dy, [saved]) => tf.engine().runKernel(FUSED.geluGrad, { x: saved!, dy }) as tf.Tensor,
+  };
+});
 
 /**
  * Multi-head self-attention of Vaswani et al. 2017 on `[B, T, D]`: one fused
@@ -279,8 +292,7 @@ export function sincosPositionalEmbedding(gridH: number, gridW: number, dim: num
  * gather gradient needs UnsortedSegmentSum, which wasm lacks).
  */
 export function selectionMatrix(ids: tf.Tensor, numPatches: number): tf.Tensor3D {
-  // float32 straight from oneHot: tfjs-webgpu 4.22 transposes an int32→float32 cast with an int shader (WGSL error).
-  return tf.oneHot(ids as tf.Tensor2D, numPatches, 1, 0, 'float32') as tf.Tensor3D;
+  return oneHotFloat(ids, numPatches) as tf.Tensor3D;
 }
 
 /** Throws unless `ids` is an int32 `[B, K]` tensor of distinct patch indices in [0, L). */
@@ -294,7 +306,8 @@ export function assertPatchIds(ids: unknown, batch: number, numPatches: number, 
     throw new ShapeError(fn, arg, `have shape [B, K] = [${batch}, K] with 1 ≤ K ≤ ${numPatches}`, formatShape(t.shape));
   }
   if (t.dtype !== 'int32') throw new InvalidArgumentError(fn, arg, 'have dtype int32', t.dtype);
-  if (isValidPatchIds(t)) return;
+  // randomPatchMask's indices are valid by construction: no read back (MAE checks them twice per step).
+  if (isMarkedValidPatchIds(t, numPatches)) return;
   const data = t.dataSync();
   const k = t.shape[1]!;
   const seen = new Uint8Array(numPatches);

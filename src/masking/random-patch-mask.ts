@@ -91,13 +91,14 @@ export function randomPatchMask(batchSize: number, numPatches: number, options: 
       else mask[b * l + id] = 1;
     }
   }
-  const result = {
+  const keepTensor = tf.tensor2d(idsKeep, [batchSize, keep], 'int32');
+  // Valid by construction: the ViT and the MAE decoder then check it without reading it back.
+  markValidPatchIds(keepTensor, l);
+  return {
     mask: tf.tensor2d(mask, [batchSize, l]),
-    idsKeep: tf.tensor2d(idsKeep, [batchSize, keep], 'int32'),
+    idsKeep: keepTensor,
     idsRestore: tf.tensor2d(idsRestore, [batchSize, l], 'int32'),
   };
-  markValidPatchIds(result.idsKeep, result.idsRestore);
-  return result;
 }
 
 function readNoise(options: RandomPatchMaskOptions, n: number, b: number, l: number, fn: string): Float32Array {

@@ -8,7 +8,7 @@ import { compose } from '../augment/compose.js';
 import { RandomHorizontalFlip } from '../augment/flip.js';
 import { RandomResizedCrop } from '../augment/resized-crop.js';
 import type { Transform } from '../augment/transform.js';
-import { InvalidArgumentError } from '../core/errors.js';
+import { InvalidArgumentError, ValueRangeError } from '../core/errors.js';
 import { classificationHead } from '../heads/classification-head.js';
 import { initKernelLayer } from '../heads/init.js';
 import { kMeans, MAX_KMEANS_ITERATIONS } from '../losses/k-means.js';
@@ -239,8 +239,11 @@ export class DeepCluster extends BasePretextTask {
    * images, then L2-normalised, `[N, pcaDim]`.
    */
   clusteringFeatures(images: tf.Tensor4D): tf.Tensor2D {
-    assertImageBatch(images, this.imageShape, 'DeepCluster.clusteringFeatures', 'images', 2);
-    return this.whitenedFeatures(images);
+    const fn = 'DeepCluster.clusteringFeatures';
+    assertImageBatch(images, this.imageShape, fn, 'images', 2);
+    return this.whitenedFeatures(images, (reason) => {
+      throw new ValueRangeError(fn, 'images', "give finite features (the encoder's weights may hold NaN or infinity)", reason);
+    });
   }
 
   /**
@@ -251,7 +254,9 @@ export class DeepCluster extends BasePretextTask {
    */
   recluster(images: tf.Tensor4D): ClusteringResult {
     assertImageBatch(images, this.imageShape, 'DeepCluster.recluster', 'images', 2);
-    return this.clusterAndReset(images, Math.min(this.numClusters, images.shape[0]));
+    return this.clusterAndReset(images, Math.min(this.numClusters, images.shape[0]), (reason) => {
+      throw new ValueRangeError('DeepCluster.recluster', 'images', "give finite features (the encoder's weights may hold NaN or infinity)", reason);
+    });
   }
 
   /**
@@ -279,7 +284,9 @@ export class DeepCluster extends BasePretextTask {
     if (due) {
       const memory = this.memoryImages();
       try {
-        this.clusterAndReset(memory, Math.max(2, Math.min(this.numClusters, Math.floor(this.memoryCount / 8))));
+        this.clusterAndReset(memory, Math.max(2, Math.min(this.numClusters, Math.floor(this.memoryCount / 8))), (reason) =>
+          this.refuse(`${this.name}.step`, NaN, reason),
+        );
         this.retire(this.clustered);
         this.clustered = tf.keep(tf.clone(memory));
       } finally {
@@ -370,15 +377,22 @@ export class DeepCluster extends BasePretextTask {
     return tf.tensor4d(this.memory.subarray(0, this.memoryCount * size), [this.memoryCount, ...this.imageShape]);
   }
 
-  private whitenedFeatures(images: tf.Tensor4D): tf.Tensor2D {
+  /** PCA-whitened, L2-normalised features of `images`; calls `nonFinite` (which throws) when the features are not finite. */
+  private whitenedFeatures(images: tf.Tensor4D, nonFinite: (reason: string) => never): tf.Tensor2D {
     const features = embedImages(this.encoder, images, { batchSize: 512 });
     try {
       const n = features.shape[0];
       const f = features.shape[1];
       const centered = tf.tidy(() => tf.sub(features, tf.mean(features, 0, true)));
       const cov = tf.tidy(() => tf.div(tf.matMul(tf.transpose(centered), centered), Math.max(n - 1, 1)));
-      const { values, vectors } = symmetricEigen(cov.dataSync(), f, true);
+      const covData = cov.dataSync();
       cov.dispose();
+      // A NaN or infinite feature makes the covariance non-finite: read here anyway, so the check is free.
+      if (!covData.every(Number.isFinite)) {
+        centered.dispose();
+        nonFinite("the encoder's features of the clustering memory are not finite");
+      }
+      const { values, vectors } = symmetricEigen(covData, f, true);
       const d = Math.min(this.pcaDim, n);
       // Top-d eigenvectors (values ascend), each scaled by 1/√(λ + ε): PCA whitening as faiss' PCAMatrix(eigen_power = −0.5).
       const projection = new Float32Array(f * d);
@@ -397,8 +411,8 @@ export class DeepCluster extends BasePretextTask {
     }
   }
 
-  private clusterAndReset(images: tf.Tensor4D, k: number): ClusteringResult {
-    const x = this.whitenedFeatures(images);
+  private clusterAndReset(images: tf.Tensor4D, k: number, nonFinite: (reason: string) => never): ClusteringResult {
+    const x = this.whitenedFeatures(images, nonFinite);
     const result = kMeans(x, { k, iterations: this.kMeansIterations, seed: this.rng.nextUint32(), emptyClusters: 'split' });
     const assignments = Int32Array.from(result.assignments.dataSync());
     tf.dispose([x, result.centroids, result.assignments]);

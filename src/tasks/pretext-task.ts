@@ -130,6 +130,11 @@ export interface StepGuardOptions {
   onNonFinite?: NonFinitePolicy;
 }
 
+/** The error of a batch outside [0, 1] (min and max as read from the device). */
+function pixelRangeError(fn: string, arg: string, min: number, max: number): ValueRangeError {
+  return new ValueRangeError(fn, arg, 'have pixel values in [0, 1]', Number.isNaN(min) || Number.isNaN(max) ? 'NaN or infinite values' : `values in [${min}, ${max}]`);
+}
+
 /** A refused step's way out of the method's code to {@link BasePretextTask}'s step (`onNonFinite: 'skip'`). */
 class SkippedStep extends Error {
   constructor(readonly loss: number) {
@@ -318,7 +323,7 @@ export abstract class BasePretextTask implements PretextTask {
       this.guardChecks = [];
       this.guardMode = null;
     } catch (e) {
-      return transaction.rollback(e, fn);
+      return transaction.rollback(await this.inputErrorFirst(e), fn);
     }
     const all = tf.tidy(() =>
       checks.length === 0 ? tf.zeros([0]) : tf.concat(checks.map((c) => tf.reshape(c.kind === 'pixels' ? c.summary : c.check, [-1])), 0),
@@ -340,9 +345,7 @@ export abstract class BasePretextTask implements PretextTask {
         const b = values[offset + 1]!;
         offset += 2;
         if (c.kind === 'pixels') {
-          if (!(a >= 0 && b <= 1)) {
-            throw new ValueRangeError(c.fn, c.arg, 'have pixel values in [0, 1]', Number.isNaN(a) || Number.isNaN(b) ? 'NaN or infinite values' : `values in [${a}, ${b}]`);
-          }
+          if (!(a >= 0 && b <= 1)) throw pixelRangeError(c.fn, c.arg, a, b);
           continue;
         }
         first ??= a;
@@ -410,9 +413,7 @@ export abstract class BasePretextTask implements PretextTask {
     }
     const [min, max] = summary.dataSync() as Float32Array;
     summary.dispose();
-    if (!(min! >= 0 && max! <= 1)) {
-      throw new ValueRangeError(fn, arg, 'have pixel values in [0, 1]', Number.isNaN(min) || Number.isNaN(max) ? 'NaN or infinite values' : `values in [${min}, ${max}]`);
-    }
+    if (!(min! >= 0 && max! <= 1)) throw pixelRangeError(fn, arg, min!, max!);
   }
 
   /**
@@ -502,7 +503,32 @@ export abstract class BasePretextTask implements PretextTask {
     if (this.guardMode === null || this.updatesInStep++ === 0) this.stepCount++;
   }
 
-  private refuse(fn: string, loss: number, reason: string): never {
+  /**
+   * In `stepAsync`, a step that failed may have failed because of a batch
+   * whose range check was deferred (a NaN pixel makes a method's own
+   * statistics NaN): the bad batch is the error to report.
+   */
+  private async inputErrorFirst(e: unknown): Promise<unknown> {
+    if (e instanceof ValueRangeError) return e;
+    try {
+      for (const c of this.guardChecks) {
+        if (c.kind !== 'pixels') continue;
+        const [a, b] = (await c.summary.data()) as Float32Array;
+        if (!(a! >= 0 && b! <= 1)) return pixelRangeError(c.fn, c.arg, a!, b!);
+      }
+    } catch {
+      // The original failure is reported.
+    }
+    return e;
+  }
+
+  /**
+   * Refuses the running step for a non-finite value found outside
+   * {@link BasePretextTask.minimize} (e.g. a method's own statistics): a
+   * `NonFiniteError`, or a skip under `onNonFinite: 'skip'`; the step's
+   * transaction then puts everything back.
+   */
+  protected refuse(fn: string, loss: number, reason: string): never {
     if (this.onNonFinite === 'skip') throw new SkippedStep(loss);
     throw new NonFiniteError(fn, this.stepCount, loss, reason);
   }

@@ -25,4 +25,6 @@ export type {
 export { trainLoop } from './train-loop.js';
 export { minimizeFinite } from './step-guard.js';
 export type { MinimizeFiniteOptions, MinimizeFiniteResult, NonFinitePolicy } from './step-guard.js';
-export type { StepResult, TrainLoopOptions, TrainLoopResult } from './train-loop.js';
+export type { StepResult, TrainBatch, TrainLoopOptions, TrainLoopResult } from './train-loop.js';
+export { ProgressBar, formatProgress } from './progress-bar.js';
+export type { ProgressBarOptions, ProgressExtras, ProgressStream } from './progress-bar.js';

@@ -9,6 +9,7 @@ import {
   Colorization,
   ContextEncoder,
   ContextPrediction,
+  convEncoder,
   CrossModalCorrespondence,
   DeepCluster,
   DenoisingAutoencoder,
@@ -17,10 +18,12 @@ import {
   MaskedAutoencoder,
   mlpEncoder,
   RotationPrediction,
+  SimMIM,
   SparseAutoencoder,
   SplitBrainAutoencoder,
   tinyVit,
   tokenEncoder,
+  VICRegL,
   type BasePretextTask,
 } from 'selfsup';
 import { METHODS, tinyEncoder } from './methods.js';
@@ -85,7 +88,24 @@ const conv = (own: (x: { dispose(): void }) => void, channels = 1) => {
   return e;
 };
 
-/** Every method selfsup ships, each with a tiny model. */
+/** A conv encoder with strides (a 2×2 feature map for 8×8 images): for the methods that read the map. */
+const strided = (own: (x: { dispose(): void }) => void) => {
+  const e = convEncoder({ inputShape: [8, 8, 1], channels: [4, 8], strides: [2, 2], seed: 0 });
+  own(e);
+  return e;
+};
+
+const vit8 = (own: (x: { dispose(): void }) => void) => {
+  const v = tinyVit({ imageSize: 8, channels: 1, patchSize: 4, dim: 8, depth: 1, heads: 2, seed: 0 });
+  own(v);
+  return v;
+};
+
+/**
+ * Every method selfsup ships, each with a tiny model (a name before " (" is
+ * the class; tests/tasks/lifetimes.test.ts checks that every exported task
+ * class appears here).
+ */
 export const ALL_TASKS: TaskCase[] = [
   ...METHODS.map(
     (m): TaskCase => ({
@@ -105,11 +125,11 @@ export const ALL_TASKS: TaskCase[] = [
   ),
   single('SparseAutoencoder', (x, own) => new SparseAutoencoder(conv(own), { seed: 1, ...x })),
   single('DenoisingAutoencoder', (x, own) => new DenoisingAutoencoder(conv(own), { seed: 1, ...x })),
-  single('MaskedAutoencoder', (x, own) => {
-    const vit = tinyVit({ imageSize: 8, channels: 1, patchSize: 4, dim: 8, depth: 1, heads: 2, seed: 0 });
-    own(vit);
-    return new MaskedAutoencoder(vit, { seed: 1, ...x });
-  }),
+  single('MaskedAutoencoder', (x, own) => new MaskedAutoencoder(vit8(own), { seed: 1, ...x })),
+  single('MaskedAutoencoder (conv)', (x, own) => new MaskedAutoencoder(strided(own), { seed: 1, ...x })),
+  single('SimMIM', (x, own) => new SimMIM(strided(own), { maskRatio: 0.5, seed: 1, ...x })),
+  single('SimMIM (ViT)', (x, own) => new SimMIM(vit8(own), { maskRatio: 0.5, seed: 1, ...x })),
+  single('VICRegL', (x, own) => new VICRegL(strided(own), { projectionDim: 8, localProjectionDim: 4, numMatches: [2, 1], seed: 1, ...x })),
   single('ContextEncoder', (x, own) => new ContextEncoder(conv(own), { mask: 'center', seed: 1, ...x })),
   single('Colorization', (x, own) => new Colorization(conv(own), { priorSteps: 1, seed: 1, ...x }), true),
   single('SplitBrainAutoencoder', (x, own) => new SplitBrainAutoencoder(conv(own), conv(own, 2), { seed: 1, ...x }), true),

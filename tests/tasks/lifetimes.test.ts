@@ -8,7 +8,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as selfsup from 'selfsup';
 import {
+  BasePretextTask,
   DisposedError,
   MemoryBank,
   SelfsupError,
@@ -68,6 +70,17 @@ function sweep(name: string, build: (extra: Record<string, unknown>) => { dispos
 describe('constructors check every option before allocating (no leak), and lifetimes are safe', () => {
   beforeAll(async () => {
     await useBackend('cpu');
+  });
+
+  it('the task list covers every task class selfsup exports (new methods join these tests)', () => {
+    const exported = Object.entries(selfsup)
+      .filter(([, v]) => typeof v === 'function' && v.prototype instanceof BasePretextTask)
+      .map(([k]) => k)
+      .filter((k) => k !== 'JointEmbeddingTask')
+      .sort();
+    const covered = new Set(ALL_TASKS.map((c) => c.name.split(' (')[0]));
+    expect(exported.filter((k) => !covered.has(k))).toEqual([]);
+    expect(exported.length).toBeGreaterThanOrEqual(28);
   });
 
   for (const c of ALL_TASKS) {
