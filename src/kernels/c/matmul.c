@@ -7,24 +7,36 @@
  *   out[i] = op(a[i]) . op(b[i]),  op(a) [m x k], op(b) [k x n], i < batch,
  *   an operand with batch 1 is shared by every product.
  *
- * For each product op(b) is packed into panels of 8 columns ([n/8][k][8],
- * zero past n) and multiplied by rows of op(a) four at a time with the same
- * 4 x 8 register tile as the convolution kernels.
+ * op(b) is packed one panel of 8 columns at a time ([k][8], zero past n)
+ * and multiplied by rows of op(a) four at a time with the same 4 x 8
+ * register tile as the convolution kernels. The work is split into units
+ * (product, panel, block of rows) that threads take in contiguous ranges.
  */
 #include "simd.h"
 
-EXPORT(batch_matmul_scratch)
-int batch_matmul_scratch(int k, int n) { return k * round_up(n, 8) * (int)sizeof(float); }
+/* Rows of op(a) per work unit: a multiple of the 4-row tile, so a row's tile never depends on the split. */
+#define MATMUL_ROW_BLOCK 64
 
-static void pack_b(const float *b, int k, int n, int trans_b, float *packed) {
-  const int np = round_up(n, 8);
-  for (int p = 0; p < np; p += 8) {
-    float *dst = packed + (size_t)p * k;
-    for (int kk = 0; kk < k; kk++, dst += 8) {
-      for (int t = 0; t < 8; t++) {
-        const int col = p + t;
-        dst[t] = col < n ? (trans_b ? b[(size_t)col * k + kk] : b[(size_t)kk * n + col]) : 0.0f;
-      }
+/* Work units of batch_matmul: (product, column panel of 8, block of MATMUL_ROW_BLOCK rows), rows innermost. */
+EXPORT(batch_matmul_units)
+int batch_matmul_units(int batch, int m, int n) {
+  return batch * (round_up(n, 8) / 8) * ((m + MATMUL_ROW_BLOCK - 1) / MATMUL_ROW_BLOCK);
+}
+
+/* Scratch per thread: one packed panel of op(b). */
+EXPORT(batch_matmul_scratch)
+int batch_matmul_scratch(int k, int n) {
+  (void)n;
+  return k * 8 * (int)sizeof(float);
+}
+
+/* Packs columns p..p+7 of op(b) [k x n] as [k][8], zero past n. */
+static void pack_b_panel(const float *b, int k, int n, int trans_b, int p, float *packed) {
+  float *dst = packed;
+  for (int kk = 0; kk < k; kk++, dst += 8) {
+    for (int t = 0; t < 8; t++) {
+      const int col = p + t;
+      dst[t] = col < n ? (trans_b ? b[(size_t)col * k + kk] : b[(size_t)kk * n + col]) : 0.0f;
     }
   }
 }
@@ -42,57 +54,69 @@ INLINE void store_cols(float *out, v128_t v0, v128_t v1, int cols) {
   for (int t = 0; t < cols; t++) out[t] = tmp[t];
 }
 
+/*
+ * Work units [begin, end) of batch_matmul_units(batch, m, n). Each output
+ * element is computed by one unit, with the same k order whatever the split,
+ * so any split gives the same bits. scratch: batch_matmul_scratch(k, n)
+ * bytes, this thread's own.
+ */
 EXPORT(batch_matmul)
 void batch_matmul(const float *a, const float *b, float *out, float *scratch, int batch_a, int batch_b,
-                  int m, int k, int n, int trans_a, int trans_b) {
-  const int batch = max_i(batch_a, batch_b);
+                  int m, int k, int n, int trans_a, int trans_b, int begin, int end) {
+  const int row_blocks = (m + MATMUL_ROW_BLOCK - 1) / MATMUL_ROW_BLOCK, panels = round_up(n, 8) / 8;
   /* Row r of op(a) starts at a + r * row_step; its element kk is kk * k_step further. */
   const int row_step = trans_a ? 1 : k, k_step = trans_a ? m : 1;
-  for (int bi = 0; bi < batch; bi++) {
+  int packed_product = -1, packed_panel = -1;
+  for (int u = begin; u < end; u++) {
+    const int rb = u % row_blocks, panel = (u / row_blocks) % panels, bi = u / row_blocks / panels;
+    const int p = panel * 8;
+    const int b_index = batch_b == 1 ? 0 : bi;
+    if (b_index != packed_product || panel != packed_panel) {
+      pack_b_panel(b + (size_t)b_index * k * n, k, n, trans_b, p, scratch);
+      packed_product = b_index;
+      packed_panel = panel;
+    }
     const float *ab = a + (size_t)(batch_a == 1 ? 0 : bi) * m * k;
-    if (bi == 0 || batch_b != 1) pack_b(b + (size_t)(batch_b == 1 ? 0 : bi) * k * n, k, n, trans_b, scratch);
     float *ob = out + (size_t)bi * m * n;
-    for (int p = 0; p < n; p += 8) {
-      const float *bp0 = scratch + (size_t)p * k;
-      const int cols = min_i(8, n - p);
-      int r = 0;
-      for (; r + 4 <= m; r += 4) {
-        const float *a0 = ab + (size_t)r * row_step, *a1 = a0 + row_step, *a2 = a1 + row_step, *a3 = a2 + row_step;
-        const float *bp = bp0;
-        v128_t c00 = V_ZERO(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        for (int kk = 0; kk < k; kk++, bp += 8) {
-          const v128_t b0 = V_LOAD(bp), b1 = V_LOAD(bp + 4);
-          const size_t off = (size_t)kk * k_step;
-          v128_t s = V_SPLAT_LOAD(a0 + off);
-          c00 = V_MADD(c00, s, b0);
-          c01 = V_MADD(c01, s, b1);
-          s = V_SPLAT_LOAD(a1 + off);
-          c10 = V_MADD(c10, s, b0);
-          c11 = V_MADD(c11, s, b1);
-          s = V_SPLAT_LOAD(a2 + off);
-          c20 = V_MADD(c20, s, b0);
-          c21 = V_MADD(c21, s, b1);
-          s = V_SPLAT_LOAD(a3 + off);
-          c30 = V_MADD(c30, s, b0);
-          c31 = V_MADD(c31, s, b1);
-        }
-        float *o = ob + (size_t)r * n + p;
-        store_cols(o, c00, c01, cols);
-        store_cols(o + n, c10, c11, cols);
-        store_cols(o + 2 * (size_t)n, c20, c21, cols);
-        store_cols(o + 3 * (size_t)n, c30, c31, cols);
+    const int cols = min_i(8, n - p);
+    const int r_end = min_i(m, (rb + 1) * MATMUL_ROW_BLOCK);
+    int r = rb * MATMUL_ROW_BLOCK;
+    for (; r + 4 <= r_end; r += 4) {
+      const float *a0 = ab + (size_t)r * row_step, *a1 = a0 + row_step, *a2 = a1 + row_step, *a3 = a2 + row_step;
+      const float *bp = scratch;
+      v128_t c00 = V_ZERO(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+      for (int kk = 0; kk < k; kk++, bp += 8) {
+        const v128_t b0 = V_LOAD(bp), b1 = V_LOAD(bp + 4);
+        const size_t off = (size_t)kk * k_step;
+        v128_t s = V_SPLAT_LOAD(a0 + off);
+        c00 = V_MADD(c00, s, b0);
+        c01 = V_MADD(c01, s, b1);
+        s = V_SPLAT_LOAD(a1 + off);
+        c10 = V_MADD(c10, s, b0);
+        c11 = V_MADD(c11, s, b1);
+        s = V_SPLAT_LOAD(a2 + off);
+        c20 = V_MADD(c20, s, b0);
+        c21 = V_MADD(c21, s, b1);
+        s = V_SPLAT_LOAD(a3 + off);
+        c30 = V_MADD(c30, s, b0);
+        c31 = V_MADD(c31, s, b1);
       }
-      for (; r < m; r++) {
-        const float *a0 = ab + (size_t)r * row_step;
-        const float *bp = bp0;
-        v128_t c00 = V_ZERO(), c01 = c00;
-        for (int kk = 0; kk < k; kk++, bp += 8) {
-          const v128_t s = V_SPLAT_LOAD(a0 + (size_t)kk * k_step);
-          c00 = V_MADD(c00, s, V_LOAD(bp));
-          c01 = V_MADD(c01, s, V_LOAD(bp + 4));
-        }
-        store_cols(ob + (size_t)r * n + p, c00, c01, cols);
+      float *o = ob + (size_t)r * n + p;
+      store_cols(o, c00, c01, cols);
+      store_cols(o + n, c10, c11, cols);
+      store_cols(o + 2 * (size_t)n, c20, c21, cols);
+      store_cols(o + 3 * (size_t)n, c30, c31, cols);
+    }
+    for (; r < r_end; r++) {
+      const float *a0 = ab + (size_t)r * row_step;
+      const float *bp = scratch;
+      v128_t c00 = V_ZERO(), c01 = c00;
+      for (int kk = 0; kk < k; kk++, bp += 8) {
+        const v128_t s = V_SPLAT_LOAD(a0 + (size_t)kk * k_step);
+        c00 = V_MADD(c00, s, V_LOAD(bp));
+        c01 = V_MADD(c01, s, V_LOAD(bp + 4));
       }
+      store_cols(ob + (size_t)r * n + p, c00, c01, cols);
     }
   }
 }
