@@ -32,9 +32,10 @@
  * Node built-ins come through `process.getBuiltinModule` (Node ≥ 20.16), so
  * browser bundles of selfsup never see a `node:` specifier.
  */
+import { classicWorkerExecArgv } from '../kernels/thread-pool.js';
 
 interface NodeWorker {
-  on(event: 'message', listener: (data: unknown) => void): unknown;
+  on(event: string, listener: (data: never) => void): unknown;
   unref(): void;
   terminate(): Promise<number>;
 }
@@ -209,13 +210,33 @@ export function installNodeThreadShim(facts: BundleFacts): NodeThreadShim {
       // Emscripten starts its pthread workers from the worker script's object URL; start the bootstrap in its place.
       super(
         ...(args[0] === WORKER_SCRIPT
-          ? [WORKER_BOOTSTRAP, { eval: true, workerData: { worker: workerScript, main: mainScript, file: facts.path } }]
+          ? [
+              WORKER_BOOTSTRAP,
+              {
+                eval: true,
+                execArgv: classicWorkerExecArgv(),
+                workerData: { worker: workerScript, main: mainScript, file: facts.path },
+              },
+            ]
           : args),
       );
       workers.push(this);
-      this.on('message', (data) => {
+      this.on('message', (data: unknown) => {
         const error = (data as { selfsupLoadError?: string } | null)?.selfsupLoadError;
         if (error) reject(new Error(`a tfjs pthread worker could not load: ${error}`));
+      });
+    }
+
+    /**
+     * Until the backend is up, a worker error fails the set-up (softly)
+     * instead of reaching Emscripten, which throws it; after a failed set-up
+     * the abandoned workers' errors are dropped.
+     */
+    override on(event: string, listener: (data: never) => void): unknown {
+      if (event !== 'error') return super.on(event, listener);
+      return super.on('error', (e: never) => {
+        if (state === 'up') listener(e);
+        else if (state === 'starting') reject(new Error(`a tfjs pthread worker failed: ${(e as Error)?.message ?? String(e)}`));
       });
     }
   }
@@ -224,15 +245,20 @@ export function installNodeThreadShim(facts: BundleFacts): NodeThreadShim {
     if (text === undefined) return saved.createObjectURL(blob as Blob);
     handedOut.add(blob as Blob);
     if (mainScript === undefined) {
-      const candidates = created.filter((b) => !handedOut.has(b));
-      if (candidates.length !== 1) {
-        throw new Error(
-          `expected tfjs to create one main-script Blob before its worker script, found ${candidates.length}; ` +
-            'this tfjs-backend-wasm version creates its threaded build differently',
-        );
+      try {
+        const candidates = created.filter((b) => !handedOut.has(b));
+        if (candidates.length !== 1) {
+          throw new Error(
+            `expected tfjs to create one main-script Blob before its worker script, found ${candidates.length}; ` +
+              'this tfjs-backend-wasm version creates its threaded build differently',
+          );
+        }
+        const main = texts.get(candidates[0]!)!;
+        mainScript = `${main}\n;${bundleDefinitions(main, facts)}`;
+      } catch (e) {
+        reject(e as Error); // the reason, ahead of tfjs's generic failure
+        throw e;
       }
-      const main = texts.get(candidates[0]!)!;
-      mainScript = `${main}\n;${bundleDefinitions(main, facts)}`;
     }
     workerScript = text;
     // Emscripten passes the result straight to `new Worker(...)` (the recording one).
@@ -243,6 +269,7 @@ export function installNodeThreadShim(facts: BundleFacts): NodeThreadShim {
   URL.createObjectURL = createObjectURL;
   wt.Worker = RecordingWorker as unknown as NodeWorkerClass;
   let restored = false;
+  let state: 'starting' | 'up' | 'abandoned' = 'starting';
   return {
     failed,
     get workerCount() {
@@ -259,9 +286,11 @@ export function installNodeThreadShim(facts: BundleFacts): NodeThreadShim {
       else delete g['Worker'];
     },
     release() {
+      state = 'up';
       for (const w of workers) w.unref();
     },
     terminate() {
+      state = 'abandoned';
       for (const w of workers) void w.terminate();
     },
   };

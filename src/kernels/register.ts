@@ -238,7 +238,12 @@ export async function registerTrainingKernels(backendName: string): Promise<stri
   // Every loaded backend's FusedConv2D is wrapped, so no backend's dilated fused calls meet a stale gradient.
   for (const name of tf.engine().backendNames()) if (name !== backendName) wrapFusedConv2d(name);
   const existing = registered.get(backendName);
-  if (existing && allOurs(existing, backendName)) return [...existing];
+  if (existing && allOurs(existing, backendName)) {
+    // The wasm backend may have been re-created (another thread count): its memory needs its own instance.
+    const wasm = backendName === 'wasm' ? (tf.findBackend('wasm') as unknown as WasmBackendLike | null) : null;
+    if (wasm) await prepareKernels(wasm);
+    return [...existing];
+  }
   const names = wrapFusedConv2d(backendName);
   if (backendName === 'wasm') {
     try {

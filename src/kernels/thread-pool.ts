@@ -105,6 +105,23 @@ interface PoolWorker {
   unref?(): void;
 }
 
+/**
+ * The parent's Node options for a worker whose code is a classic script
+ * (`eval: true`), without those that would make Node read it as an ES module
+ * (`--input-type=module`, `--experimental-default-type=module`), which
+ * workers otherwise inherit.
+ */
+export function classicWorkerExecArgv(): string[] {
+  const argv = (globalThis as { process?: { execArgv?: string[] } }).process?.execArgv ?? [];
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--input-type' || a === '--experimental-default-type') i++;
+    else if (!a.startsWith('--input-type=') && !a.startsWith('--experimental-default-type=')) kept.push(a);
+  }
+  return kept;
+}
+
 function isNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
   return !!p?.versions?.node;
@@ -128,11 +145,11 @@ function startWorker(message: Record<string, unknown>, timeoutMs: number): Promi
       if (isNode()) {
         const proc = (globalThis as unknown as { process: { getBuiltinModule(id: string): unknown } }).process;
         const { Worker } = proc.getBuiltinModule('node:worker_threads') as {
-          Worker: new (src: string, options: { eval: boolean }) => PoolWorker & {
+          Worker: new (src: string, options: { eval: boolean; execArgv: string[] }) => PoolWorker & {
             once(event: string, fn: (v: unknown) => void): void;
           };
         };
-        const w = new Worker(WORKER_SOURCE, { eval: true });
+        const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: classicWorkerExecArgv() });
         worker = w;
         w.once('message', (data) => settle(data as { ready?: boolean; error?: string }));
         w.once('error', (e) => settle({ error: String(e) }));
@@ -173,6 +190,8 @@ export class KernelPool {
   /** Whether this thread may block in Atomics.wait (not a browser's main thread). */
   private readonly canWait: boolean;
   private stopped = false;
+  /** Jobs handed to the workers so far. */
+  jobs = 0;
 
   private constructor(
     private readonly workers: PoolWorker[],
@@ -240,6 +259,7 @@ export class KernelPool {
       ctl[RANGES + 2 * t] = b;
       ctl[RANGES + 2 * t + 1] = e;
     }
+    this.jobs++;
     Atomics.store(ctl, PENDING, this.workers.length);
     Atomics.add(ctl, SEQ, 1);
     Atomics.notify(ctl, SEQ);

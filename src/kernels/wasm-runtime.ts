@@ -212,6 +212,19 @@ export const THREAD_SCRATCH = -1;
 /** A call below this much work runs on the calling thread: waking the workers costs more than it saves. */
 const MIN_PARALLEL_WORK = 1 << 18;
 
+/** How ranged calls are split (tests lower both to split small calls, or cap the threads to compare with one). */
+const split = { maxThreads: Number.POSITIVE_INFINITY, minWork: MIN_PARALLEL_WORK };
+
+/**
+ * @internal Caps the threads a ranged kernel call uses and sets the work
+ * below which it stays on one thread; `undefined` restores the defaults. For
+ * tests that compare 1-thread and N-thread results on small inputs.
+ */
+export function setKernelSplitForTesting(options: { maxThreads?: number; minWork?: number } | undefined): void {
+  split.maxThreads = options?.maxThreads ?? Number.POSITIVE_INFINITY;
+  split.minWork = options?.minWork ?? MIN_PARALLEL_WORK;
+}
+
 /** One instance of the kernel module bound to one backend memory, with its reusable scratch and thread pool. */
 export class KernelInstance {
   private scratchPtr = 0;
@@ -219,6 +232,7 @@ export class KernelInstance {
   private threadScratchPtr = 0;
   private threadScratchBytes = 0;
   private pool: KernelPool | undefined;
+  private poolTried = false;
   private poolReason: string | null = null;
   private stacks: number[] = [];
 
@@ -230,6 +244,11 @@ export class KernelInstance {
   /** Threads a ranged kernel is split over (1 without a pool). */
   get threads(): number {
     return this.pool?.threads ?? 1;
+  }
+
+  /** Calls split over the pool's workers so far. */
+  get pooledCalls(): number {
+    return this.pool?.jobs ?? 0;
   }
 
   /** Why the pool has fewer threads than were asked for, or null. */
@@ -274,7 +293,8 @@ export class KernelInstance {
     if (total <= 0) return;
     const fn = this.exports[name] as unknown as (...a: number[]) => void;
     const grain = options.grain ?? 1;
-    const threads = this.pool && options.work >= MIN_PARALLEL_WORK ? Math.min(this.pool.threads, Math.ceil(total / grain)) : 1;
+    const threads =
+      this.pool && options.work >= split.minWork ? Math.min(this.pool.threads, split.maxThreads, Math.ceil(total / grain)) : 1;
     const index = args.indexOf(THREAD_SCRATCH);
     if ((index >= 0) !== (options.threadScratch !== undefined)) {
       throw new BackendError(`selfsup wasm kernels: ${name} needs both a THREAD_SCRATCH argument and threadScratch bytes`);
@@ -303,7 +323,8 @@ export class KernelInstance {
 
   /** Starts `threads - 1` workers on `module` (shared memory only); on failure runs single-threaded and keeps the reason. */
   async startPool(module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number): Promise<void> {
-    if (threads <= 1 || this.pool) return;
+    if (threads <= 1 || this.poolTried) return;
+    this.poolTried = true;
     const wanted = Math.min(threads, MAX_POOL_THREADS);
     try {
       for (let t = 1; t < wanted; t++) {
@@ -373,10 +394,10 @@ export function configureKernelThreads(backend: WasmBackendLike, threads: number
   requestedThreads.set(backendMemory(backend), threads);
 }
 
-/** The threads selfsup's kernels run with on `backend`, and why fewer than asked for. */
-export function kernelThreadInfo(backend: WasmBackendLike): { threads: number; reason: string | null } {
+/** The threads selfsup's kernels run with on `backend`, why fewer than asked for, and how many calls were split so far. */
+export function kernelThreadInfo(backend: WasmBackendLike): { threads: number; reason: string | null; pooledCalls: number } {
   const instance = instances.get(backendMemory(backend));
-  return { threads: instance?.threads ?? 1, reason: instance?.threadsReason ?? null };
+  return { threads: instance?.threads ?? 1, reason: instance?.threadsReason ?? null, pooledCalls: instance?.pooledCalls ?? 0 };
 }
 
 /** Stops selfsup's kernel workers on `backend` and forgets its instance (before the backend is removed). */
