@@ -32,6 +32,7 @@
  * Node built-ins come through `process.getBuiltinModule` (Node ≥ 20.16), so
  * browser bundles of selfsup never see a `node:` specifier.
  */
+import { nodeModule } from '../core/node-builtins.js';
 import { classicWorkerExecArgv } from '../kernels/thread-pool.js';
 
 interface NodeWorker {
@@ -48,12 +49,6 @@ interface FsModule {
 }
 interface ModuleModule {
   createRequire(from: string): { resolve(id: string): string };
-}
-
-function builtin<T>(id: string): T | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const get = proc?.getBuiltinModule;
-  return typeof get === 'function' ? (get.call(proc, id) as T) : undefined;
 }
 
 /** The smallest module with a shared memory: validates only where wasm threads are supported. */
@@ -83,9 +78,9 @@ export interface BundleFacts {
  * shim needs from the installed bundle. Returns the facts, or why not.
  */
 export function inspectNodeRuntime(selfUrl: string | undefined): BundleFacts | string {
-  const wt = builtin<WorkerThreadsModule>('node:worker_threads');
-  const fs = builtin<FsModule>('node:fs');
-  const module = builtin<ModuleModule>('node:module');
+  const wt = nodeModule<WorkerThreadsModule>('node:worker_threads');
+  const fs = nodeModule<FsModule>('node:fs');
+  const module = nodeModule<ModuleModule>('node:module');
   if (!wt || !fs || !module) return 'threads in Node need process.getBuiltinModule (Node ≥ 20.16)';
   if (typeof SharedArrayBuffer === 'undefined') return 'this Node has no SharedArrayBuffer';
   if (!WebAssembly.validate(SHARED_MEMORY_MODULE)) return 'this Node cannot run WebAssembly threads (no shared memory)';
@@ -174,7 +169,7 @@ export interface NodeThreadShim {
 
 /** Wraps `Blob`, `URL.createObjectURL` and `worker_threads.Worker` until `restore()`. */
 export function installNodeThreadShim(facts: BundleFacts): NodeThreadShim {
-  const wt = builtin<WorkerThreadsModule>('node:worker_threads')!;
+  const wt = nodeModule<WorkerThreadsModule>('node:worker_threads')!;
   const g = globalThis as unknown as Record<string, unknown>;
   const saved = {
     Blob: globalThis.Blob,

@@ -15,6 +15,8 @@
  * starts 8 workers and its C code caps its pool there.
  */
 
+import { nodeModule } from '../core/node-builtins.js';
+
 /** tfjs-backend-wasm's most threads (its C cap, and the workers Emscripten starts up front). */
 export const TFJS_MAX_THREADS = 8;
 
@@ -53,8 +55,7 @@ interface BrowserGlobals {
 
 /** Node's `os.availableParallelism()` (cores this process may use), or `navigator.hardwareConcurrency`. */
 export function availableCores(): number {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const os = proc?.getBuiltinModule?.call(proc, 'node:os') as { availableParallelism?: () => number; cpus(): unknown[] } | undefined;
+  const os = nodeModule<{ availableParallelism?: () => number; cpus(): unknown[] }>('node:os');
   if (os) return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
   const n = (globalThis as BrowserGlobals).navigator?.hardwareConcurrency;
   return typeof n === 'number' && n >= 1 ? Math.floor(n) : 1;

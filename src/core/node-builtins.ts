@@ -22,19 +22,23 @@ export interface NodeBuiltins {
 }
 
 /**
- * Node's `fs`, `zlib` and `url`, fetched through `process.getBuiltinModule`
- * (Node ≥ 20.16) rather than an `import`, so browser bundles of selfsup never
- * see a `node:` specifier; `undefined` outside Node.
+ * One of Node's built-in modules (`'node:os'`, `'node:worker_threads'`, …),
+ * typed by the caller with the parts it uses, fetched through
+ * `process.getBuiltinModule` (Node ≥ 20.16) rather than an `import`, so
+ * browser bundles of selfsup never see a `node:` specifier; `undefined`
+ * outside Node.
  */
-export function nodeBuiltins(): NodeBuiltins | undefined {
+export function nodeModule<T>(id: string): T | undefined {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   const get = proc?.getBuiltinModule;
-  if (typeof get !== 'function') return undefined;
-  return {
-    fs: get.call(proc, 'node:fs') as NodeFs,
-    zlib: get.call(proc, 'node:zlib') as NodeZlib,
-    url: get.call(proc, 'node:url') as NodeUrl,
-  };
+  return typeof get === 'function' ? (get.call(proc, id) as T) : undefined;
+}
+
+/** Node's `fs`, `zlib` and `url` (see {@link nodeModule}); `undefined` outside Node. */
+export function nodeBuiltins(): NodeBuiltins | undefined {
+  const fs = nodeModule<NodeFs>('node:fs');
+  if (!fs) return undefined;
+  return { fs, zlib: nodeModule<NodeZlib>('node:zlib')!, url: nodeModule<NodeUrl>('node:url')! };
 }
 
 /**

@@ -16,6 +16,7 @@
  * A browser's main thread may not block, so there the caller spins.
  */
 import { BackendError } from '../core/errors.js';
+import { nodeModule } from '../core/node-builtins.js';
 
 /** Int32 slots of the control buffer. */
 const SEQ = 0; // job sequence number (workers wait on it)
@@ -122,11 +123,6 @@ export function classicWorkerExecArgv(): string[] {
   return kept;
 }
 
-function isNode(): boolean {
-  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return !!p?.versions?.node;
-}
-
 /** Starts one worker running WORKER_SOURCE and resolves with it once it reports ready. */
 function startWorker(message: Record<string, unknown>, timeoutMs: number): Promise<PoolWorker> {
   return new Promise((resolve, reject) => {
@@ -142,13 +138,12 @@ function startWorker(message: Record<string, unknown>, timeoutMs: number): Promi
       else reject(new Error(data.error ?? 'the worker stopped before it was ready'));
     };
     try {
-      if (isNode()) {
-        const proc = (globalThis as unknown as { process: { getBuiltinModule(id: string): unknown } }).process;
-        const { Worker } = proc.getBuiltinModule('node:worker_threads') as {
+      if (nodeModule('node:worker_threads')) {
+        const { Worker } = nodeModule<{
           Worker: new (src: string, options: { eval: boolean; execArgv: string[] }) => PoolWorker & {
             once(event: string, fn: (v: unknown) => void): void;
           };
-        };
+        }>('node:worker_threads')!;
         const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: classicWorkerExecArgv() });
         worker = w;
         w.once('message', (data) => settle(data as { ready?: boolean; error?: string }));
