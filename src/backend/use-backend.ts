@@ -289,6 +289,13 @@ let lastInfo: BackendInfo | undefined;
  * serves them next to the script. Nothing happens at import time: this call is
  * the whole setup.
  *
+ * The wasm backend uses every core by default (`options.threads`), for tfjs's
+ * thread pool and selfsup's kernels alike: in Node selfsup starts tfjs's
+ * threaded build itself (tfjs keeps it off there), in a browser it needs a
+ * cross-origin-isolated page and falls back to one thread elsewhere, saying why
+ * in `threadsReason`. Results at N threads equal those at one, bit for bit,
+ * for selfsup's kernels.
+ *
  * @param name backend name: `'wasm'`, `'cpu'`, or any registered backend.
  * @returns the same report as {@link backendInfo}.
  *
