@@ -6,7 +6,8 @@
  * and selfsup's pool for its own kernels); PyTorch and scikit-learn run with
  * OMP_NUM_THREADS set to the count.
  *
- * Workloads: a 1024³ matrix product (selfsup's BatchMatMul kernel), a 3×3
+ * Workloads: a 1024³ matrix product (selfsup's BatchMatMul kernel on a batch
+ * of one; the same product of rank-2 tensors goes to tfjs's XNNPACK kernel), a 3×3
  * convolution forward + backward and one training step of the conv encoder
  * (the conv and encoder groups' shapes), the contrastive losses forward +
  * backward (the losses group's) and k-means (the kmeans group's).
@@ -35,6 +36,8 @@ const KMEANS = 'kmeans 10000x128 k=100 10 iters';
 
 interface Workload {
   name: string;
+  /** The peer's workload name, where it differs. */
+  peerName?: string;
   /** Which peer measures it and with which arguments. */
   peer: { script: string; args: string[]; requires: string[]; impl: string };
   /** Builds the inputs on the active backend; returns the timed function and the cleanup. */
@@ -58,7 +61,18 @@ const randn = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'f
 
 const WORKLOADS: Workload[] = [
   {
+    // A batch of one: selfsup's BatchMatMul kernel (rank-2 products go to tfjs's).
     name: MATMUL,
+    peer: { script: 'matmul_torch.py', args: [], requires: ['torch'], impl: IMPL.pytorch },
+    make() {
+      const a = randn([1, 1024, 1024], 1);
+      const b = randn([1, 1024, 1024], 2);
+      return { run: () => tf.tidy(() => { tf.matMul(a, b); }), dispose: () => tf.dispose([a, b]) };
+    },
+  },
+  {
+    name: `${MATMUL} rank 2 (tfjs XNNPACK)`,
+    peerName: MATMUL,
     peer: { script: 'matmul_torch.py', args: [], requires: ['torch'], impl: IMPL.pytorch },
     make() {
       const a = randn([1024, 1024], 1);
@@ -146,7 +160,7 @@ export const threadsGroup: WorkloadGroup = {
       for (const w of WORKLOADS) peers.set(`${w.peer.script} ${w.peer.args.join(' ')}`, w.peer);
       for (const p of peers.values()) {
         const measured = runPythonPeer(p.script, [...p.args, ...(ctx.quick ? ['--quick'] : [])], p.requires, threads);
-        const wanted = new Set(WORKLOADS.map((w) => w.name));
+        const wanted = new Set(WORKLOADS.map((w) => w.peerName ?? w.name));
         for (const r of measured ?? []) if (wanted.has(r.workload)) rows.push({ ...r, impl: implAt(r.impl, threads) });
       }
     }
@@ -154,14 +168,17 @@ export const threadsGroup: WorkloadGroup = {
     await selfsupWasm(1);
     for (const w of WORKLOADS) {
       for (const t of counts) {
-        comparisons.push({ workload: w.name, subject: implAt(IMPL.selfsup, t), baseline: implAt(w.peer.impl, t), label: `vs ${w.peer.impl}` });
+        comparisons.push({
+          workload: w.name, subject: implAt(IMPL.selfsup, t), baseline: implAt(w.peer.impl, t), label: `vs ${w.peer.impl}`,
+          ...(w.peerName ? { baselineWorkload: w.peerName } : {}),
+        });
         if (t > 1) comparisons.push({ workload: w.name, subject: implAt(IMPL.selfsup, t), baseline: IMPL.selfsup, label: 'vs 1 thread' });
       }
       for (const t of counts.filter((c) => c > 1)) {
         const one = rows.find((r) => r.workload === w.name && r.impl === IMPL.selfsup);
         const many = rows.find((r) => r.workload === w.name && r.impl === implAt(IMPL.selfsup, t));
-        const peerOne = rows.find((r) => r.workload === w.name && r.impl === w.peer.impl);
-        const peerMany = rows.find((r) => r.workload === w.name && r.impl === implAt(w.peer.impl, t));
+        const peerOne = rows.find((r) => r.workload === (w.peerName ?? w.name) && r.impl === w.peer.impl);
+        const peerMany = rows.find((r) => r.workload === (w.peerName ?? w.name) && r.impl === implAt(w.peer.impl, t));
         if (one && many) {
           const peer = peerOne && peerMany ? `; ${w.peer.impl} ×${(peerOne.medianMs / peerMany.medianMs).toFixed(2)}` : '';
           notes.push(`${w.name}: speed-up 1→${t} threads selfsup ×${(one.medianMs / many.medianMs).toFixed(2)} (median wall)${peer}`);
