@@ -12,7 +12,7 @@ import {
   type WasmBackendLike,
 } from '../kernels/wasm-runtime.js';
 import { installNodeThreadShim, inspectNodeRuntime, type BundleFacts, type NodeThreadShim } from './node-wasm-threads.js';
-import { availableCores, browserThreadBlocker, reportCoresToEmscripten, TFJS_MAX_THREADS } from './wasm-threads.js';
+import { browserThreadBlocker, defaultThreadCount, reportCoresToEmscripten, TFJS_MAX_THREADS } from './wasm-threads.js';
 import { registerGradients } from './register-gradients.js';
 
 
@@ -67,7 +67,8 @@ export interface UseBackendOptions {
    * when the backend is created: asking for another one later re-creates the
    * wasm backend, which is refused while tensors live on it. Ignored by other
    * backends.
-   * @default the cores available: `os.availableParallelism()` in Node,
+   * @default the cores available: `os.availableParallelism()` in Node (or the
+   * environment variable `SELFSUP_THREADS` where it is set),
    * `navigator.hardwareConcurrency` in a cross-origin-isolated page, else 1
    */
   threads?: number;
@@ -201,10 +202,12 @@ async function initialiseWithin(failed: Promise<never> | undefined): Promise<tru
 }
 
 /** Creates the wasm backend with `requested` threads where the runtime allows, else one; returns what it got and why. */
-async function createWasmBackend(wasm: WasmModule, requested: number): Promise<WasmThreads> {
+async function createWasmBackend(wasm: WasmModule, requested: number, byDefault: boolean): Promise<WasmThreads> {
   let want = Math.min(requested, TFJS_MAX_THREADS);
   let reason: string | null =
-    requested > TFJS_MAX_THREADS ? `tfjs-backend-wasm runs at most ${TFJS_MAX_THREADS} threads (${requested} asked for)` : null;
+    requested > TFJS_MAX_THREADS
+      ? `tfjs-backend-wasm runs at most ${TFJS_MAX_THREADS} threads (${requested} ${byDefault ? 'cores available' : 'asked for'})`
+      : null;
   if (want > 1 && environment() === 'browser') {
     const blocker = browserThreadBlocker();
     if (blocker) [want, reason] = [1, blocker];
@@ -255,7 +258,9 @@ async function createWasmBackend(wasm: WasmModule, requested: number): Promise<W
 async function readyWasm(wasm: WasmModule, threads: number | undefined): Promise<WasmThreads> {
   const existing = tf.findBackend('wasm');
   if (existing) {
-    const state = wasmThreads.get(existing) ?? { requested: threads ?? 1, threads: 1, reason: null };
+    // A backend created without useBackend runs whatever tfjs gave it.
+    const count = wasm.getThreadsCount();
+    const state = wasmThreads.get(existing) ?? { requested: count, threads: count, reason: null };
     if (threads === undefined || threads === state.requested) {
       await setBackendOrFail('wasm');
       return state;
@@ -270,10 +275,15 @@ async function readyWasm(wasm: WasmModule, threads: number | undefined): Promise
     }
     recreateWasmRegistration();
   }
-  const state = await createWasmBackend(wasm, threads ?? availableCores());
+  const requested = threads ?? defaultThreadCount();
+  if (typeof requested === 'string') throw new BackendError(`useBackend: ${requested}`);
+  const state = await createWasmBackend(wasm, requested, threads === undefined);
   wasmThreads.set(tf.findBackend('wasm')!, state);
   return state;
 }
+
+/** The wasm set-up in progress, which the next one waits for. */
+let wasmSetUp: Promise<unknown> = Promise.resolve();
 
 let lastInfo: BackendInfo | undefined;
 
@@ -323,7 +333,11 @@ export async function useBackend(name = 'wasm', options: UseBackendOptions = {})
       wasmModule.setWasmPaths(wasmPaths);
       setKernelWasmPaths(wasmPaths); // selfsup's kernel modules are served beside tfjs's
     }
-    const state = await readyWasm(wasmModule, threads);
+    // One set-up at a time: two concurrent calls must not both create (and shim) the backend.
+    const wasm = wasmModule;
+    const setUp = wasmSetUp.then(() => readyWasm(wasm, threads));
+    wasmSetUp = setUp.catch(() => undefined);
+    const state = await setUp;
     // Evaluate the async flags once so backendInfo() can read them synchronously.
     await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     configureKernelThreads(tf.findBackend('wasm') as unknown as WasmBackendLike, state.threads);

@@ -53,10 +53,27 @@ interface BrowserGlobals {
   navigator?: { hardwareConcurrency?: number };
 }
 
-/** Node's `os.availableParallelism()` (cores this process may use), or `navigator.hardwareConcurrency`. */
-export function availableCores(): number {
+/** The environment variable that replaces the default thread count in Node. */
+export const THREADS_ENV = 'SELFSUP_THREADS';
+
+/**
+ * The default thread count: in Node the `SELFSUP_THREADS` environment
+ * variable if set, else `os.availableParallelism()` (the cores this process
+ * may use); in a browser `navigator.hardwareConcurrency`. Returns an error
+ * message for a `SELFSUP_THREADS` that is not a positive integer.
+ */
+export function defaultThreadCount(): number | string {
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
   const os = nodeModule<{ availableParallelism?: () => number; cpus(): unknown[] }>('node:os');
-  if (os) return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  if (os) {
+    const env = proc?.env?.[THREADS_ENV];
+    if (env !== undefined && env !== '') {
+      const n = Number(env);
+      if (!Number.isInteger(n) || n < 1) return `the environment variable ${THREADS_ENV} must be an integer ≥ 1, got '${env}'`;
+      return n;
+    }
+    return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  }
   const n = (globalThis as BrowserGlobals).navigator?.hardwareConcurrency;
   return typeof n === 'number' && n >= 1 ? Math.floor(n) : 1;
 }

@@ -35,8 +35,8 @@ const MAX_ARGS = 32;
 const CONTROL_BYTES = ARGS_BYTE + MAX_ARGS * 8;
 /** Spins (Atomics.load calls) before a waiting thread blocks: tens of microseconds. */
 const SPINS = 20_000;
-/** A worker that does not answer within this time is considered lost. */
-const JOIN_TIMEOUT_MS = 120_000;
+/** A job whose workers have not all finished after this long is abandoned (a worker that exits is noticed at once). */
+const JOIN_TIMEOUT_MS = 600_000;
 
 /**
  * The worker's source: classic-script JavaScript for both Node (`eval: true`,
@@ -104,6 +104,10 @@ interface PoolWorker {
   terminate(): unknown;
   /** Node only: lets the process exit while the worker waits for jobs. */
   unref?(): void;
+  /** Node only. */
+  on?(event: 'exit' | 'error', listener: (v: unknown) => void): unknown;
+  /** Browsers only. */
+  onerror?: ((e: ErrorEvent) => void) | null;
 }
 
 /**
@@ -185,6 +189,8 @@ export class KernelPool {
   /** Whether this thread may block in Atomics.wait (not a browser's main thread). */
   private readonly canWait: boolean;
   private stopped = false;
+  /** Why a worker is gone (it exited or threw between jobs), or null. */
+  lost: string | null = null;
   /** Jobs handed to the workers so far. */
   jobs = 0;
 
@@ -201,6 +207,18 @@ export class KernelPool {
       canWait = false;
     }
     this.canWait = canWait;
+    // Noticed between jobs (the event loop does not run during one): the next job then refuses to start.
+    for (const w of workers) {
+      const lose = (why: string) => {
+        if (!this.stopped) this.lost ??= why;
+      };
+      if (w.on) {
+        w.on('exit', (code) => lose(`a kernel worker exited (code ${String(code)})`));
+        w.on('error', (e) => lose(`a kernel worker failed: ${String(e)}`));
+      } else {
+        w.onerror = (e) => lose(`a kernel worker failed: ${e.message}`);
+      }
+    }
   }
 
   /** Threads a job is split over (the workers and the calling thread). */
@@ -239,7 +257,9 @@ export class KernelPool {
 
   /** Runs `job`: thread 0's range through `runOwn` on this thread, the others on the workers; returns when all are done. */
   run(job: PoolJob, runOwn: (begin: number, end: number) => void): void {
-    if (this.stopped) throw new BackendError('selfsup wasm kernels: the kernel thread pool was stopped');
+    if (this.stopped || this.lost) {
+      throw new BackendError(`selfsup wasm kernels: the kernel thread pool cannot run (${this.lost ?? 'it was stopped'})`);
+    }
     const { ctl, args } = this;
     const n = job.args.length;
     if (n > MAX_ARGS) throw new BackendError(`selfsup wasm kernels: a pooled kernel takes at most ${MAX_ARGS} arguments`);

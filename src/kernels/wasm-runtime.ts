@@ -319,6 +319,13 @@ export class KernelInstance {
       fn(...own, 0, total);
       return;
     }
+    if (this.pool!.lost) {
+      // A worker is gone: the kernels go on, on this thread alone, and backendInfo says why.
+      this.poolReason = `selfsup's kernels run on one thread: ${this.pool!.lost}`;
+      this.release();
+      fn(...own, 0, total);
+      return;
+    }
     const ranges = splitRanges(total, threads, grain, options.weight);
     this.pool!.run(
       { fn: RANGED_KERNELS.indexOf(name), args: own, ranges, ...(index >= 0 ? { scratch: { index, base, stride } } : {}) },

@@ -16,6 +16,7 @@ import { convEncoder, SimCLR } from 'selfsup';
 import { BackendError } from '../../src/core/errors.js';
 import { backendInfo, overrideNodeBundleFactsForTesting, useBackend } from '../../src/backend/use-backend.js';
 import { inspectNodeRuntime, type BundleFacts } from '../../src/backend/node-wasm-threads.js';
+import { defaultThreadCount, THREADS_ENV } from '../../src/backend/wasm-threads.js';
 import { backendMemory, isSharedMemory, kernelThreadInfo, type WasmBackendLike } from '../../src/kernels/wasm-runtime.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -41,11 +42,36 @@ function simclrSteps(): { losses: number[]; weights: Float32Array[] } {
 
 describe('wasm threads in Node', () => {
   it('default to the cores available, on a shared memory, for tfjs and selfsup alike', async () => {
-    const info = await useBackend('wasm');
-    const expected = Math.min(availableParallelism(), 8);
-    expect(info).toMatchObject({ backend: 'wasm', simd: true, threads: expected, kernelThreads: expected });
-    expect(info.threadsReason).toBe(availableParallelism() > 8 ? expect.stringContaining('at most 8') : null);
-    expect(shared()).toBe(expected > 1);
+    // vitest.config.ts sets SELFSUP_THREADS=1 for the other tests; without it the default is every core.
+    const saved = process.env[THREADS_ENV];
+    delete process.env[THREADS_ENV];
+    try {
+      const info = await useBackend('wasm');
+      const expected = Math.min(availableParallelism(), 8);
+      expect(info).toMatchObject({ backend: 'wasm', simd: true, threads: expected, kernelThreads: expected });
+      expect(info.threadsReason).toBe(availableParallelism() > 8 ? expect.stringContaining('at most 8 threads') : null);
+      expect(shared()).toBe(expected > 1);
+    } finally {
+      if (saved === undefined) delete process.env[THREADS_ENV];
+      else process.env[THREADS_ENV] = saved;
+    }
+  });
+
+  it('take their default from SELFSUP_THREADS where it is set, and explain a bad value', async () => {
+    const saved = process.env[THREADS_ENV];
+    try {
+      process.env[THREADS_ENV] = '1';
+      expect(defaultThreadCount()).toBe(1);
+      process.env[THREADS_ENV] = '3';
+      expect(defaultThreadCount()).toBe(3);
+      for (const bad of ['0', '-2', '1.5', 'all']) {
+        process.env[THREADS_ENV] = bad;
+        expect(defaultThreadCount()).toBe(`the environment variable SELFSUP_THREADS must be an integer ≥ 1, got '${bad}'`);
+      }
+    } finally {
+      if (saved === undefined) delete process.env[THREADS_ENV];
+      else process.env[THREADS_ENV] = saved;
+    }
   });
 
   it('take the single-threaded build for threads: 1 and the threaded one again for 2 (re-created when nothing lives on it)', async () => {
@@ -118,10 +144,11 @@ describe('wasm threads in Node', () => {
   });
 
   it('let a script that trains on 2 threads exit by itself', () => {
+    // The count comes from SELFSUP_THREADS here, through the default.
     const script = `
       import * as tf from '@tensorflow/tfjs-core';
       import { useBackend, ntXentLoss } from '${root}src/index.ts';
-      const info = await useBackend('wasm', { threads: 2 });
+      const info = await useBackend('wasm');
       const a = tf.randomNormal([256, 64], 0, 1, 'float32', 1);
       const b = tf.randomNormal([256, 64], 0, 1, 'float32', 2);
       const g = tf.grads((x, y) => ntXentLoss(x, y))([a, b]);
@@ -132,10 +159,26 @@ describe('wasm threads in Node', () => {
       cwd: root,
       encoding: 'utf8',
       timeout: 60_000,
+      env: { ...process.env, [THREADS_ENV]: '2' },
     });
     expect(r.error, 'the script did not exit within 60 s').toBeUndefined();
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ threads: 2, kernelThreads: 2, finite: true });
     expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
+  it('refuse a SELFSUP_THREADS that is not a positive integer, naming it', () => {
+    const script = `
+      import { useBackend } from '${root}src/index.ts';
+      await useBackend('wasm');
+    `;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, [THREADS_ENV]: 'all' },
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("useBackend: the environment variable SELFSUP_THREADS must be an integer ≥ 1, got 'all'");
   });
 });

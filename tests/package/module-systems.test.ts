@@ -54,7 +54,10 @@ function run(cwd: string, file: string, source: string, preserveSymlinks: boolea
   const path = join(cwd, file);
   writeFileSync(path, source);
   const args = preserveSymlinks ? ['--preserve-symlinks', '--preserve-symlinks-main', path] : [path];
-  const out = execFileSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 90_000 });
+  // The default thread count, not the one vitest.config.ts sets for the unit tests.
+  const env = { ...process.env };
+  delete env['SELFSUP_THREADS'];
+  const out = execFileSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 90_000, env });
   const line = out.trim().split('\n').pop() ?? '';
   return JSON.parse(line) as Record<string, unknown>;
 }
