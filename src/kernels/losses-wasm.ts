@@ -71,21 +71,26 @@ export function ntXentWasm(args: KernelArgs): tf.TensorInfo[] {
   const z = backend.makeOutput([m, d], 'float32');
   const norms = backend.makeOutput([m], 'float32');
   const p = backend.makeOutput([m, m], 'float32');
-  const [packed, rowLoss] = carve(kernels, [round8(m) * d * F32, m * F64]);
   const e = kernels.exports;
+  const [packed, rowLoss, blockScratch] = carve(kernels, [round8(m) * d * F32, m * F64, e.nt_xent_block_scratch()]);
   normalizeRows(kernels, at(z1), at(z), at(norms), n, d);
   normalizeRows(kernels, at(z2), at(z) + n * d * F32, at(norms) + n * F32, n, d);
   kernels.run('pack_rows_as_columns', [at(z), packed!, 0, m, d], round8(m) / 8, { work: m * d });
   const blocks = e.nt_xent_blocks(m);
   const flops = m * m * d;
-  // Block row b multiplies b + 1 blocks of the lower triangle.
-  kernels.run('nt_xent_similarity', [at(z), packed!, at(p), THREAD_SCRATCH, m, d, temperature(args)], blocks, {
-    work: flops, threadScratch: e.nt_xent_block_scratch(), weight: (b) => b + 1,
-  });
-  kernels.run('nt_xent_softmax', [at(p), rowLoss!, n], m, { work: 8 * m * m, grain: 4 });
-  kernels.run('nt_xent_symmetrize', [at(p), THREAD_SCRATCH, m], blocks, {
-    work: 2 * m * m, threadScratch: e.nt_xent_block_scratch(), weight: (b) => blocks - b,
-  });
+  if (kernels.threadsFor(flops, blocks) === 1) {
+    // One thread: the three phases interleaved per block row, while its rows are in cache (same bits).
+    e.nt_xent_fused(at(z), packed!, at(p), rowLoss!, blockScratch!, n, d, temperature(args));
+  } else {
+    // Block row b multiplies b + 1 blocks of the lower triangle.
+    kernels.run('nt_xent_similarity', [at(z), packed!, at(p), THREAD_SCRATCH, m, d, temperature(args)], blocks, {
+      work: flops, threadScratch: e.nt_xent_block_scratch(), weight: (b) => b + 1,
+    });
+    kernels.run('nt_xent_softmax', [at(p), rowLoss!, n], m, { work: 8 * m * m, grain: 4 });
+    kernels.run('nt_xent_symmetrize', [at(p), THREAD_SCRATCH, m], blocks, {
+      work: 2 * m * m, threadScratch: e.nt_xent_block_scratch(), weight: (b) => blocks - b,
+    });
+  }
   e.mean_of_doubles(rowLoss!, m, at(loss));
   return [loss, z, norms, p];
 }

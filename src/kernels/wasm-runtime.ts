@@ -81,6 +81,7 @@ export interface KernelExports {
   nt_xent_similarity(z: number, packed: number, p: number, scratch: number, m: number, d: number, invTau: number, begin: number, end: number): void;
   nt_xent_softmax(p: number, rowLoss: number, n: number, begin: number, end: number): void;
   nt_xent_symmetrize(p: number, scratch: number, m: number, begin: number, end: number): void;
+  nt_xent_fused(z: number, packed: number, p: number, rowLoss: number, scratch: number, n: number, d: number, invTau: number): void;
   nt_xent_backward_rows(
     z: number, norms: number, w: number, packed: number, dy: number, dz1: number, dz2: number, scratch: number,
     n: number, d: number, invTau: number, eps: number, begin: number, end: number,
@@ -280,6 +281,12 @@ export class KernelInstance {
     return this.scratchPtr;
   }
 
+  /** The threads a ranged call of `work` over `total` units (boundaries on multiples of `grain`) would use. */
+  threadsFor(work: number, total: number, grain = 1): number {
+    if (!this.pool || work < split.minWork) return 1;
+    return Math.max(1, Math.min(this.pool.threads, split.maxThreads, Math.ceil(total / grain)));
+  }
+
   /** Byte offset of a tensor's data in the backend memory. */
   offset(dataId: object): number {
     const data = this.backend.dataIdMap.get(dataId);
@@ -298,8 +305,7 @@ export class KernelInstance {
     if (total <= 0) return;
     const fn = this.exports[name] as unknown as (...a: number[]) => void;
     const grain = options.grain ?? 1;
-    const threads =
-      this.pool && options.work >= split.minWork ? Math.min(this.pool.threads, split.maxThreads, Math.ceil(total / grain)) : 1;
+    const threads = this.threadsFor(options.work, total, grain);
     const index = args.indexOf(THREAD_SCRATCH);
     if ((index >= 0) !== (options.threadScratch !== undefined)) {
       throw new BackendError(`selfsup wasm kernels: ${name} needs both a THREAD_SCRATCH argument and threadScratch bytes`);

@@ -321,6 +321,27 @@ void nt_xent_symmetrize(float *p, float *scratch, int m, int begin, int end) {
 }
 
 /*
+ * The three phases above in one pass, for one thread: block rows from the
+ * last to the first, so when one is done its rows are complete (entries
+ * right of it came mirrored from later blocks) and become probabilities at
+ * once, while in cache; then each of its blocks from the diagonal rightwards,
+ * whose mirror rows hold final probabilities already, becomes w = p + p^T in
+ * both places. The N x N matrix is written once. Every element goes through
+ * the same operations as in the phases, so the bits are the same.
+ * scratch: nt_xent_block_scratch() bytes.
+ */
+EXPORT(nt_xent_fused)
+void nt_xent_fused(const float *z, const float *packed, float *p, double *row_loss, float *scratch, int n, int d, float inv_tau) {
+  const int m = 2 * n;
+  for (int blk = nt_xent_blocks(m) - 1; blk >= 0; blk--) {
+    nt_xent_similarity(z, packed, p, scratch, m, d, inv_tau, blk, blk + 1);
+    const int i0 = blk * SYM_BLOCK;
+    nt_xent_softmax(p, row_loss, n, i0, min_i(m, i0 + SYM_BLOCK));
+    nt_xent_symmetrize(p, scratch, m, blk, blk + 1);
+  }
+}
+
+/*
  * NT-Xent backward: dL/dz = (W z - 2 z_partner) * dy / (M tau) with
  * W = P + P^T from the forward, then through the normalisation: dz1, dz2
  * [n, d], for the groups of 4 rows [begin, end) of the 2n rows. z is packed as

@@ -55,6 +55,53 @@ INLINE void store_cols(float *out, v128_t v0, v128_t v1, int cols) {
 }
 
 /*
+ * Rows [r0, r1) of one product against one packed panel of 8 columns:
+ * out[r][p..p+cols) = op(a)[r] . panel, four rows at a time (the same k order
+ * for a row whether it is in a group of four or in the tail).
+ */
+__attribute__((noinline)) static void panel_rows(const float *ab, int row_step, int k_step, const float *bp0, float *ob, int n,
+                                                 int p, int cols, int r0, int r1, int k) {
+  int r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    const float *a0 = ab + (size_t)r * row_step, *a1 = a0 + row_step, *a2 = a1 + row_step, *a3 = a2 + row_step;
+    const float *bp = bp0;
+    v128_t c00 = V_ZERO(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+    for (int kk = 0; kk < k; kk++, bp += 8) {
+      const v128_t b0 = V_LOAD(bp), b1 = V_LOAD(bp + 4);
+      const size_t off = (size_t)kk * k_step;
+      v128_t s = V_SPLAT_LOAD(a0 + off);
+      c00 = V_MADD(c00, s, b0);
+      c01 = V_MADD(c01, s, b1);
+      s = V_SPLAT_LOAD(a1 + off);
+      c10 = V_MADD(c10, s, b0);
+      c11 = V_MADD(c11, s, b1);
+      s = V_SPLAT_LOAD(a2 + off);
+      c20 = V_MADD(c20, s, b0);
+      c21 = V_MADD(c21, s, b1);
+      s = V_SPLAT_LOAD(a3 + off);
+      c30 = V_MADD(c30, s, b0);
+      c31 = V_MADD(c31, s, b1);
+    }
+    float *o = ob + (size_t)r * n + p;
+    store_cols(o, c00, c01, cols);
+    store_cols(o + n, c10, c11, cols);
+    store_cols(o + 2 * (size_t)n, c20, c21, cols);
+    store_cols(o + 3 * (size_t)n, c30, c31, cols);
+  }
+  for (; r < r1; r++) {
+    const float *a0 = ab + (size_t)r * row_step;
+    const float *bp = bp0;
+    v128_t c00 = V_ZERO(), c01 = c00;
+    for (int kk = 0; kk < k; kk++, bp += 8) {
+      const v128_t s = V_SPLAT_LOAD(a0 + (size_t)kk * k_step);
+      c00 = V_MADD(c00, s, V_LOAD(bp));
+      c01 = V_MADD(c01, s, V_LOAD(bp + 4));
+    }
+    store_cols(ob + (size_t)r * n + p, c00, c01, cols);
+  }
+}
+
+/*
  * Work units [begin, end) of batch_matmul_units(batch, m, n). Each output
  * element is computed by one unit, with the same k order whatever the split,
  * so any split gives the same bits. scratch: batch_matmul_scratch(k, n)
@@ -66,58 +113,17 @@ void batch_matmul(const float *a, const float *b, float *out, float *scratch, in
   const int row_blocks = (m + MATMUL_ROW_BLOCK - 1) / MATMUL_ROW_BLOCK, panels = round_up(n, 8) / 8;
   /* Row r of op(a) starts at a + r * row_step; its element kk is kk * k_step further. */
   const int row_step = trans_a ? 1 : k, k_step = trans_a ? m : 1;
-  int packed_product = -1, packed_panel = -1;
-  for (int u = begin; u < end; u++) {
-    const int rb = u % row_blocks, panel = (u / row_blocks) % panels, bi = u / row_blocks / panels;
+  int u = begin;
+  while (u < end) {
+    const int panel = (u / row_blocks) % panels, bi = u / row_blocks / panels;
+    /* The units of this (product, panel) in the range: one packing, one sweep of their rows. */
+    const int last = min_i(end, (u / row_blocks + 1) * row_blocks);
     const int p = panel * 8;
-    const int b_index = batch_b == 1 ? 0 : bi;
-    if (b_index != packed_product || panel != packed_panel) {
-      pack_b_panel(b + (size_t)b_index * k * n, k, n, trans_b, p, scratch);
-      packed_product = b_index;
-      packed_panel = panel;
-    }
-    const float *ab = a + (size_t)(batch_a == 1 ? 0 : bi) * m * k;
-    float *ob = out + (size_t)bi * m * n;
-    const int cols = min_i(8, n - p);
-    const int r_end = min_i(m, (rb + 1) * MATMUL_ROW_BLOCK);
-    int r = rb * MATMUL_ROW_BLOCK;
-    for (; r + 4 <= r_end; r += 4) {
-      const float *a0 = ab + (size_t)r * row_step, *a1 = a0 + row_step, *a2 = a1 + row_step, *a3 = a2 + row_step;
-      const float *bp = scratch;
-      v128_t c00 = V_ZERO(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-      for (int kk = 0; kk < k; kk++, bp += 8) {
-        const v128_t b0 = V_LOAD(bp), b1 = V_LOAD(bp + 4);
-        const size_t off = (size_t)kk * k_step;
-        v128_t s = V_SPLAT_LOAD(a0 + off);
-        c00 = V_MADD(c00, s, b0);
-        c01 = V_MADD(c01, s, b1);
-        s = V_SPLAT_LOAD(a1 + off);
-        c10 = V_MADD(c10, s, b0);
-        c11 = V_MADD(c11, s, b1);
-        s = V_SPLAT_LOAD(a2 + off);
-        c20 = V_MADD(c20, s, b0);
-        c21 = V_MADD(c21, s, b1);
-        s = V_SPLAT_LOAD(a3 + off);
-        c30 = V_MADD(c30, s, b0);
-        c31 = V_MADD(c31, s, b1);
-      }
-      float *o = ob + (size_t)r * n + p;
-      store_cols(o, c00, c01, cols);
-      store_cols(o + n, c10, c11, cols);
-      store_cols(o + 2 * (size_t)n, c20, c21, cols);
-      store_cols(o + 3 * (size_t)n, c30, c31, cols);
-    }
-    for (; r < r_end; r++) {
-      const float *a0 = ab + (size_t)r * row_step;
-      const float *bp = scratch;
-      v128_t c00 = V_ZERO(), c01 = c00;
-      for (int kk = 0; kk < k; kk++, bp += 8) {
-        const v128_t s = V_SPLAT_LOAD(a0 + (size_t)kk * k_step);
-        c00 = V_MADD(c00, s, V_LOAD(bp));
-        c01 = V_MADD(c01, s, V_LOAD(bp + 4));
-      }
-      store_cols(ob + (size_t)r * n + p, c00, c01, cols);
-    }
+    pack_b_panel(b + (size_t)(batch_b == 1 ? 0 : bi) * k * n, k, n, trans_b, p, scratch);
+    const int r0 = (u % row_blocks) * MATMUL_ROW_BLOCK, r1 = min_i(m, ((last - 1) % row_blocks + 1) * MATMUL_ROW_BLOCK);
+    panel_rows(a + (size_t)(batch_a == 1 ? 0 : bi) * m * k, row_step, k_step, scratch, out + (size_t)bi * m * n, n, p,
+               min_i(8, n - p), r0, r1, k);
+    u = last;
   }
 }
 

@@ -2,13 +2,13 @@
 // Rebuild with `npm run build:kernels` (clang 14 + wasm-ld, -O3 -msimd128).
 
 /** sha256 of the C sources the modules were built from (checked by tests/kernels/build.test.ts). */
-export const KERNELS_SOURCE_SHA256 = '671ba2b01861273429321bdf04938538d4a2b92bad0a04b8bc8b5cc994035f3d';
+export const KERNELS_SOURCE_SHA256 = '17e790f2485d8c394a450e353cea410a1df5107f3cbbb71d7be637118f3877d7';
 
 /**
  * The module files beside this one (copied into dist/ by the build): `plain` for tfjs's
  * ordinary wasm memory, `shared` for the shared memory of its threaded build.
  */
 export const KERNEL_FILES = {
-  plain: { file: 'selfsup-kernels.wasm', bytes: 121189, sha256: '74a4ee9d97e852eb7f1e798fd3b06213abafac31a42d32dd5171700618f383d7' },
-  shared: { file: 'selfsup-kernels-threaded.wasm', bytes: 121192, sha256: 'd91572286be974babeb4088e961fcd1cb1d09ccf447c37f7deddead8cf9593de' },
+  plain: { file: 'selfsup-kernels.wasm', bytes: 122239, sha256: 'f93417f6cc63476433a8f05f577a1f4610293ba82c3418fcdde5662613155ccb' },
+  shared: { file: 'selfsup-kernels-threaded.wasm', bytes: 122242, sha256: 'd0d0b9c97ac0dbe74a8aefabb6b97bf7432acf0a6c96b7fcc26adecd547b6299' },
 } as const;
