@@ -29,10 +29,10 @@
  * caller falls back to the single-threaded build. A worker that fails to load
  * reports it instead of throwing, so a changed bundle cannot crash the process.
  *
- * Node built-ins come through `process.getBuiltinModule` (Node ≥ 20.16), so
- * browser bundles of selfsup never see a `node:` specifier.
+ * Node built-ins come through `process.getBuiltinModule` (src/core/node.ts),
+ * so browser bundles of selfsup never see a `node:` specifier.
  */
-import { nodeModule } from '../core/node-builtins.js';
+import { isNode, nodeBuiltin, resolvePackage } from '../core/node.js';
 import { classicWorkerExecArgv } from '../kernels/thread-pool.js';
 
 interface NodeWorker {
@@ -44,27 +44,22 @@ type NodeWorkerClass = new (...args: never[]) => NodeWorker;
 interface WorkerThreadsModule {
   Worker: NodeWorkerClass;
 }
-interface FsModule {
-  readFileSync(path: string, encoding: 'utf8'): string;
-}
-interface ModuleModule {
-  createRequire(from: string): { resolve(id: string): string };
-}
 
 /** The smallest module with a shared memory: validates only where wasm threads are supported. */
 const SHARED_MEMORY_MODULE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 5, 4, 1, 3, 1, 1]);
 
+const FN = 'useBackend';
+
 /** Where tfjs-backend-wasm's Node bundle is installed (resolved from selfsup's own location, then the working directory). */
-function bundlePath(module: ModuleModule, selfUrl: string | undefined): string | undefined {
-  const bases = [selfUrl, `${process.cwd()}/`].filter((b): b is string => typeof b === 'string' && b.length > 0);
-  for (const base of bases) {
-    try {
-      return module.createRequire(base).resolve('@tensorflow/tfjs-backend-wasm');
-    } catch {
-      // try the next base
-    }
+function bundlePath(): string | undefined {
+  const id = '@tensorflow/tfjs-backend-wasm';
+  const beside = resolvePackage(id, FN);
+  if (beside) return beside;
+  try {
+    return nodeBuiltin('node:module', FN).createRequire(`${process.cwd()}/`).resolve(id);
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 /** The installed bundle and the module each of its `var require$$N = require('m')` names stands for. */
@@ -77,18 +72,15 @@ export interface BundleFacts {
  * Checks that this Node can run the threaded build at all and reads what the
  * shim needs from the installed bundle. Returns the facts, or why not.
  */
-export function inspectNodeRuntime(selfUrl: string | undefined): BundleFacts | string {
-  const wt = nodeModule<WorkerThreadsModule>('node:worker_threads');
-  const fs = nodeModule<FsModule>('node:fs');
-  const module = nodeModule<ModuleModule>('node:module');
-  if (!wt || !fs || !module) return 'threads in Node need process.getBuiltinModule (Node ≥ 20.16)';
+export function inspectNodeRuntime(): BundleFacts | string {
+  if (!isNode()) return 'threads in Node need process.getBuiltinModule (Node ≥ 20.16)';
   if (typeof SharedArrayBuffer === 'undefined') return 'this Node has no SharedArrayBuffer';
   if (!WebAssembly.validate(SHARED_MEMORY_MODULE)) return 'this Node cannot run WebAssembly threads (no shared memory)';
-  const path = bundlePath(module, selfUrl);
+  const path = bundlePath();
   if (!path) return 'could not locate the installed @tensorflow/tfjs-backend-wasm bundle';
   let text: string;
   try {
-    text = fs.readFileSync(path, 'utf8');
+    text = nodeBuiltin('node:fs', FN).readFileSync(path, 'utf8');
   } catch (e) {
     return `could not read ${path} (${(e as Error).message})`;
   }
@@ -169,7 +161,7 @@ export interface NodeThreadShim {
 
 /** Wraps `Blob`, `URL.createObjectURL` and `worker_threads.Worker` until `restore()`. */
 export function installNodeThreadShim(facts: BundleFacts): NodeThreadShim {
-  const wt = nodeModule<WorkerThreadsModule>('node:worker_threads')!;
+  const wt = nodeBuiltin('node:worker_threads', FN) as unknown as WorkerThreadsModule;
   const g = globalThis as unknown as Record<string, unknown>;
   const saved = {
     Blob: globalThis.Blob,

@@ -128,13 +128,6 @@ const MULTITHREAD_FLAG = 'WASM_HAS_MULTITHREAD_SUPPORT';
 /** A threaded initialisation that takes longer than this is abandoned for the single-threaded build. */
 const THREADED_INIT_TIMEOUT_MS = 60_000;
 
-/** This module's location, from which the Node shim resolves the installed tfjs-backend-wasm. */
-function moduleLocation(): string | undefined {
-  const url = (import.meta as { url?: string }).url;
-  if (typeof url === 'string') return url;
-  return typeof __filename === 'string' ? __filename : undefined;
-}
-
 /** Lets tests run the Node shim against doctored bundle facts (the fail-soft paths). */
 let nodeFactsOverride: BundleFacts | undefined;
 /** @internal */
@@ -214,7 +207,7 @@ async function createWasmBackend(wasm: WasmModule, requested: number, byDefault:
   }
   let shim: NodeThreadShim | undefined;
   if (want > 1 && environment() === 'node') {
-    const facts = nodeFactsOverride ?? inspectNodeRuntime(moduleLocation());
+    const facts = nodeFactsOverride ?? inspectNodeRuntime();
     const flagProblem = typeof facts === 'string' ? null : setMultithreadFlag(true);
     if (typeof facts === 'string' || flagProblem) {
       [want, reason] = [1, `threads are off: ${typeof facts === 'string' ? facts : flagProblem}`];

@@ -15,7 +15,7 @@
  * starts 8 workers and its C code caps its pool there.
  */
 
-import { nodeModule } from '../core/node-builtins.js';
+import { isNode, nodeBuiltin } from '../core/node.js';
 
 /** tfjs-backend-wasm's most threads (its C cap, and the workers Emscripten starts up front). */
 export const TFJS_MAX_THREADS = 8;
@@ -63,16 +63,15 @@ export const THREADS_ENV = 'SELFSUP_THREADS';
  * message for a `SELFSUP_THREADS` that is not a positive integer.
  */
 export function defaultThreadCount(): number | string {
-  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  const os = nodeModule<{ availableParallelism?: () => number; cpus(): unknown[] }>('node:os');
-  if (os) {
-    const env = proc?.env?.[THREADS_ENV];
+  if (isNode()) {
+    const os = nodeBuiltin('node:os', 'useBackend');
+    const env = process.env[THREADS_ENV];
     if (env !== undefined && env !== '') {
       const n = Number(env);
       if (!Number.isInteger(n) || n < 1) return `the environment variable ${THREADS_ENV} must be an integer ≥ 1, got '${env}'`;
       return n;
     }
-    return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+    return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
   }
   const n = (globalThis as BrowserGlobals).navigator?.hardwareConcurrency;
   return typeof n === 'number' && n >= 1 ? Math.floor(n) : 1;

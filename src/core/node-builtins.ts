@@ -1,5 +1,3 @@
-import { MissingDataError } from './errors.js';
-
 /** The parts of Node's `fs` selfsup uses. */
 export interface NodeFs {
   existsSync(path: string): boolean;
@@ -22,36 +20,23 @@ export interface NodeBuiltins {
 }
 
 /**
- * One of Node's built-in modules (`'node:os'`, `'node:worker_threads'`, …),
- * typed by the caller with the parts it uses, fetched through
- * `process.getBuiltinModule` (Node ≥ 20.16) rather than an `import`, so
- * browser bundles of selfsup never see a `node:` specifier; `undefined`
- * outside Node.
+ * Node's `fs`, `zlib` and `url`, fetched through `process.getBuiltinModule`
+ * (Node ≥ 20.16) rather than an `import`, so browser bundles of selfsup never
+ * see a `node:` specifier; `undefined` outside Node.
  */
-export function nodeModule<T>(id: string): T | undefined {
+export function nodeBuiltins(): NodeBuiltins | undefined {
+  const get = builtinGetter();
+  if (get === undefined) return undefined;
+  return {
+    fs: get('node:fs') as NodeFs,
+    zlib: get('node:zlib') as NodeZlib,
+    url: get('node:url') as NodeUrl,
+  };
+}
+
+/** `process.getBuiltinModule` bound to `process`, or `undefined` outside Node ≥ 20.16 (the one place selfsup looks it up). */
+export function builtinGetter(): ((id: string) => unknown) | undefined {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   const get = proc?.getBuiltinModule;
-  return typeof get === 'function' ? (get.call(proc, id) as T) : undefined;
-}
-
-/** Node's `fs`, `zlib` and `url` (see {@link nodeModule}); `undefined` outside Node. */
-export function nodeBuiltins(): NodeBuiltins | undefined {
-  const fs = nodeModule<NodeFs>('node:fs');
-  if (!fs) return undefined;
-  return { fs, zlib: nodeModule<NodeZlib>('node:zlib')!, url: nodeModule<NodeUrl>('node:url')! };
-}
-
-/**
- * {@link nodeBuiltins} for a function that can only work in Node: throws a
- * {@link MissingDataError} naming `fn` outside Node.
- */
-export function nodeFileAccess(fn: string): NodeBuiltins {
-  const node = nodeBuiltins();
-  if (!node) {
-    throw new MissingDataError(
-      `${fn}: reading data files needs Node.js ≥ 20.16 (process.getBuiltinModule); in a browser use the ` +
-        `vendored loaders (loadDigits, loadFashionMnistSubset, loadPhotos).`,
-    );
-  }
-  return node;
+  return typeof get === 'function' ? (id: string) => get.call(proc, id) : undefined;
 }

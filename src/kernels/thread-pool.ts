@@ -16,7 +16,7 @@
  * A browser's main thread may not block, so there the caller spins.
  */
 import { BackendError } from '../core/errors.js';
-import { nodeModule } from '../core/node-builtins.js';
+import { isNode, nodeBuiltin } from '../core/node.js';
 
 /** Int32 slots of the control buffer. */
 const SEQ = 0; // job sequence number (workers wait on it)
@@ -142,12 +142,12 @@ function startWorker(message: Record<string, unknown>, timeoutMs: number): Promi
       else reject(new Error(data.error ?? 'the worker stopped before it was ready'));
     };
     try {
-      if (nodeModule('node:worker_threads')) {
-        const { Worker } = nodeModule<{
+      if (isNode()) {
+        const { Worker } = nodeBuiltin('node:worker_threads', 'useBackend') as unknown as {
           Worker: new (src: string, options: { eval: boolean; execArgv: string[] }) => PoolWorker & {
             once(event: string, fn: (v: unknown) => void): void;
           };
-        }>('node:worker_threads')!;
+        };
         const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: classicWorkerExecArgv() });
         worker = w;
         w.once('message', (data) => settle(data as { ready?: boolean; error?: string }));

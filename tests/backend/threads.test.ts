@@ -112,7 +112,7 @@ describe('wasm threads in Node', () => {
   });
 
   it('fall back to one thread, with the reason, when the bundle has names the shim cannot resolve', async () => {
-    const facts = inspectNodeRuntime(undefined) as BundleFacts;
+    const facts = inspectNodeRuntime() as BundleFacts;
     expect(typeof facts).toBe('object');
     await useBackend('wasm', { threads: 1 });
     overrideNodeBundleFactsForTesting({ path: facts.path, requires: new Map() });
@@ -129,7 +129,7 @@ describe('wasm threads in Node', () => {
   });
 
   it('fall back to one thread, with the reason, when a tfjs worker cannot load', async () => {
-    const facts = inspectNodeRuntime(undefined) as BundleFacts;
+    const facts = inspectNodeRuntime() as BundleFacts;
     const requires = new Map([...facts.requires].map(([name]) => [name, 'selfsup-no-such-module']));
     await useBackend('wasm', { threads: 1 });
     overrideNodeBundleFactsForTesting({ path: facts.path, requires });
