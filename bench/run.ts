@@ -19,9 +19,10 @@ import { convGroup } from './workloads/conv.js';
 import { encoderGroup } from './workloads/encoder.js';
 import { kmeansGroup } from './workloads/kmeans.js';
 import { lossesGroup } from './workloads/losses.js';
+import { stepGroup } from './workloads/step.js';
 import { threadsGroup } from './workloads/threads.js';
 
-const GROUPS: WorkloadGroup[] = [convGroup, encoderGroup, auditGroup, lossesGroup, kmeansGroup, threadsGroup];
+const GROUPS: WorkloadGroup[] = [convGroup, encoderGroup, auditGroup, lossesGroup, kmeansGroup, stepGroup, threadsGroup];
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);

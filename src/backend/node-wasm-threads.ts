@@ -35,6 +35,12 @@
 import { isNode, nodeBuiltin, resolvePackage } from '../core/node.js';
 import { classicWorkerExecArgv } from '../kernels/thread-pool.js';
 
+/** `{ execArgv }` where a classic-script worker needs its own Node options, else nothing (it inherits the parent's). */
+function execArgvOption(): { execArgv?: string[] } {
+  const execArgv = classicWorkerExecArgv();
+  return execArgv ? { execArgv } : {};
+}
+
 interface NodeWorker {
   on(event: string, listener: (data: never) => void): unknown;
   unref(): void;
@@ -201,7 +207,7 @@ export function installNodeThreadShim(facts: BundleFacts): NodeThreadShim {
               WORKER_BOOTSTRAP,
               {
                 eval: true,
-                execArgv: classicWorkerExecArgv(),
+                ...execArgvOption(),
                 workerData: { worker: workerScript, main: mainScript, file: facts.path },
               },
             ]

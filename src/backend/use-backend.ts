@@ -1,14 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../core/errors.js';
-import { assertInteger, assertKnownOptions, describeValue } from '../core/validate.js';
+import { assertInteger, assertKnownOptions, assertOneOf, describeValue } from '../core/validate.js';
 import { registerTrainingKernels, registeredTrainingKernels } from '../kernels/register.js';
 import {
   backendMemory,
   configureKernelThreads,
   isSharedMemory,
+  kernelSimdFor,
   kernelThreadInfo,
   releaseKernels,
   setKernelWasmPaths,
+  setRelaxedSimd,
   type WasmBackendLike,
 } from '../kernels/wasm-runtime.js';
 import { installNodeThreadShim, inspectNodeRuntime, type BundleFacts, type NodeThreadShim } from './node-wasm-threads.js';
@@ -40,6 +42,12 @@ export interface BackendInfo {
   gradients: boolean;
   /** Kernels selfsup registered for this backend. */
   kernels: string[];
+  /**
+   * The instruction set of selfsup's wasm kernels: `'relaxed'` (WebAssembly
+   * relaxed SIMD, fused multiply-add: Chromium ≥ 114, Node ≥ 22) or
+   * `'simd128'`; `null` when they are not loaded (other backends, `kernels: false`).
+   */
+  kernelsSimd: 'relaxed' | 'simd128' | null;
   /** `'node'` or `'browser'`. */
   environment: 'node' | 'browser';
   /** The version of @tensorflow/tfjs-core in use. */
@@ -78,6 +86,14 @@ export interface UseBackendOptions {
    * @default true
    */
   kernels?: boolean;
+  /**
+   * Let selfsup's wasm kernels use WebAssembly relaxed SIMD (fused
+   * multiply-add) where the runtime has it; `false` keeps the SIMD128 build
+   * everywhere. The two builds compute the same functions; sums may differ
+   * in their last bits (a fused multiply-add rounds once).
+   * @default true
+   */
+  relaxedSimd?: boolean;
 }
 
 interface WasmModule {
@@ -312,11 +328,12 @@ let lastInfo: BackendInfo | undefined;
  */
 export async function useBackend(name = 'wasm', options: UseBackendOptions = {}): Promise<BackendInfo> {
   const fn = 'useBackend';
-  assertKnownOptions(options, ['wasmPaths', 'threads', 'kernels'], fn);
+  assertKnownOptions(options, ['wasmPaths', 'threads', 'kernels', 'relaxedSimd'], fn);
   if (typeof name !== 'string' || name.length === 0) {
     throw new BackendError(`${fn}: name must be a backend name such as 'wasm' or 'cpu', got ${describeValue(name)}`);
   }
-  const { wasmPaths, threads, kernels = true } = options;
+  const { wasmPaths, threads, kernels = true, relaxedSimd = true } = options;
+  assertOneOf(relaxedSimd, [true, false], fn, 'options.relaxedSimd');
   if (threads !== undefined) assertInteger(threads, fn, 'options.threads', { min: 1 });
 
   await registerGradients();
@@ -337,6 +354,7 @@ export async function useBackend(name = 'wasm', options: UseBackendOptions = {})
   } else {
     await setBackendOrFail(name);
   }
+  if (name === 'wasm') setRelaxedSimd(relaxedSimd);
   if (kernels) await registerTrainingKernels(name);
   lastInfo = backendInfo();
   return lastInfo;
@@ -364,6 +382,7 @@ export function backendInfo(): BackendInfo {
   let threads = 1;
   let kernelThreads = 1;
   let threadsReason: string | null = null;
+  let kernelsSimd: BackendInfo['kernelsSimd'] = null;
   const instance = tf.findBackend(backend);
   if (backend === 'wasm' && instance) {
     simd = flags['WASM_HAS_SIMD_SUPPORT'] === true;
@@ -372,6 +391,7 @@ export function backendInfo(): BackendInfo {
     const k = kernelThreadInfo(instance as unknown as WasmBackendLike);
     kernelThreads = k.threads;
     threadsReason = [state?.reason, k.reason].filter((r) => r).join('; ') || null;
+    if (registeredTrainingKernels(backend).length > 1) kernelsSimd = kernelSimdFor(instance as unknown as WasmBackendLike);
   }
   return {
     backend,
@@ -381,6 +401,7 @@ export function backendInfo(): BackendInfo {
     threadsReason,
     gradients: tf.getGradient('BatchMatMul') !== undefined,
     kernels: registeredTrainingKernels(backend),
+    kernelsSimd,
     environment: environment(),
     tfjsVersion: tf.version_core,
   };

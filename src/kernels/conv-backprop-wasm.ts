@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../core/errors.js';
 import { kernelsFor, THREAD_SCRATCH, type WasmBackendLike } from './wasm-runtime.js';
 
-type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+export type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 type Pair = number | [number, number];
 type Shape4 = [number, number, number, number];
 
@@ -46,7 +46,7 @@ function sameShape(actual: readonly number[], expected: readonly number[], what:
 type Geometry = [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
 
 /** The geometry argument list shared by the module's conv functions. */
-function geometry(info: tf.backend_util.Conv2DInfo, outChannelsOrMultiplier: number): Geometry {
+export function geometry(info: tf.backend_util.Conv2DInfo, outChannelsOrMultiplier: number): Geometry {
   return [
     info.batchSize, info.inHeight, info.inWidth, info.inChannels,
     info.outHeight, info.outWidth, outChannelsOrMultiplier,
@@ -56,13 +56,13 @@ function geometry(info: tf.backend_util.Conv2DInfo, outChannelsOrMultiplier: num
   ];
 }
 
-/** Multiply-adds × 2 of the convolution (about the work of either gradient). */
-function convFlops(info: tf.backend_util.Conv2DInfo, depthwise = false): number {
+/** Multiply-adds × 2 of the convolution (about the work of either gradient, or of the forward convolution). */
+export function convFlops(info: tf.backend_util.Conv2DInfo, depthwise = false): number {
   const perOutput = info.filterHeight * info.filterWidth * (depthwise ? 1 : info.inChannels);
   return 2 * info.batchSize * info.outHeight * info.outWidth * info.outChannels * perOutput;
 }
 
-function convInfo(
+export function convInfo(
   xShape: number[], filterShape: number[], attrs: tf.NamedAttrMap, depthwise: boolean,
 ): tf.backend_util.Conv2DInfo {
   return tf.backend_util.computeConv2DInfo(

@@ -111,18 +111,42 @@ interface PoolWorker {
 }
 
 /**
- * The parent's Node options for a worker whose code is a classic script
- * (`eval: true`), without those that would make Node read it as an ES module
- * (`--input-type=module`, `--experimental-default-type=module`), which
- * workers otherwise inherit.
+ * V8 options that Node accepts in `NODE_OPTIONS` but refuses in a worker's
+ * `execArgv` (they are process-wide; workers share them anyway).
  */
-export function classicWorkerExecArgv(): string[] {
-  const argv = (globalThis as { process?: { execArgv?: string[] } }).process?.execArgv ?? [];
+const PROCESS_WIDE = /^--(?:max-old-space-size|max-semi-space-size|huge-max-old-generation-size|stack-trace-limit|stack-size|jitless|abort-on-uncaught-exception|disallow-code-generation-from-strings|enable-etw-stack-walking|interpreted-frames-native-stack|perf-basic-prof|perf-basic-prof-only-functions|perf-prof|perf-prof-unwinding-info|title)(?:=|$)/;
+
+/**
+ * The Node options for a worker whose code is a classic script (`eval:
+ * true`): `undefined` (the worker inherits the parent's, V8 flags such as
+ * `--experimental-wasm-relaxed-simd` included) unless the parent runs with an
+ * option that would make Node read the script as an ES module
+ * (`--input-type=module`, `--experimental-default-type=module`); then the
+ * parent's Node options without those. A worker's `execArgv` may hold only
+ * Node's own options, so V8 flags are left out of that list (they are
+ * process-wide and apply to the worker regardless).
+ */
+export function classicWorkerExecArgv(): string[] | undefined {
+  const proc = (globalThis as { process?: { execArgv?: string[]; allowedNodeEnvironmentFlags?: ReadonlySet<string> } }).process;
+  const argv = proc?.execArgv ?? [];
+  const moduleType = (a: string) => a === '--input-type' || a === '--experimental-default-type' ||
+    a.startsWith('--input-type=') || a.startsWith('--experimental-default-type=');
+  if (!argv.some(moduleType)) return undefined;
+  const allowed = proc?.allowedNodeEnvironmentFlags;
+  const nodeOption = (a: string) => {
+    const name = a.split('=')[0]!;
+    return !PROCESS_WIDE.test(a) && (allowed === undefined || allowed.has(name));
+  };
   const kept: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--input-type' || a === '--experimental-default-type') i++;
-    else if (!a.startsWith('--input-type=') && !a.startsWith('--experimental-default-type=')) kept.push(a);
+    const value = !a.includes('=') && i + 1 < argv.length && !argv[i + 1]!.startsWith('-');
+    if (moduleType(a) || !nodeOption(a)) {
+      if (value) i++; // and its value
+      continue;
+    }
+    kept.push(a);
+    if (value) kept.push(argv[++i]!);
   }
   return kept;
 }
@@ -144,11 +168,12 @@ function startWorker(message: Record<string, unknown>, timeoutMs: number): Promi
     try {
       if (isNode()) {
         const { Worker } = nodeBuiltin('node:worker_threads', 'useBackend') as unknown as {
-          Worker: new (src: string, options: { eval: boolean; execArgv: string[] }) => PoolWorker & {
+          Worker: new (src: string, options: { eval: boolean; execArgv?: string[] }) => PoolWorker & {
             once(event: string, fn: (v: unknown) => void): void;
           };
         };
-        const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: classicWorkerExecArgv() });
+        const execArgv = classicWorkerExecArgv();
+        const w = new Worker(WORKER_SOURCE, { eval: true, ...(execArgv ? { execArgv } : {}) });
         worker = w;
         w.once('message', (data) => settle(data as { ready?: boolean; error?: string }));
         w.once('error', (e) => settle({ error: String(e) }));

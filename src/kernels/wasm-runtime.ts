@@ -3,8 +3,9 @@
  * wasm backend.
  *
  * The module (built from src/kernels/c/ by scripts/build-kernels.ts into
- * `selfsup-kernels.wasm` and `selfsup-kernels-threaded.wasm`, which the
- * package ships in dist/) imports its memory, and is instantiated once per
+ * `selfsup-kernels.wasm` and `selfsup-kernels-threaded.wasm`, and the same
+ * two with relaxed SIMD, `selfsup-kernels-relaxed*.wasm`, which the package
+ * ships in dist/) imports its memory, and is instantiated once per
  * backend memory with tfjs's own `WebAssembly.Memory`. Node reads the file
  * beside this code; a browser fetches it from `useBackend`'s `wasmPaths`
  * (beside tfjs's own .wasm files) or, by default, from beside this module. A kernel then reads its
@@ -22,8 +23,10 @@ import { KernelPool, MAX_POOL_THREADS, splitRanges } from './thread-pool.js';
 
 /**
  * The functions the kernel module exports (pointers are byte offsets into
- * tfjs's memory). Those that end in `begin, end` compute the work units
- * [begin, end) of their output and are split over threads (see {@link RANGED_KERNELS}).
+ * tfjs's memory). Those that end in a range (`begin, end` of their work
+ * units; `m0, m1` output pixels, `c0, c1` channels, `r0, r1` rows, `i0, i1`
+ * elements) compute that part of their output and are split over threads
+ * (see {@link RANGED_KERNELS}).
  */
 export interface KernelExports {
   __stack_pointer: WebAssembly.Global;
@@ -64,7 +67,7 @@ export interface KernelExports {
   ): void;
   tile6(x: number, out: number, ...dimsThenReps: number[]): void;
   transpose6(x: number, out: number, ...dimsThenPerm: number[]): void;
-  batch_matmul_units(batch: number, m: number, n: number): number;
+  batch_matmul_units(batchA: number, batchB: number, m: number, k: number, n: number): number;
   batch_matmul_scratch(k: number, n: number): number;
   batch_matmul(
     a: number, b: number, out: number, scratch: number, batchA: number, batchB: number,
@@ -140,6 +143,32 @@ export interface KernelExports {
     x: number, out: number, index: number, fraction: number, scratch: number, c: number, b: number, h: number, w: number,
     oh: number, ow: number, begin: number, end: number,
   ): void;
+  conv2d_forward_packed_floats(kh: number, kw: number, c: number, co: number): number;
+  conv2d_forward_block_floats(kh: number, kw: number, c: number): number;
+  conv2d_forward_pack(w: number, packed: number, k: number, co: number): void;
+  conv2d_forward(
+    x: number, packed: number, bias: number, y: number, block: number,
+    n: number, h: number, w: number, c: number, oh: number, ow: number, co: number, kh: number, kw: number,
+    sh: number, sw: number, dh: number, dwl: number, pt: number, pl: number, activation: number, m0: number, m1: number,
+  ): void;
+  bias_activation_grad(dy: number, y: number, dz: number, db: number, rows: number, cols: number, activation: number, c0: number, c1: number): void;
+  gelu_forward(x: number, y: number, i0: number, i1: number): void;
+  gelu_backward(x: number, dy: number, dx: number, i0: number, i1: number): void;
+  batch_norm_moments(x: number, mean: number, variance: number, rows: number, cols: number, c0: number, c1: number): void;
+  batch_norm_factors(variance: number, scale: number, factor: number, cols: number, eps: number, c0: number, c1: number): void;
+  batch_norm_apply(x: number, mean: number, factor: number, offset: number, y: number, rows: number, cols: number, r0: number, r1: number): void;
+  batch_norm_grad_sums(dy: number, x: number, mean: number, sums: number, rows: number, cols: number, c0: number, c1: number): void;
+  batch_norm_grad_coefficients(
+    sums: number, variance: number, scale: number, dmean: number, dvariance: number, dscale: number, doffset: number, coef: number,
+    rows: number, cols: number, eps: number, c0: number, c1: number,
+  ): void;
+  batch_norm_grad_apply(dy: number, x: number, mean: number, coef: number, dx: number, rows: number, cols: number, r0: number, r1: number): void;
+  adam_update(
+    x: number, m: number, v: number, g: number, xOut: number, mOut: number, vOut: number, bias1: number, bias2: number,
+    beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, negLr: number, i0: number, i1: number,
+  ): void;
+  momentum_update(x: number, a: number, g: number, xOut: number, aOut: number, c: number, mu: number, nesterov: number, i0: number, i1: number): void;
+  sgd_update(x: number, g: number, xOut: number, c: number, i0: number, i1: number): void;
 }
 
 /** The exports that take a work range `begin, end` last, in the order the pool's workers index them. */
@@ -179,6 +208,17 @@ export const RANGED_KERNELS = [
   'grayscale_planar',
   'gaussian_blur_planar',
   'resample_planar',
+  'conv2d_forward',
+  'bias_activation_grad',
+  'gelu_forward',
+  'gelu_backward',
+  'batch_norm_moments',
+  'batch_norm_apply',
+  'batch_norm_grad_sums',
+  'batch_norm_grad_apply',
+  'adam_update',
+  'momentum_update',
+  'sgd_update',
 ] as const satisfies readonly (keyof KernelExports)[];
 
 /** A kernel that computes a range of work units. */
@@ -245,6 +285,8 @@ export class KernelInstance {
   constructor(
     readonly exports: KernelExports,
     private readonly backend: WasmBackendLike,
+    /** Which instruction set the module uses: relaxed SIMD (fused multiply-add) or SIMD128. */
+    readonly simd: KernelSimd = 'simd128',
   ) {}
 
   /** Threads a ranged kernel is split over (1 without a pool). */
@@ -285,6 +327,21 @@ export class KernelInstance {
   threadsFor(work: number, total: number, grain = 1): number {
     if (!this.pool || work < split.minWork) return 1;
     return Math.max(1, Math.min(this.pool.threads, split.maxThreads, Math.ceil(total / grain)));
+  }
+
+  /** The module's stack in tfjs's heap (set by `bind`), freed with the scratch by {@link KernelInstance.release}. */
+  stackPtr = 0;
+
+  /**
+   * Stops the workers and frees this instance's stacks and scratch (when
+   * another instance, of the other instruction set, replaces it on the same memory).
+   */
+  release(): void {
+    this.stopPool();
+    for (const ptr of [this.scratchPtr, this.threadScratchPtr, this.stackPtr]) {
+      if (ptr !== 0) this.backend.wasm._free(ptr);
+    }
+    this.scratchPtr = this.scratchBytes = this.threadScratchPtr = this.threadScratchBytes = this.stackPtr = 0;
   }
 
   /** Byte offset of a tensor's data in the backend memory. */
@@ -328,7 +385,7 @@ export class KernelInstance {
     if (this.pool!.lost) {
       // A worker is gone: the kernels go on, on this thread alone, and backendInfo says why.
       this.poolReason = `selfsup's kernels run on one thread: ${this.pool!.lost}`;
-      this.release();
+      this.stopPool();
       fn(...own, 0, total);
       return;
     }
@@ -362,10 +419,11 @@ export class KernelInstance {
     this.stacks = [];
   }
 
-  /** Stops the workers (the backend is about to go away). */
-  release(): void {
+  /** Stops the workers and frees their stacks (the backend is about to go away, or a worker is lost). */
+  stopPool(): void {
     this.pool?.stop();
     this.pool = undefined;
+    this.freeStacks();
   }
 }
 
@@ -379,6 +437,69 @@ const instances = new WeakMap<WebAssembly.Memory, KernelInstance>();
 const requestedThreads = new WeakMap<WebAssembly.Memory, number>();
 
 type Variant = keyof typeof KERNEL_FILES;
+
+/** The instruction set of a kernel module: WebAssembly relaxed SIMD or plain SIMD128. */
+export type KernelSimd = 'relaxed' | 'simd128';
+
+/**
+ * The smallest module that uses `f32x4.relaxed_madd` (a function returning
+ * relaxed_madd of three zero vectors): it validates exactly where the runtime
+ * implements relaxed SIMD (Chromium ≥ 114, Node ≥ 22; Node 20 only with
+ * `--experimental-wasm-relaxed-simd`), as tfjs detects SIMD.
+ */
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type section: () -> v128
+  0x03, 0x02, 0x01, 0x00, // function section
+  0x0a, 0x3d, 0x01, 0x3b, 0x00, // code section, one body of 59 bytes, no locals
+  ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array<number>(16).fill(0)]), // three v128.const 0
+  0xfd, 0x85, 0x02, // f32x4.relaxed_madd
+  0x0b, // end
+]);
+
+let relaxedSupport: boolean | undefined;
+
+/** Whether this runtime's WebAssembly has relaxed SIMD (checked once). */
+export function relaxedSimdSupported(): boolean {
+  relaxedSupport ??= typeof WebAssembly.validate === 'function' && WebAssembly.validate(RELAXED_SIMD_PROBE);
+  return relaxedSupport;
+}
+
+/** Whether the next instantiation may use the relaxed-SIMD modules (`useBackend`'s `relaxedSimd` option). */
+let allowRelaxed = true;
+
+/**
+ * Chooses between the relaxed-SIMD and SIMD128 kernel modules for the
+ * instances created from now on (`useBackend('wasm', { relaxedSimd })`):
+ * relaxed SIMD is used where `allow` is true and the runtime supports it.
+ * An existing instance of the other kind is replaced on the next
+ * {@link prepareKernels}.
+ */
+export function setRelaxedSimd(allow: boolean): void {
+  allowRelaxed = allow;
+}
+
+function wantedSimd(): KernelSimd {
+  return allowRelaxed && relaxedSimdSupported() ? 'relaxed' : 'simd128';
+}
+
+function variantOf(memory: WebAssembly.Memory, simd: KernelSimd): Variant {
+  const shared = isSharedMemory(memory);
+  if (simd === 'relaxed') return shared ? 'relaxedShared' : 'relaxed';
+  return shared ? 'shared' : 'plain';
+}
+
+/**
+ * The instruction set of the kernel instance bound to `backend`'s memory, or
+ * null when none is (for `backendInfo`).
+ */
+export function kernelSimdFor(backend: WasmBackendLike): KernelSimd | null {
+  try {
+    return instances.get(backendMemory(backend))?.simd ?? null;
+  } catch {
+    return null;
+  }
+}
 
 /** Where a browser fetches the kernel files from, as tfjs's `setWasmPaths` takes it (set by `useBackend`). */
 let wasmPaths: string | Record<string, string> | undefined;
@@ -401,9 +522,16 @@ export function setKernelWasmPaths(paths: string | Record<string, string> | unde
  * that bundlers which understand them (webpack 5, Vite, Parcel) emit the file.
  */
 function defaultUrl(variant: Variant): URL {
-  return variant === 'shared'
-    ? new URL('./selfsup-kernels-threaded.wasm', import.meta.url)
-    : new URL('./selfsup-kernels.wasm', import.meta.url);
+  switch (variant) {
+    case 'shared':
+      return new URL('./selfsup-kernels-threaded.wasm', import.meta.url);
+    case 'relaxed':
+      return new URL('./selfsup-kernels-relaxed.wasm', import.meta.url);
+    case 'relaxedShared':
+      return new URL('./selfsup-kernels-relaxed-threaded.wasm', import.meta.url);
+    default:
+      return new URL('./selfsup-kernels.wasm', import.meta.url);
+  }
 }
 
 const SERVE_HINT =
@@ -489,20 +617,22 @@ export function releaseKernels(backend: WasmBackendLike): void {
   } catch {
     return;
   }
-  instances.get(memory)?.release();
+  instances.get(memory)?.stopPool();
   instances.delete(memory);
 }
 
 /**
- * Compiles the kernel module variant that matches `backend`'s memory and
- * instantiates it on that memory (asynchronously, so it also works on a
- * browser's main thread), with the thread pool {@link configureKernelThreads}
- * asked for on a shared memory. Rejects when the runtime cannot run it (no
- * wasm SIMD).
+ * Compiles the kernel module variant that matches `backend`'s memory (shared
+ * or not) and the runtime (relaxed SIMD where supported and allowed, else
+ * SIMD128) and instantiates it on that memory (asynchronously, so it also
+ * works on a browser's main thread), with the thread pool
+ * {@link configureKernelThreads} asked for on a shared memory (its workers
+ * run the same variant). Rejects when the runtime cannot run it (no wasm SIMD).
  */
 export async function prepareKernels(backend: WasmBackendLike): Promise<KernelInstance> {
   const memory = backendMemory(backend);
-  const variant = isSharedMemory(memory) ? 'shared' : 'plain';
+  const simd = wantedSimd();
+  const variant = variantOf(memory, simd);
   // Read or fetched on first use only: nothing is loaded by programs that never train on wasm.
   compiled[variant] ??= moduleBytes(variant).then((bytes) => WebAssembly.compile(bytes as BufferSource));
   let module: WebAssembly.Module;
@@ -514,22 +644,28 @@ export async function prepareKernels(backend: WasmBackendLike): Promise<KernelIn
   }
   ready[variant] = module;
   let kernels = instances.get(memory);
-  if (!kernels) {
+  if (kernels?.simd !== simd) {
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
-    kernels = instances.get(memory) ?? bind(instance, memory, backend);
+    // (Another call may have bound the same kind meanwhile.)
+    kernels = instances.get(memory);
+    if (kernels?.simd !== simd) {
+      kernels?.release();
+      kernels = bind(instance, memory, backend, simd);
+    }
   }
   const threads = requestedThreads.get(memory) ?? 1;
-  if (variant === 'shared' && threads > 1) await kernels.startPool(module, memory, threads);
+  if (isSharedMemory(memory) && threads > 1) await kernels.startPool(module, memory, threads);
   return kernels;
 }
 
-function bind(instance: WebAssembly.Instance, memory: WebAssembly.Memory, backend: WasmBackendLike): KernelInstance {
+function bind(instance: WebAssembly.Instance, memory: WebAssembly.Memory, backend: WasmBackendLike, simd: KernelSimd): KernelInstance {
   const exports = instance.exports as unknown as KernelExports;
   // The module's shadow stack must live in memory tfjs will not hand out.
   const stack = backend.wasm._malloc(STACK_BYTES) >>> 0;
   if (stack === 0) throw new BackendError('selfsup wasm kernels: could not allocate the kernel stack');
   exports.__stack_pointer.value = (stack + STACK_BYTES) & ~15;
-  const kernels = new KernelInstance(exports, backend);
+  const kernels = new KernelInstance(exports, backend, simd);
+  kernels.stackPtr = stack;
   instances.set(memory, kernels);
   return kernels;
 }
@@ -543,12 +679,13 @@ export function kernelsFor(backend: WasmBackendLike): KernelInstance {
   const memory = backendMemory(backend);
   const existing = instances.get(memory);
   if (existing) return existing;
-  const module = ready[isSharedMemory(memory) ? 'shared' : 'plain'];
+  const simd = wantedSimd();
+  const module = ready[variantOf(memory, simd)];
   if (!module) {
     throw new BackendError(
       "selfsup wasm kernels are not ready for this backend: call await useBackend('wasm') " +
         "(or await registerTrainingKernels('wasm')) after the wasm backend is initialised",
     );
   }
-  return bind(new WebAssembly.Instance(module, { env: { memory } }), memory, backend);
+  return bind(new WebAssembly.Instance(module, { env: { memory } }), memory, backend, simd);
 }

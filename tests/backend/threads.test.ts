@@ -18,6 +18,7 @@ import { backendInfo, overrideNodeBundleFactsForTesting, useBackend } from '../.
 import { inspectNodeRuntime, type BundleFacts } from '../../src/backend/node-wasm-threads.js';
 import { defaultThreadCount, THREADS_ENV } from '../../src/backend/wasm-threads.js';
 import { backendMemory, isSharedMemory, kernelThreadInfo, type WasmBackendLike } from '../../src/kernels/wasm-runtime.js';
+import { classicWorkerExecArgv } from '../../src/kernels/thread-pool.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const shared = () => isSharedMemory(backendMemory(tf.findBackend('wasm') as unknown as WasmBackendLike));
@@ -155,7 +156,8 @@ describe('wasm threads in Node', () => {
       console.log(JSON.stringify({ threads: info.threads, kernelThreads: info.kernelThreads, finite: Number.isFinite(g[0].dataSync()[0]) }));
     `;
     const started = Date.now();
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    // A V8 option beside --input-type=module: workers get Node's options without either (a worker refuses V8 options).
+    const r = spawnSync(process.execPath, ['--max-old-space-size=4096', '--import', 'tsx', '--input-type=module', '-e', script], {
       cwd: root,
       encoding: 'utf8',
       timeout: 60_000,
@@ -165,6 +167,18 @@ describe('wasm threads in Node', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ threads: 2, kernelThreads: 2, finite: true });
     expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
+  it("start their workers with the parent's options, less module-type and V8 options", () => {
+    const saved = process.execArgv;
+    try {
+      process.execArgv = ['--experimental-wasm-relaxed-simd', '--import', 'tsx'];
+      expect(classicWorkerExecArgv()).toBeUndefined(); // inherited as they are
+      process.execArgv = ['--max-old-space-size=4096', '--import', 'tsx', '--input-type', 'module', '--experimental-wasm-relaxed-simd', '-e', 'code'];
+      expect(classicWorkerExecArgv()).toEqual(['--import', 'tsx']);
+    } finally {
+      process.execArgv = saved;
+    }
   });
 
   it('refuse a SELFSUP_THREADS that is not a positive integer, naming it', () => {

@@ -12,12 +12,14 @@
  * (SIMD tails, partial tiles and blocks).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendInfo, useBackend } from '../../src/backend/use-backend.js';
 import { createRng } from '../../src/core/rng.js';
 import { clipLoss, infoNCELoss, kMeans, ntXentLoss } from '../../src/losses/index.js';
 import { applyColorJitter, compose, GaussianBlur, RandomGrayscale, RandomResizedCrop, sampleColorJitter } from '../../src/augment/index.js';
 import { fromPlanar, toPlanar } from '../../src/augment/planar.js';
+import { gelu } from '../../src/heads/transformer.js';
 import { kernelThreadInfo, setKernelSplitForTesting, type WasmBackendLike } from '../../src/kernels/wasm-runtime.js';
 
 const THREADS = 3;
@@ -114,6 +116,59 @@ describe('selfsup kernels on threads', () => {
     expectSameBits('batched', () => tf.matMul(a, b));
     expectSameBits('shared transposed b', () => tf.matMul(a, bt, false, true));
     expectSameBits('transposed a', () => tf.matMul(rand([2, 33, 130], 8), rand([2, 33, 9], 9), true, false));
+    // k > 256: blocks of k summed separately and added (a weight gradient's xᵀ·dy, a read in place); shared b over 4 products.
+    expectSameBits('long k, transposed a', () => tf.matMul(rand([600, 37], 30), rand([600, 21], 31), true, false));
+    expectSameBits('long k, shared b', () => tf.matMul(rand([4, 30, 530], 32), rand([530, 27], 33)));
+    // Small products (n <= 32, k <= 64: attention heads) and a tall one that splits its rows.
+    expectSameBits('small products', () => tf.matMul(rand([2, 5, 17, 16], 34), rand([2, 5, 17, 16], 35), false, true));
+    expectSameBits('small, tall', () => tf.matMul(rand([300, 12], 36), rand([12, 7], 37)));
+  });
+
+  it('forward convolution (Conv2D, FusedConv2D with bias and ReLU; units: output pixels) is bit-identical', () => {
+    const x = rand([3, 11, 9, 12], 40) as tf.Tensor4D;
+    const w = rand([3, 3, 12, 19], 41) as tf.Tensor4D;
+    const bias = rand([19], 42) as tf.Tensor1D;
+    expectSameBits('conv2d', () => tf.conv2d(x, w, 2, 'same'));
+    expectSameBits('fused conv2d', () => tf.fused.conv2d({ x, filter: w, strides: 1, pad: 'valid', bias, activation: 'relu' }));
+    // Its gradient: the bias + ReLU gradient in one pass (channels) and the convolution gradients.
+    const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+      tf.sum(tf.square(tf.fused.conv2d({ x: a as tf.Tensor4D, filter: b as tf.Tensor4D, strides: 1, pad: 'same', bias: c, activation: 'relu6' })));
+    expectSameBits('fused conv2d gradient', () => tf.grads(f)([x, w, bias]));
+  });
+
+  it('batch norm (statistics and gradient sums: channels; normalising and dx passes: rows) and GELU are bit-identical', () => {
+    const x = rand([6, 7, 5, 37], 43); // 37 channels: a group of 16 with a SIMD tail
+    const layer = tfl.layers.batchNormalization({});
+    layer.apply(x, { training: true }); // builds the layer once: every run uses the same weights
+    expectSameBits('batch norm training, value and gradient', () =>
+      grads((a) => tf.sum(tf.square(layer.apply(a, { training: true }) as tf.Tensor)), [x]),
+    );
+    const [mean, variance] = [rand([37], 44), rand([37], 45, 0.5, 2)];
+    expectSameBits('FusedBatchNorm', () => tf.batchNorm(x, mean, variance, rand([37], 46), rand([37], 47), 1e-3));
+    const g = rand([9, 1031], 48); // not a multiple of the 1,024-element grain
+    expectSameBits('GELU, value and gradient', () => grads((a) => tf.sum(tf.mul(gelu(a), a)), [g]));
+  });
+
+  it('optimizer updates (Adam, momentum, SGD; units: elements of each variable) are bit-identical', () => {
+    const init = [rand([61, 33], 50), rand([5000], 51)];
+    const gradient = [rand([61, 33], 52), rand([5000], 53)];
+    for (const [name, make] of [
+      ['adam', () => tf.train.adam(0.01)],
+      ['momentum', () => tf.train.momentum(0.01, 0.9, true)],
+      ['sgd', () => tf.train.sgd(0.01)],
+    ] as [string, () => tf.Optimizer][]) {
+      expectSameBits(name, () => {
+        const optimizer = make();
+        const vars = init.map((t, i) => tf.variable(t, true, `threads_${name}_${i}_${Math.random()}`));
+        for (let step = 0; step < 2; step++) {
+          optimizer.applyGradients(Object.fromEntries(vars.map((v, i) => [v.name, gradient[i]!])));
+        }
+        const out = vars.map((v) => v.clone());
+        optimizer.dispose();
+        tf.dispose(vars);
+        return out;
+      });
+    }
   });
 
   it('sums over leading axes, ReLU and pooling gradients are bit-identical', () => {

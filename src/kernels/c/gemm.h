@@ -201,6 +201,10 @@ static inline void pack_nn_panels(const float *b, int k, int n, size_t ldb, cons
   }
 }
 
+static inline void pack_nn(const float *b, int k, int n, size_t ldb, const float *inv_norm, float *packed) {
+  pack_nn_panels(b, k, n, ldb, inv_norm, packed, 0, (n + 7) / 8);
+}
+
 /*
  * out[r][0..dp) += sum_{kk < k} a_r[kk] b[kk][0..dp) for r < rows (<= 4),
  * with b packed by pack_nn over K rows: column panel p sits at packed + p * K
