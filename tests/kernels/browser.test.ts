@@ -71,7 +71,9 @@ function kernelOutputs() {
     const a = tf.randomUniform([64, 24], -1, 1, 'float32', 3);
     const b = tf.randomUniform([64, 24], -1, 1, 'float32', 4);
     const g = (p, q) => ntXentLoss(p, q, { temperature: 0.1 });
-    return bitsOf([...tf.grads(f)([x, w]), g(a, b), ...tf.grads(g)([a, b])]);
+    // A weight gradient's product: k = 600 in blocks of 256, a transposed and read in place.
+    const prod = tf.matMul(tf.randomUniform([600, 40], -1, 1, 'float32', 5), tf.randomUniform([600, 24], -1, 1, 'float32', 6), true, false);
+    return bitsOf([...tf.grads(f)([x, w]), g(a, b), ...tf.grads(g)([a, b]), prod]);
   });
 }
 async function simclrStep(threads) {
@@ -97,6 +99,7 @@ window.threads = async () => {
       threads: info.threads,
       kernelThreads: info.kernelThreads,
       threadsReason: info.threadsReason,
+      kernelsSimd: info.kernelsSimd,
       sharedMemory: typeof SharedArrayBuffer !== 'undefined' && backendMemory(backend).buffer instanceof SharedArrayBuffer,
     };
     if (info.threads > 1) {
@@ -209,6 +212,7 @@ interface ThreadsResult {
   threads: number;
   kernelThreads: number;
   threadsReason: string | null;
+  kernelsSimd: string | null;
   sharedMemory: boolean;
   pooledCalls?: number;
   sameKernelBits?: boolean;
@@ -270,7 +274,8 @@ describe('selfsup kernels in Chromium', () => {
       const r = await runPage<ThreadsResult>('?coi=1', 'threads');
       expect(r.error).toBeUndefined();
       const cores = Math.min(8, r.hardwareConcurrency);
-      expect(r).toMatchObject({ crossOriginIsolated: true, threads: cores, kernelThreads: cores, sharedMemory: true, threadsReason: null });
+      // The relaxed-SIMD build on shared memory, in selfsup's pool too.
+      expect(r).toMatchObject({ crossOriginIsolated: true, threads: cores, kernelThreads: cores, sharedMemory: true, threadsReason: null, kernelsSimd: 'relaxed' });
       if (cores > 1) {
         expect(r.pooledCalls).toBeGreaterThan(0);
         expect(r.sameKernelBits).toBe(true);
