@@ -131,7 +131,8 @@ const MAIN_SCRIPT = 'selfsup:tfjs-wasm-main-script';
  */
 const WORKER_BOOTSTRAP = `
 'use strict';
-const { workerData } = require('node:worker_threads');
+// (The built-in's bare name: a browser bundle of selfsup names no 'node:' specifier, not even in a string.)
+const { workerData } = require('worker_threads');
 new Function('require', '__filename', workerData.worker)(require, workerData.file);
 const load = globalThis.importScripts;
 globalThis.importScripts = (f) => (f === ${JSON.stringify(MAIN_SCRIPT)} ? (0, eval)(workerData.main) : load(f));

@@ -87,7 +87,8 @@ function start(m) {
   }
 }
 if (isNode) {
-  const { parentPort } = require('node:worker_threads');
+  // (The built-in's bare name: a browser bundle of selfsup names no 'node:' specifier, not even in a string.)
+  const { parentPort } = require('worker_threads');
   post = (m) => parentPort.postMessage(m);
   parentPort.once('message', start);
 } else {
