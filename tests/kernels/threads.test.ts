@@ -9,7 +9,12 @@
  * must be identical bit for bit: every output element is computed by one
  * thread, in the same order as on one thread, and the per-row terms of the
  * losses are summed in row order by one thread. Shapes are odd on purpose
- * (SIMD tails, partial tiles and blocks).
+ * (SIMD tails, partial tiles and blocks). Every kernel family is covered:
+ * convolutions forward and backward, products (k blocks, small products),
+ * sums, pooling, ReLU, bias/activation and batch-norm passes, GELU, the
+ * optimizer updates, the fused losses, k-means and augmentation. This file
+ * runs the SIMD128 build; tests/kernels/relaxed-simd.test.ts checks the
+ * relaxed build at 1 and 3 threads.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
