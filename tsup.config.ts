@@ -1,6 +1,6 @@
 import { defineConfig } from 'tsup';
 
-const areas = ['losses', 'augment', 'masking', 'heads', 'tasks', 'eval', 'backend', 'data'];
+const areas = ['losses', 'augment', 'masking', 'heads', 'tasks', 'eval', 'backend', 'data', 'checkpoint'];
 
 export default defineConfig({
   entry: {

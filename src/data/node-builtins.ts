@@ -1,4 +1,4 @@
-import { MissingDataError } from '../core/errors.js';
+import { nodeBuiltin } from '../core/node-modules.js';
 
 interface NodeFs {
   existsSync(path: string): boolean;
@@ -11,16 +11,10 @@ interface NodeZlib {
 /**
  * Node's `fs` and `zlib`, fetched through `process.getBuiltinModule` (Node ≥ 20.16)
  * rather than an `import`, so browser bundles of selfsup never see a `node:`
- * specifier. Throws a {@link MissingDataError} outside Node.
+ * specifier. Throws a `MissingDataError` outside Node.
  */
 export function nodeFileAccess(fn: string): { fs: NodeFs; zlib: NodeZlib } {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const get = proc?.getBuiltinModule;
-  if (typeof get !== 'function') {
-    throw new MissingDataError(
-      `${fn}: reading data files needs Node.js ≥ 20.16 (process.getBuiltinModule); in a browser use the ` +
-        `vendored loaders (loadDigits, loadFashionMnistSubset, loadPhotos).`,
-    );
-  }
-  return { fs: get.call(proc, 'node:fs') as NodeFs, zlib: get.call(proc, 'node:zlib') as NodeZlib };
+  const what = 'reading data files';
+  const hint = 'in a browser use the vendored loaders (loadDigits, loadFashionMnistSubset, loadPhotos).';
+  return { fs: nodeBuiltin<NodeFs>('node:fs', fn, what, hint), zlib: nodeBuiltin<NodeZlib>('node:zlib', fn, what, hint) };
 }

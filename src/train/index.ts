@@ -12,7 +12,7 @@ export type {
 } from './schedules.js';
 export { setLearningRate } from './set-learning-rate.js';
 export { MemoryBank } from './memory-bank.js';
-export type { EnqueueOptions, MemoryBankOptions } from './memory-bank.js';
+export type { EnqueueOptions, MemoryBankOptions, MemoryBankState } from './memory-bank.js';
 export { TrainingMonitor } from './training-monitor.js';
 export type {
   CollapseMonitorOptions,
