@@ -629,8 +629,10 @@ function checkAgainst(state: TaskState, live: TaskState, pieces: Piece[], fn: st
     };
     switch (piece.kind) {
       case 'model': {
-        const diffIdx = jsonDifference(incoming.variables, template.variables, `${piece.path} variables`);
-        if (diffIdx !== null) fail(diffIdx);
+        if (jsonDifference(incoming.variables, template.variables, '') !== null) {
+          const count = (v: JsonValue | undefined) => (Array.isArray(v) ? v.length : 0);
+          fail(`${piece.path} has ${count(incoming.variables)} variables in the checkpoint and ${count(template.variables)} in this task (another architecture)`);
+        }
         for (const { index } of piece.variables) expectTensor(`${piece.path}/${index}`);
         break;
       }

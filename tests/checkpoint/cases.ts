@@ -192,9 +192,9 @@ export const CASES: CheckpointCase[] = [
   },
 ];
 
-/** SimCLR with a checkpoint of about 12 MB, written in several pieces (for the kill-mid-write test). */
+/** SimCLR with a checkpoint of about 5 MB, more than one 4 MiB piece (for the kill-mid-write test). */
 export const BIG_SIMCLR: CheckpointCase = imageCase('SimCLR', [32, 32, 1], (s) =>
-  withEncoder(mlpEncoder({ inputShape: [32, 32, 1], units: [1024], seed: s }), (e) => new SimCLR(e, { projectionDim: 8, hiddenDim: 16, seed: s })),
+  withEncoder(mlpEncoder({ inputShape: [32, 32, 1], units: [400], seed: s }), (e) => new SimCLR(e, { projectionDim: 8, hiddenDim: 16, seed: s })),
 );
 
 /** Steps `from … to − 1` of `run`, returning the losses. */

@@ -6,7 +6,7 @@
  *   the state's fingerprint.
  * - `resume DIR BACKEND N M`: every case is built with another seed, loads
  *   DIR/<case> and steps N…N+M−1; prints the same lines.
- * - `hang DIR FILE`: a SimCLR with a 12 MB checkpoint saves at step 2, takes
+ * - `hang DIR FILE`: a SimCLR with a 5 MB checkpoint saves at step 2, takes
  *   step 2 (printing its loss), then starts a save that stops inside FILE
  *   (weights.bin: half-written; manifest.json; latest: the new checkpoint
  *   complete but not yet current), printing `INSIDE FILE`, and waits to be
@@ -41,7 +41,7 @@ if (mode === 'first' || mode === 'resume') {
     run.dispose();
   }
 } else if (mode === 'hang') {
-  await useBackend('cpu');
+  await useBackend('wasm');
   const run = BIG_SIMCLR.make(1);
   stepRange(run, 0, 2);
   await saveCheckpoint(run.task, dir);
