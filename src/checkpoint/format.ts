@@ -5,9 +5,28 @@ import { describeValue } from '../core/validate.js';
 import { SELFSUP_VERSION } from '../core/version.js';
 import { disposeTaskState, type JsonValue, type StatefulTask, type TaskState } from '../tasks/task-state.js';
 
-/** The `format` field of every selfsup checkpoint manifest. */
+/**
+ * The `format` field of every selfsup checkpoint manifest.
+ *
+ * @example
+ * ```ts
+ * import { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION } from 'selfsup';
+ *
+ * console.log(CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION); // selfsup-checkpoint 1
+ * ```
+ */
 export const CHECKPOINT_FORMAT = 'selfsup-checkpoint';
-/** The version of the checkpoint layout this selfsup writes (and the newest it reads). */
+/**
+ * The version of the checkpoint layout this selfsup writes, and the newest it
+ * reads (a newer one is refused with a `CheckpointError`).
+ *
+ * @example
+ * ```ts
+ * import { CHECKPOINT_FORMAT_VERSION } from 'selfsup';
+ *
+ * console.log(CHECKPOINT_FORMAT_VERSION); // 1
+ * ```
+ */
 export const CHECKPOINT_FORMAT_VERSION = 1;
 
 /** Where one tensor of a checkpoint lies in its weights file. */
@@ -80,17 +99,18 @@ export interface EncodeCheckpointOptions {
   /**
    * JSON data stored with the state and returned on load — the position of
    * your data pipeline (`dataset.state()`), a run id, the command line.
+   * Checked: plain objects, arrays, finite numbers, strings, booleans, null.
    * @default null
    */
-  extra?: JsonValue;
+  extra?: unknown;
 }
 
 /** What loading a checkpoint gives back besides the restored task. */
 export interface RestoredCheckpoint {
   /** Steps the task had taken: the `startStep` of the resumed loop. */
   step: number;
-  /** The `extra` JSON saved with it (null if none). */
-  extra: JsonValue;
+  /** The `extra` JSON saved with it (null if none): cast it to what you saved. */
+  extra: unknown;
   /** The whole manifest. */
   manifest: CheckpointManifest;
 }
