@@ -17,8 +17,8 @@
  *
  * @module
  */
-import { CheckpointError, InvalidArgumentError, SelfsupError } from '../core/errors.js';
-import { nodeBuiltin } from '../core/node-modules.js';
+import { CheckpointError, InvalidArgumentError, MissingDataError, SelfsupError } from '../core/errors.js';
+import { nodeBuiltins, type NodePath } from '../core/node-builtins.js';
 import { assertInteger, assertKnownOptions, describeValue } from '../core/validate.js';
 import type { StatefulTask } from '../tasks/task-state.js';
 import {
@@ -30,6 +30,7 @@ import {
   type RestoredCheckpoint,
 } from './format.js';
 
+/** The parts of Node's `fs` the checkpoint folders use. */
 interface NodeFs {
   mkdirSync(path: string, options?: { recursive?: boolean }): unknown;
   readdirSync(path: string): string[];
@@ -43,9 +44,6 @@ interface NodeFs {
   readFileSync(path: string, encoding: 'utf8'): string;
   existsSync(path: string): boolean;
   statSync(path: string): { isDirectory(): boolean };
-}
-interface NodePath {
-  join(...parts: string[]): string;
 }
 
 const MANIFEST = 'manifest.json';
@@ -101,9 +99,14 @@ export interface LoadedCheckpoint extends RestoredCheckpoint {
 }
 
 function files(fn: string): { fs: NodeFs; path: NodePath } {
-  const what = 'writing and reading checkpoint folders';
-  const hint = 'in a browser use encodeCheckpoint / decodeCheckpoint and keep the result in IndexedDB.';
-  return { fs: nodeBuiltin<NodeFs>('node:fs', fn, what, hint), path: nodeBuiltin<NodePath>('node:path', fn, what, hint) };
+  const node = nodeBuiltins();
+  if (!node) {
+    throw new MissingDataError(
+      `${fn}: checkpoint folders need Node.js ≥ 20.16 (process.getBuiltinModule); in a browser use encodeCheckpoint / ` +
+        'decodeCheckpoint and keep the result in IndexedDB.',
+    );
+  }
+  return { fs: node.fs as unknown as NodeFs, path: node.path };
 }
 
 function assertDir(dir: unknown, fn: string): asserts dir is string {
