@@ -218,4 +218,22 @@ describe('encodeCheckpoint / decodeCheckpoint (in memory, for browsers)', () => 
     dispose(task);
     dispose(copy);
   });
+
+  it('a checkpoint written on wasm loads on cpu with the same values, and training goes on there', async () => {
+    await useBackend('wasm');
+    const task = simclr();
+    stepped(task, 2);
+    const data = await encodeCheckpoint(task);
+    const fingerprint = stateFingerprint(task);
+    expect(data.manifest.backend).toBe('wasm');
+    dispose(task);
+    await useBackend('cpu');
+    const copy = simclr({ seed: 3 });
+    decodeCheckpoint(copy, data);
+    expect(stateFingerprint(copy)).toEqual(fingerprint);
+    const x = images(5);
+    expect(Number.isFinite(copy.step(x))).toBe(true);
+    x.dispose();
+    dispose(copy);
+  });
 });
