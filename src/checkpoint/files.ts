@@ -24,7 +24,7 @@ import type { StatefulTask } from '../tasks/task-state.js';
 import {
   checkManifest,
   decodeWith,
-  encodeWith,
+  encodePieces,
   type CheckpointManifest,
   type EncodeCheckpointOptions,
   type RestoredCheckpoint,
@@ -138,10 +138,17 @@ function syncDir(fs: NodeFs, dir: string): void {
   }
 }
 
+/**
+ * Writes `parts` one after the other to `file`, each at `offsets[i]` (the gaps
+ * zero-filled), and flushes it to disk; `onWrite` is awaited after every
+ * piece of at most 4 MiB.
+ */
 async function writeFileDurably(
   fs: NodeFs,
   file: string,
-  bytes: Uint8Array,
+  parts: readonly Uint8Array[],
+  offsets: readonly number[],
+  total: number,
   name: CheckpointWriteProgress['file'],
   onWrite: SaveCheckpointOptions['onWrite'],
   fn: string,
@@ -149,19 +156,42 @@ async function writeFileDurably(
   const fd = io(fn, `create ${file}`, () => fs.openSync(file, 'w'));
   try {
     let written = 0;
-    do {
-      const n = Math.min(CHUNK, bytes.byteLength - written);
+    let reported = 0;
+    const put = (bytes: Uint8Array) =>
       io(fn, `write ${file}`, () => {
         let done = 0;
-        while (done < n) done += fs.writeSync(fd, bytes, written + done, n - done);
+        while (done < bytes.byteLength) done += fs.writeSync(fd, bytes, done, bytes.byteLength - done);
+        written += bytes.byteLength;
       });
-      written += n;
-      if (onWrite) await onWrite({ file: name, written, total: bytes.byteLength });
-    } while (written < bytes.byteLength);
+    for (let i = 0; i <= parts.length; i++) {
+      const gap = (i < parts.length ? offsets[i]! : total) - written;
+      if (gap > 0) put(new Uint8Array(gap));
+      if (i === parts.length) break;
+      const bytes = parts[i]!;
+      for (let start = 0; start < bytes.byteLength; start += CHUNK) {
+        put(bytes.subarray(start, Math.min(bytes.byteLength, start + CHUNK)));
+        if (onWrite && (written - reported >= CHUNK || written === total)) {
+          reported = written;
+          await onWrite({ file: name, written, total });
+        }
+      }
+    }
+    if (onWrite && reported !== written) await onWrite({ file: name, written, total });
     io(fn, `flush ${file}`, () => fs.fsyncSync(fd));
   } finally {
     fs.closeSync(fd);
   }
+}
+
+async function writeBytesDurably(
+  fs: NodeFs,
+  file: string,
+  bytes: Uint8Array,
+  name: CheckpointWriteProgress['file'],
+  onWrite: SaveCheckpointOptions['onWrite'],
+  fn: string,
+): Promise<void> {
+  await writeFileDurably(fs, file, [bytes], [0], bytes.byteLength, name, onWrite, fn);
 }
 
 /** Deletes `dir/name`, renaming it to a temporary name first so that a deletion cut short leaves only a temporary folder behind. */
@@ -308,7 +338,7 @@ export async function saveCheckpoint(task: StatefulTask, dir: string, options: S
     throw new InvalidArgumentError(fn, 'options.onWrite', 'be a function', describeValue(onWrite));
   }
   const { fs, path } = files(fn);
-  const { manifest, weights } = await encodeWith(task, encodeOptions as EncodeCheckpointOptions, fn);
+  const { manifest, parts } = await encodePieces(task, encodeOptions as EncodeCheckpointOptions, fn);
   const manifestBytes = new TextEncoder().encode(`${JSON.stringify(manifest, null, 1)}\n`);
 
   io(fn, `create the folder ${dir}`, () => fs.mkdirSync(dir, { recursive: true }));
@@ -320,8 +350,9 @@ export async function saveCheckpoint(task: StatefulTask, dir: string, options: S
 
   const temp = path.join(dir, `${TEMP_PREFIX}step-${uniqueSuffix()}`);
   io(fn, `create ${temp}`, () => fs.mkdirSync(temp));
-  await writeFileDurably(fs, path.join(temp, WEIGHTS), weights, 'weights.bin', onWrite, fn);
-  await writeFileDurably(fs, path.join(temp, MANIFEST), manifestBytes, 'manifest.json', onWrite, fn);
+  const offsets = manifest.tensors.map((e) => e.offset);
+  await writeFileDurably(fs, path.join(temp, WEIGHTS), parts, offsets, manifest.weightsByteLength, 'weights.bin', onWrite, fn);
+  await writeBytesDurably(fs, path.join(temp, MANIFEST), manifestBytes, 'manifest.json', onWrite, fn);
   syncDir(fs, temp);
 
   const base = `step-${String(manifest.step).padStart(8, '0')}`;
@@ -336,7 +367,7 @@ export async function saveCheckpoint(task: StatefulTask, dir: string, options: S
 
   // The commit point: `latest` is replaced atomically by a rename.
   const pointer = path.join(dir, `${TEMP_PREFIX}latest-${uniqueSuffix()}`);
-  await writeFileDurably(fs, pointer, new TextEncoder().encode(`${name}\n`), 'latest', onWrite, fn);
+  await writeBytesDurably(fs, pointer, new TextEncoder().encode(`${name}\n`), 'latest', onWrite, fn);
   io(fn, `rename ${pointer} to ${LATEST}`, () => fs.renameSync(pointer, path.join(dir, LATEST)));
   syncDir(fs, dir);
 
@@ -348,7 +379,7 @@ export async function saveCheckpoint(task: StatefulTask, dir: string, options: S
       return sb - sa || nb - na;
     });
   for (const entry of older.slice(keep - 1)) removeFolder(fs, path, dir, entry, fn);
-  return { path: final, step: manifest.step, bytes: weights.byteLength + manifestBytes.byteLength };
+  return { path: final, step: manifest.step, bytes: manifest.weightsByteLength + manifestBytes.byteLength };
 }
 
 /**
@@ -398,6 +429,7 @@ export async function loadCheckpoint(task: StatefulTask, dir: string): Promise<L
   if (!fs.existsSync(weightsFile)) throw new CheckpointError(fn, `${checkpoint}: ${WEIGHTS} is missing`);
   const raw = io(fn, `read ${weightsFile}`, () => fs.readFileSync(weightsFile));
   const weights = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-  const restored = decodeWith(task, { manifest, weights }, fn, checkpoint);
+  // The bytes were just read and are ours alone: the tensors may view them without a copy.
+  const restored = decodeWith(task, { manifest, weights }, fn, checkpoint, false);
   return { ...restored, path: checkpoint };
 }

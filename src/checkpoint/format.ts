@@ -181,8 +181,30 @@ export async function encodeCheckpoint(task: StatefulTask, options: EncodeCheckp
   return encodeWith(task, options, 'encodeCheckpoint');
 }
 
+/** A checkpoint in pieces: the manifest and each tensor's bytes (in manifest order, padding not included). */
+export interface CheckpointPieces {
+  manifest: CheckpointManifest;
+  parts: Uint8Array[];
+}
+
+/** The weights file of `pieces` as one array (tensors at their aligned offsets). */
+export function joinParts({ manifest, parts }: CheckpointPieces): Uint8Array {
+  const weights = new Uint8Array(manifest.weightsByteLength);
+  parts.forEach((bytes, i) => weights.set(bytes, manifest.tensors[i]!.offset));
+  return weights;
+}
+
 /** {@link encodeCheckpoint} with the caller's name in its errors. */
 export async function encodeWith(task: StatefulTask, options: EncodeCheckpointOptions, fn: string): Promise<CheckpointData> {
+  const pieces = await encodePieces(task, options, fn);
+  return { manifest: pieces.manifest, weights: joinParts(pieces) };
+}
+
+/**
+ * The checkpoint of `task` as a manifest and one byte array per tensor, so
+ * that a file writer can stream them without assembling one large buffer.
+ */
+export async function encodePieces(task: StatefulTask, options: EncodeCheckpointOptions, fn: string): Promise<CheckpointPieces> {
   if (typeof task !== 'object' || task === null || typeof (task as StatefulTask).getState !== 'function') {
     throw new InvalidArgumentError(fn, 'task', 'be a selfsup method or pretext task (with getState/setState)', describeValue(task));
   }
@@ -206,8 +228,6 @@ export async function encodeWith(task: StatefulTask, options: EncodeCheckpointOp
       parts.push(bytes);
       offset = align8(offset + bytes.byteLength);
     }
-    const weights = new Uint8Array(offset);
-    parts.forEach((bytes, i) => weights.set(bytes, tensors[i]!.offset));
     const body: Omit<CheckpointManifest, 'checksum'> = {
       format: CHECKPOINT_FORMAT,
       formatVersion: CHECKPOINT_FORMAT_VERSION,
@@ -219,11 +239,11 @@ export async function encodeWith(task: StatefulTask, options: EncodeCheckpointOp
       step: state.steps,
       config: state.config,
       pieces: state.pieces,
-      extra,
+      extra: extra as JsonValue,
       tensors,
-      weightsByteLength: weights.byteLength,
+      weightsByteLength: offset,
     };
-    return { manifest: { ...body, checksum: manifestChecksum(body) }, weights };
+    return { manifest: { ...body, checksum: manifestChecksum(body) }, parts };
   } finally {
     disposeTaskState(state);
   }
@@ -296,7 +316,7 @@ export function decodeCheckpoint(task: StatefulTask, data: CheckpointData): Rest
 }
 
 /** {@link decodeCheckpoint} with the caller's name and a description of the checkpoint (its path) in the errors. */
-export function decodeWith(task: StatefulTask, data: CheckpointData, fn: string, where: string): RestoredCheckpoint {
+export function decodeWith(task: StatefulTask, data: CheckpointData, fn: string, where: string, copy = true): RestoredCheckpoint {
   if (typeof task !== 'object' || task === null || typeof (task as StatefulTask).setState !== 'function') {
     throw new InvalidArgumentError(fn, 'task', 'be a selfsup method or pretext task (with getState/setState)', describeValue(task));
   }
@@ -319,9 +339,18 @@ export function decodeWith(task: StatefulTask, data: CheckpointData, fn: string,
   const tensors: Record<string, tf.Tensor> = {};
   try {
     for (const e of manifest.tensors) {
-      // A copy: the tensor must not alias the caller's buffer, and typed views need aligned offsets.
-      const bytes = weights.slice(e.offset, e.offset + e.byteLength);
-      const values = e.dtype === 'float32' ? new Float32Array(bytes.buffer) : e.dtype === 'int32' ? new Int32Array(bytes.buffer) : bytes;
+      // A copy, unless the bytes are private (a file just read) and the backend copies them into its own
+      // memory anyway (wasm): a tensor must not alias the caller's bytes, nor keep a whole file alive
+      // (the cpu backend keeps the array it is given); typed views also need aligned offsets.
+      const view = !copy && tf.getBackend() === 'wasm' && (weights.byteOffset + e.offset) % 4 === 0;
+      const bytes = view ? weights.subarray(e.offset, e.offset + e.byteLength) : weights.slice(e.offset, e.offset + e.byteLength);
+      const length = e.byteLength / DTYPE_BYTES[e.dtype];
+      const values =
+        e.dtype === 'float32'
+          ? new Float32Array(bytes.buffer, bytes.byteOffset, length)
+          : e.dtype === 'int32'
+            ? new Int32Array(bytes.buffer, bytes.byteOffset, length)
+            : bytes;
       tensors[e.name] = tf.tensor(values, e.shape, e.dtype);
     }
     const state: TaskState = { method: manifest.method, steps: manifest.step, config: manifest.config, tensors, pieces: manifest.pieces };

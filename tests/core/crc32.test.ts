@@ -1,7 +1,7 @@
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { crc32 } from '../../src/core/crc32.js';
+import { crc32, crc32Js } from '../../src/core/crc32.js';
 import { SELFSUP_VERSION } from '../../src/core/version.js';
 
 describe('crc32', () => {
@@ -11,6 +11,10 @@ describe('crc32', () => {
     const bytes = Uint8Array.from({ length: 1031 }, (_, i) => (i * 131 + 7) & 0xff);
     for (const n of [1, 2, 3, 4, 5, 7, 64, 1031]) expect(crc32(bytes.subarray(0, n))).toBe(zlibCrc32(bytes.subarray(0, n)));
     expect(crc32(bytes.subarray(500), crc32(bytes.subarray(0, 500)))).toBe(zlibCrc32(bytes));
+    // What browsers run: the same values.
+    const big = Uint8Array.from({ length: 100_003 }, (_, i) => (i * 7919) & 0xff);
+    for (const n of [0, 1, 3, 1031, 100_003]) expect(crc32Js(big.subarray(0, n))).toBe(zlibCrc32(big.subarray(0, n)));
+    expect(crc32Js(big.subarray(7), crc32Js(big.subarray(0, 7)))).toBe(crc32(big));
   });
 });
 
