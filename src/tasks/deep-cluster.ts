@@ -287,7 +287,11 @@ export class DeepCluster extends BasePretextTask {
 
   /** Checkpoints also carry the image memory's fill, the clustering the head is trained on and when it was made. */
   protected override stateFields(): string[] {
-    return [...super.stateFields(), 'ownSteps', 'stepsSinceClustering', 'memoryCount', 'memoryPointer', 'clustered', 'members', 'clusteredCount', 'lastClustering'];
+    return [
+      ...super.stateFields(),
+      ...['ownSteps', 'stepsSinceClustering', 'memoryCount', 'memoryPointer'],
+      ...['clustered', 'members', 'clusteredCount', 'lastClustering'],
+    ];
   }
 
   override dispose(): void {
