@@ -22,4 +22,4 @@ export type {
   TrainWarning,
 } from './training-monitor.js';
 export { trainLoop } from './train-loop.js';
-export type { StepResult, TrainLoopOptions, TrainLoopResult } from './train-loop.js';
+export type { StepResult, TrainLoopCheckpointOptions, TrainLoopOptions, TrainLoopResult } from './train-loop.js';

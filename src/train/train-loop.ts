@@ -181,7 +181,9 @@ async function readStepResult(result: unknown, i: number): Promise<{ loss: numbe
  * The step does all the work (it usually calls `optimizer.minimize`), so the
  * loop fits every method; to write your own loop instead, use a
  * {@link TrainingMonitor} directly. A NaN loss throws by default, naming the
- * step (`onNonFiniteLoss: 'stop'` returns instead).
+ * step (`onNonFiniteLoss: 'stop'` returns instead). With `checkpoint`, the
+ * loop saves every N steps, at the end and on SIGINT/SIGTERM (see
+ * {@link TrainLoopCheckpointOptions}); resume with `startStep`.
  *
  * @example
  * ```ts
