@@ -210,6 +210,7 @@ export abstract class BasePretextTask implements PretextTask {
    * ```
    */
   getState(): TaskState {
+    this.prepareState();
     return collectTaskState(this, this.stateHost(), `${this.name}.getState`);
   }
 
@@ -222,7 +223,18 @@ export abstract class BasePretextTask implements PretextTask {
    * dispose the state afterwards.
    */
   setState(state: TaskState): void {
+    this.prepareState();
     restoreTaskState(this, state, this.stateHost(), `${this.name}.setState`);
+  }
+
+  /**
+   * Creates the pieces of state a task makes on first use (an optimizer
+   * built lazily), so that a fresh task holds every piece a checkpoint of a
+   * trained one does. Called by `getState` and `setState`; a subclass with
+   * its own lazy pieces extends it.
+   */
+  protected prepareState(): void {
+    void this.optimizer;
   }
 
   /**

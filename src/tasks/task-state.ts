@@ -607,7 +607,12 @@ function checkAgainst(state: TaskState, live: TaskState, pieces: Piece[], fn: st
   };
   if (state.method !== live.method) fail(`the state is ${state.method}'s, this task is ${live.method}`);
   const diff = jsonDifference(state.config, live.config, '');
-  if (diff !== null) fail(`the options differ: ${diff} (create the task with the options it was saved with)`);
+  if (diff !== null) {
+    fail(
+      `the options differ: ${diff} (create the task with the options it was saved with; a field that training ` +
+        'changes belongs in the task\'s stateFields())',
+    );
+  }
   for (const path of Object.keys(state.pieces)) {
     if (!(path in live.pieces)) fail(`the state has a piece ${path} that this task does not have`);
   }

@@ -117,7 +117,9 @@ describe('the state protocol for a new method', () => {
     run(a, 0, 2);
     const state = a.getState();
     const b = new ToyMethod(1, false);
-    expect(() => b.setState(state)).toThrow('ToyMethod.setState: the options differ: seen is 6 in the checkpoint and 0 in this task');
+    expect(() => b.setState(state)).toThrow(
+      "ToyMethod.setState: the options differ: seen is 6 in the checkpoint and 0 in this task (create the task with the options it was saved with; a field that training changes belongs in the task's stateFields())",
+    );
     disposeTaskState(state);
     a.dispose();
     b.dispose();
