@@ -15,4 +15,5 @@ export * from './masking/index.js';
 export * from './heads/index.js';
 export * from './tasks/index.js';
 export * from './eval/index.js';
+export * from './io/index.js';
 export * from './checkpoint/index.js';

@@ -17,8 +17,8 @@
  *
  * @module
  */
-import { CheckpointError, InvalidArgumentError, MissingDataError, SelfsupError } from '../core/errors.js';
-import { nodeBuiltins, type NodePath } from '../core/node-builtins.js';
+import { CheckpointError, InvalidArgumentError, SelfsupError } from '../core/errors.js';
+import { nodeBuiltin } from '../core/node.js';
 import { assertInteger, assertKnownOptions, describeValue } from '../core/validate.js';
 import type { StatefulTask } from '../tasks/task-state.js';
 import {
@@ -98,15 +98,15 @@ export interface LoadedCheckpoint extends RestoredCheckpoint {
   path: string;
 }
 
+const BROWSER_HINT = 'in a browser use encodeCheckpoint / decodeCheckpoint and keep the result in IndexedDB';
+
+/** The parts of Node's `path` the checkpoint folders use. */
+interface NodePath {
+  join(...parts: string[]): string;
+}
+
 function files(fn: string): { fs: NodeFs; path: NodePath } {
-  const node = nodeBuiltins();
-  if (!node) {
-    throw new MissingDataError(
-      `${fn}: checkpoint folders need Node.js ≥ 20.16 (process.getBuiltinModule); in a browser use encodeCheckpoint / ` +
-        'decodeCheckpoint and keep the result in IndexedDB.',
-    );
-  }
-  return { fs: node.fs as unknown as NodeFs, path: node.path };
+  return { fs: nodeBuiltin('node:fs', fn, BROWSER_HINT) as unknown as NodeFs, path: nodeBuiltin('node:path', fn, BROWSER_HINT) };
 }
 
 function assertDir(dir: unknown, fn: string): asserts dir is string {
