@@ -41,7 +41,8 @@ async function expectExactContinuation(c: CheckpointCase): Promise<void> {
 }
 
 it('every task class exported from selfsup/tasks has a case', () => {
-  // Found from the exports, so a task added later fails here, by name, until cases.ts has it.
+  // Found from the exports, so a task added later fails here, by name, until cases.ts has it
+  // (a new abstract base class goes in `abstract`).
   const abstract = new Set(['BasePretextTask', 'JointEmbeddingTask']);
   const classes = Object.entries(tasks)
     .filter(([name, v]) => typeof v === 'function' && v.prototype instanceof BasePretextTask && !abstract.has(name))
