@@ -16,11 +16,12 @@ export {
   ResourceError,
   NonFiniteError,
   DisposedError,
+  CheckpointError,
 } from './errors.js';
 export { memoryBudget, assertMemoryFits } from './memory-budget.js';
 export type { MemoryBudget, PlannedTensor } from './memory-budget.js';
 export { Rng, createRng } from './rng.js';
-export type { Seed } from './rng.js';
+export type { RngState, Seed } from './rng.js';
 export { l2Normalize } from './normalize.js';
 export type { L2NormalizeOptions } from './normalize.js';
 export { stopGradient } from './stop-gradient.js';

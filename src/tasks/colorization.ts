@@ -318,6 +318,11 @@ export class Colorization extends BasePretextTask {
     }
   }
 
+  /** Checkpoints also carry the running ab prior and how far its estimation got. */
+  protected override stateFields(): string[] {
+    return [...super.stateFields(), 'priorEstimate', 'priorBatches', 'priorFrozen'];
+  }
+
   override dispose(): void {
     if (this.isDisposed) return;
     super.dispose();

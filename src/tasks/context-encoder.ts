@@ -273,6 +273,11 @@ export class ContextEncoder extends BasePretextTask {
     }
   }
 
+  /** Checkpoints also carry the discriminator's last loss. */
+  protected override stateFields(): string[] {
+    return [...super.stateFields(), 'lastDiscriminatorLoss'];
+  }
+
   override dispose(): void {
     if (this.isDisposed) return;
     super.dispose();

@@ -336,6 +336,15 @@ export class DeepCluster extends BasePretextTask {
     else replaced?.dispose();
   }
 
+  /** Checkpoints also carry the image memory's fill, the clustering the head is trained on and when it was made. */
+  protected override stateFields(): string[] {
+    return [
+      ...super.stateFields(),
+      ...['ownSteps', 'stepsSinceClustering', 'memoryCount', 'memoryPointer'],
+      ...['clustered', 'members', 'clusteredCount', 'lastClustering'],
+    ];
+  }
+
   override dispose(): void {
     if (this.isDisposed) return;
     super.dispose();
