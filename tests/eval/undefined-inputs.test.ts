@@ -36,6 +36,10 @@ describeBackends('NaN and infinite features are refused', () => {
       expect(() => rankMe(x)).toThrow('rankMe: z must hold finite features');
       expect(() => uniformity(x)).toThrow('uniformity: x must hold finite features');
       expect(() => alignment(x, good)).toThrow('alignment: x must hold finite features');
+      expect(() => alignment(good, x)).toThrow('alignment: y must hold finite features');
+      const ints = tf.zeros(good.shape, 'int32') as tf.Tensor2D;
+      expect(() => alignment(good, ints)).toThrow('alignment: y must');
+      ints.dispose();
       expect(() => detectCollapse({ embeddings: x })).toThrow('detectCollapse: stats.embeddings must hold finite features');
       expect(tf.memory().numTensors).toBe(before + 1); // the init slice above
       tf.dispose([x, good, labels]);

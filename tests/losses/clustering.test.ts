@@ -258,6 +258,14 @@ describeBackends('pseudoLabelLoss', () => {
     tf.dispose([logits, labels, uniform]);
   });
 
+  // Found by the fuzz test: one class raised tfjs's raw "oneHot: depth must be >=2".
+  it('one class: every label is that class and the loss is 0', () => {
+    const logits = tf.tensor2d([[0.3], [-2], [5]]);
+    const labels = tf.zeros([3], 'int32') as tf.Tensor1D;
+    expectClose(valueOf(pseudoLabelLoss(logits, labels)), 0, { atol: 1e-7 });
+    tf.dispose([logits, labels]);
+  });
+
   it('rejects bad input', () => {
     const logits = tf.zeros([3, 2]) as tf.Tensor2D;
     expect(() => pseudoLabelLoss(logits, tf.tensor1d([0, 2, 1], 'int32'))).toThrow(
