@@ -1,7 +1,6 @@
 /** `selfsup embed`: embeddings of a folder of images with a saved encoder, as .npy (or CSV/JSON) with names and labels. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { useBackend } from '../backend/use-backend.js';
 import { embedDataset } from '../data/embed-dataset.js';
@@ -93,9 +92,6 @@ export async function embed(argv: readonly string[], io: CliIO): Promise<number>
     }
   } finally {
     model.dispose();
-  }
-  if (tf.memory().numTensors > 0) {
-    // Nothing of ours is left; tfjs keeps none either. (Kept silent: a library's own caches may hold tensors.)
   }
   return 0;
 }

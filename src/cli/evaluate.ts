@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { symmetricEigen } from '../core/linalg.js';
+import { selfsupRequire } from '../core/node.js';
 import { createRng } from '../core/rng.js';
 import type { ImageDataset } from '../data/image-dataset.js';
 import { knnClassifier } from '../eval/knn-classifier.js';
@@ -55,6 +56,14 @@ export interface EmbeddingMap {
   explained: [number, number];
 }
 
+/** What the report uses of pngjs (a dependency of selfsup; it ships no types). */
+interface PngModule {
+  PNG: {
+    new (options: { width: number; height: number }): { data: Uint8Array };
+    sync: { write(png: { data: Uint8Array }): { toString(encoding: 'base64'): string } };
+  };
+}
+
 const THUMBNAILS = 300;
 const THUMB_SIDE = 32;
 
@@ -101,7 +110,7 @@ async function thumbnails(images: tf.Tensor4D): Promise<string[]> {
   const small = tf.tidy(() => tf.clipByValue(tf.image.resizeBilinear(images, [THUMB_SIDE, THUMB_SIDE], true), 0, 1));
   const data = await small.data();
   small.dispose();
-  const { PNG } = await import('pngjs');
+  const { PNG } = selfsupRequire('selfsup pretrain')('pngjs') as PngModule;
   const out: string[] = [];
   const per = THUMB_SIDE * THUMB_SIDE * 3;
   for (let i = 0; i < images.shape[0]; i++) {

@@ -5,7 +5,6 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../backend/use-backend.js';
 import { findCheckpoint, loadCheckpoint, readCheckpointManifest, saveCheckpoint } from '../checkpoint/index.js';
 import { imageFolder } from '../data/image-folder.js';
@@ -272,7 +271,6 @@ export async function pretrain(argv: readonly string[], io: CliIO): Promise<numb
     return 0;
   } finally {
     for (const c of cleanup.reverse()) c.dispose();
-    if (tf.memory().numTensors < 0) io.stderr.write('');
   }
 }
 

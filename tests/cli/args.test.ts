@@ -92,7 +92,7 @@ describe('mistakes on the command line', () => {
     await expectUsageError([...base, '--size', '30'], /--size must be a multiple of 8.*try --size 32/);
     await expectUsageError([...base, '--method', 'vicregl', '--encoder', 'vit'], /vicregl needs a convolutional feature map; use --encoder conv/);
     // 96 px, batch 256, two views: more than a wasm32 backend can address (bench/results/loader.json).
-    const msg = await expectUsageError([...base, '--size', '96', '--batch', '256'], /--batch 256 at --size 96 .* 4 GiB\): use --batch (\d+) or less/);
+    const msg = await expectUsageError([...base, '--size', '96', '--batch', '256'], /--batch 256 at --size 96 .*\(4 GiB\): use --batch (\d+) or less/);
     const fits = Number(/use --batch (\d+)/.exec(msg)![1]);
     expect(fits).toBeGreaterThan(64);
     expect(fits).toBeLessThan(256);
