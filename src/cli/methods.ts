@@ -212,7 +212,7 @@ export const METHODS: readonly MethodSpec[] = [
     new MaskedAutoencoder(e, { maskRatio: 0.75, normPixLoss: true, learningRate: LR, seed: c.seed + 1 }),
   ),
   single('simmim', 'SimMIM', GEN, 'masked image modelling with a linear decoder (Xie et al. 2022)', 64, 1, (e, c) =>
-    new SimMIM(e, { maskRatio: 0.6, maskPatchSize: c.imageShape[0] / 8, learningRate: LR, seed: c.seed + 1 }),
+    new SimMIM(e, { maskRatio: 0.6, maskPatchSize: c.encoder === 'vit' ? Math.max(8, c.imageShape[0] / 8) : 8, learningRate: LR, seed: c.seed + 1 }),
   ),
   single('context-encoder', 'ContextEncoder', GEN, 'inpainting with an adversarial term (Pathak et al. 2016)', 64, 1, (e, c) =>
     new ContextEncoder(e, { mask: 'random-rectangle', learningRate: 1e-3, seed: c.seed + 1 }),
