@@ -44,12 +44,12 @@ describe('selfsup pretrain', () => {
     const metrics = readMetrics(readFileSync(join(out, 'metrics.jsonl'), 'utf8'));
     expect(metrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(metrics.every((m) => Number.isFinite(m.loss))).toBe(true);
-    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Record<string, never>;
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Record<'trained' | 'randomInit', Record<string, number>>;
     expect(report).toMatchObject({ method: 'simclr', className: 'SimCLR', classNames: ['astronaut', 'chelsea', 'coffee', 'rocket'], split: { train: 30, test: 10 } });
     for (const side of ['trained', 'randomInit'] as const) {
       for (const key of ['knnAccuracy', 'linearProbeAccuracy'] as const) {
-        expect((report[side] as Record<string, number>)[key]).toBeGreaterThanOrEqual(0);
-        expect((report[side] as Record<string, number>)[key]).toBeLessThanOrEqual(1);
+        expect(report[side][key]).toBeGreaterThanOrEqual(0);
+        expect(report[side][key]).toBeLessThanOrEqual(1);
       }
     }
     expect(r.stdout).toMatch(/report\.json: kNN [\d.]+ % \(random init [\d.]+ %\), linear probe/);

@@ -22,6 +22,7 @@ const { images, labels } = await dataset.load();
 const embeddings = model.predict(images) as tf.Tensor2D;
 writeFileSync(out, encodeNpy(embeddings));
 console.log(JSON.stringify({ shape: embeddings.shape, layers: model.layers.map((l) => l.getClassName()) }));
-tf.dispose([images, labels, embeddings]);
+tf.dispose([images, embeddings]);
+labels?.dispose();
 dataset.dispose();
 process.exit(0);
