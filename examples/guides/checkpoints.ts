@@ -24,7 +24,7 @@ const free = (t: { dispose(): void; encoder: unknown }) => {
   t.dispose();
   (t.encoder as { dispose(): void }).dispose();
 };
-/** Batch `i` of a fixed order (the guide's sampler below draws random batches instead). */
+/** Batch `i` of a fixed order (the guide's training loop below streams shuffled batches instead). */
 const batchAt = (i: number) => tf.slice(digits, (i * batchSize) % (digits.shape[0] - batchSize), batchSize) as tf.Tensor4D;
 
 // #region save
@@ -57,26 +57,27 @@ free(task);
 free(resumed);
 
 // #region train-loop
-import { Rng, findCheckpoint, trainLoop, type RngState } from 'selfsup';
+import { findCheckpoint, tensorDataset, trainLoop, type BatchStreamState } from 'selfsup';
 
 const loopDir = join(runDir, 'loop');
 const run = makeTask();
-const sampler = new Rng(42); // which images each batch takes: part of the state too
+// Seeded, shuffled batches; the stream's position is part of the state too.
+const stream = tensorDataset(digits).batches({ batchSize, seed: 42, epochs: Infinity });
 let startStep = 0;
 if (findCheckpoint(loopDir) !== null) {
   const restored = await loadCheckpoint(run, loopDir);
-  sampler.setState((restored.extra as { sampler: RngState }).sampler);
+  stream.restore((restored.extra as { data: BatchStreamState }).data);
   startStep = restored.step;
 }
-const nextBatch = () => tf.gather(digits, Array.from({ length: batchSize }, () => sampler.int(0, digits.shape[0]))) as tf.Tensor4D;
 const result = await trainLoop({
   steps,
   startStep,
-  step: () => run.step(nextBatch()),
+  batches: stream,
+  step: (_, batch) => run.step(batch!.images),
   checkpoint: {
     every: 50, // and at the end
     onSignal: true, // Ctrl-C or SIGTERM: finish the step, save, return
-    save: async () => void (await saveCheckpoint(run, loopDir, { extra: { sampler: sampler.getState() } })),
+    save: async () => void (await saveCheckpoint(run, loopDir, { extra: { data: stream.state() } })),
   },
 });
 console.log(result.stopReason, result.checkpoints); // completed [50, 100, 150, 200]

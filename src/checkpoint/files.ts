@@ -18,7 +18,7 @@
  * @module
  */
 import { CheckpointError, InvalidArgumentError, SelfsupError } from '../core/errors.js';
-import { nodeBuiltin } from '../core/node.js';
+import { nodeBuiltin, syncDirectory } from '../core/node.js';
 import { assertInteger, assertKnownOptions, describeValue } from '../core/validate.js';
 import type { StatefulTask } from '../tasks/task-state.js';
 import {
@@ -122,19 +122,6 @@ function io<T>(fn: string, what: string, run: () => T): T {
     const err = new SelfsupError(`${fn}: cannot ${what}: ${(e as Error).message}`);
     (err as { cause?: unknown }).cause = e;
     throw err;
-  }
-}
-
-function syncDir(fs: NodeFs, dir: string): void {
-  // Makes the renames inside `dir` durable; not every platform can open a folder (Windows), where this is skipped.
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Best effort.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
@@ -353,7 +340,7 @@ export async function saveCheckpoint(task: StatefulTask, dir: string, options: S
   const offsets = manifest.tensors.map((e) => e.offset);
   await writeFileDurably(fs, path.join(temp, WEIGHTS), parts, offsets, manifest.weightsByteLength, 'weights.bin', onWrite, fn);
   await writeBytesDurably(fs, path.join(temp, MANIFEST), manifestBytes, 'manifest.json', onWrite, fn);
-  syncDir(fs, temp);
+  await syncDirectory(temp, fn);
 
   const base = `step-${String(manifest.step).padStart(8, '0')}`;
   const current = readLatest(fs, path, dir, fn);
@@ -363,13 +350,13 @@ export async function saveCheckpoint(task: StatefulTask, dir: string, options: S
   // A folder of that name that is not current was left by an interrupted save: replace it.
   if (fs.existsSync(final)) removeFolder(fs, path, dir, name, fn);
   io(fn, `rename ${temp} to ${final}`, () => fs.renameSync(temp, final));
-  syncDir(fs, dir);
+  await syncDirectory(dir, fn);
 
   // The commit point: `latest` is replaced atomically by a rename.
   const pointer = path.join(dir, `${TEMP_PREFIX}latest-${uniqueSuffix()}`);
   await writeBytesDurably(fs, pointer, new TextEncoder().encode(`${name}\n`), 'latest', onWrite, fn);
   io(fn, `rename ${pointer} to ${LATEST}`, () => fs.renameSync(pointer, path.join(dir, LATEST)));
-  syncDir(fs, dir);
+  await syncDirectory(dir, fn);
 
   const older = io(fn, `list ${dir}`, () => fs.readdirSync(dir))
     .filter((entry) => entry !== name && parseName(entry) !== null)

@@ -98,7 +98,7 @@ export interface CheckpointData {
 export interface EncodeCheckpointOptions {
   /**
    * JSON data stored with the state and returned on load — the position of
-   * your data pipeline (`dataset.state()`), a run id, the command line.
+   * your data pipeline (a batch stream's `state()`), a run id, the command line.
    * Checked: plain objects, arrays, finite numbers, strings, booleans, null.
    * @default null
    */
