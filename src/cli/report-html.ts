@@ -37,12 +37,25 @@ export function lossCurveSvg(metrics: readonly { step: number; loss: number }[],
   const x = (s: number) => pad.l + ((s - s0) / Math.max(1, s1 - s0)) * (width - pad.l - pad.r);
   const y = (v: number) => pad.t + (1 - (v - lo) / (hi - lo)) * (height - pad.t - pad.b);
   const line = pts.map((p) => `${x(p.step).toFixed(1)},${y(p.loss).toFixed(1)}`).join(' ');
+  // The running mean over 20 steps, drawn over the per-step loss (which is noisy with small batches).
+  const window = 20;
+  let sum = 0;
+  const mean = finite.map((m, i) => {
+    sum += m.loss - (i >= window ? finite[i - window]!.loss : 0);
+    return { step: m.step, loss: sum / Math.min(i + 1, window) };
+  });
+  const meanLine = mean
+    .filter((_, i) => i % stride === 0 || i === mean.length - 1)
+    .map((p) => `${x(p.step).toFixed(1)},${y(p.loss).toFixed(1)}`)
+    .join(' ');
   const ticks = [lo, (lo + hi) / 2, hi]
     .map((v) => `<line x1="${pad.l}" x2="${width - pad.r}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#ddd"/><text x="${pad.l - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${fmt(v)}</text>`)
     .join('');
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-size="11" font-family="sans-serif" role="img" aria-label="loss per step">` +
-    `${ticks}<polyline fill="none" stroke="#1f77b4" stroke-width="1.5" points="${line}"/>` +
+    `${ticks}<polyline fill="none" stroke="#9ecae1" stroke-width="1" points="${line}"/>` +
+    `<polyline fill="none" stroke="#08519c" stroke-width="2" points="${meanLine}"/>` +
+    `<text x="${width - pad.r}" y="${pad.t + 10}" text-anchor="end" fill="#08519c">mean of ${window} steps</text>` +
     `<text x="${pad.l}" y="${height - 8}">step ${s0}</text><text x="${width - pad.r}" y="${height - 8}" text-anchor="end">step ${s1}</text></svg>`
   );
 }

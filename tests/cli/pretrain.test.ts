@@ -64,6 +64,17 @@ describe('selfsup pretrain', () => {
     expect(again.stderr).toMatch(/already holds a run .* add --resume/);
   });
 
+  it('an unlabelled folder gets the loss curve and the map, no report.json', async () => {
+    const out = join(work, 'run-unlabelled');
+    const r = await runInProcess(['pretrain', '--data', join(data, 'rocket'), '--method', 'rotation', '--out', out, '--steps', '2', '--size', '16', '--batch', '4']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(out, 'report.json'))).toBe(false);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expectSelfContained(html);
+    expect(html).toContain('no class subfolders');
+    expect(html.match(/<image /g)?.length).toBe(10);
+  });
+
   it('trains a ViT (MAE) and embeds with it', async () => {
     const out = join(work, 'run-mae');
     const r = await runInProcess(['pretrain', '--data', data, '--method', 'mae', '--encoder', 'vit', '--out', out, '--steps', '2', '--size', '16', '--batch', '8']);
