@@ -181,7 +181,9 @@ export async function pretrain(argv: readonly string[], io: CliIO): Promise<numb
   const { settings: s, resume } = read as { settings: RunSettings; resume: boolean };
   const spec = findMethod(s.method)!;
   const out = resolve(io.cwd, requireString(parseFlags(COMMAND, argv, PRETRAIN_FLAGS), 'out', COMMAND, 'DIR'));
+  // Stored absolute in run.json, so that --resume works from any folder.
   const dataDir = resolve(io.cwd, s.data);
+  s.data = dataDir;
   const checkpointDir = join(out, 'checkpoint');
   const metricsFile = join(out, 'metrics.jsonl');
   if (!resume && findCheckpoint(checkpointDir) !== null) {
