@@ -1,7 +1,7 @@
 /**
  * Every entry of the command's method registry builds with its defaults and
- * trains: two steps on 16-pixel images (32 for the methods that cut patches)
- * give finite losses, with each encoder it accepts, and free every tensor.
+ * trains: three steps on 32-pixel images (each inside `tf.tidy`, as
+ * `trainLoop` runs them) give finite losses, with each encoder it accepts, and free every tensor.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -28,19 +28,13 @@ describe('the method registry', () => {
   });
 
   const cases = METHODS.flatMap((spec) => spec.encoders.map((encoder) => [spec, encoder] as const));
-  it.each(cases.map(([spec, encoder]) => [`${spec.name} (${encoder})`, spec, encoder] as const))('%s trains two steps', (_, spec, encoder) => {
+  it.each(cases.map(([spec, encoder]) => [`${spec.name} (${encoder})`, spec, encoder] as const))('%s trains three steps', (_, spec, encoder) => {
     const size = 32;
     const before = tf.memory().numTensors;
     const built = spec.build({ imageShape: [size, size, 3], encoder, seed: 0, steps: 10 });
     try {
-      const losses = [0, 1].map((i) => {
-        const x = tf.randomUniform([8, size, size, 3], 0, 1, 'float32', i) as tf.Tensor4D;
-        try {
-          return built.task.step(x);
-        } finally {
-          x.dispose();
-        }
-      });
+      // Each step inside tf.tidy, as trainLoop runs it: state a task keeps between steps must survive it.
+      const losses = [0, 1, 2].map((i) => tf.tidy(() => built.task.step(tf.randomUniform([8, size, size, 3], 0, 1, 'float32', i) as tf.Tensor4D)));
       expect(losses.every(Number.isFinite), `${spec.name}: ${losses.join(', ')}`).toBe(true);
       const x = tf.randomUniform([3, size, size, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
       const features = tf.tidy(() => embedImages(built.encoder as ImageEncoder, encoderInput(spec.input, x)));

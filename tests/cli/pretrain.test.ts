@@ -84,6 +84,18 @@ describe('selfsup pretrain', () => {
     expect(decodeNpy(readFileSync(join(work, 'mae.npy'))).shape).toEqual([goodFiles, 64]);
   });
 
+  it('colorization saves the encoder of lightness, and embed feeds it the L channel of RGB images', async () => {
+    const out = join(work, 'run-colorization');
+    const r = await runInProcess(['pretrain', '--data', data, '--method', 'colorization', '--out', out, '--steps', '2', '--size', '16', '--batch', '8']);
+    expect(r.code, r.stderr).toBe(0);
+    const model = JSON.parse(readFileSync(join(out, 'encoder/model.json'), 'utf8')) as { modelTopology: unknown };
+    expect(JSON.stringify(model.modelTopology)).toMatch(/"batch_input_shape":\[null,16,16,1\]/);
+    expect(JSON.parse(readFileSync(join(out, 'encoder/selfsup.json'), 'utf8'))).toMatchObject({ input: 'lab-lightness', imageShape: [16, 16, 1] });
+    const e = await runInProcess(['embed', '--model', join(out, 'encoder'), '--data', data, '--out', join(work, 'colour.npy')]);
+    expect(e.code, e.stderr).toBe(0);
+    expect(decodeNpy(readFileSync(join(work, 'colour.npy'))).shape).toEqual([goodFiles, 128]);
+  });
+
   it('killed mid-run (SIGTERM, then SIGKILL) and resumed, gives the losses of an uninterrupted run', async () => {
     const args = (out: string) => ['pretrain', '--data', data, '--method', 'byol', '--out', out, '--steps', '24', '--size', '16', '--batch', '8', '--checkpoint-every', '4'];
     const reference = join(work, 'uninterrupted');
