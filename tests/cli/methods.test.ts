@@ -1,6 +1,6 @@
 /**
- * Every entry of the command's method registry builds with its defaults and
- * trains: three steps on 32-pixel images (each inside `tf.tidy`, as
+ * Every entry of the command's method registry that accepts a ViT builds
+ * with its defaults and trains with one: three steps on 32-pixel images (each inside `tf.tidy`, as
  * `trainLoop` runs them) give finite losses, with each encoder it accepts, and free every tensor.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -27,7 +27,8 @@ describe('the method registry', () => {
     expect(new Set(METHODS.map((m) => m.name)).size).toBe(METHODS.length);
   });
 
-  const cases = METHODS.flatMap((spec) => spec.encoders.map((encoder) => [spec, encoder] as const));
+  // The conv encoder of every method runs through the whole command in pretrain.test.ts; here the ViTs.
+  const cases = METHODS.flatMap((spec) => spec.encoders.filter((e) => e === 'vit').map((encoder) => [spec, encoder] as const));
   it.each(cases.map(([spec, encoder]) => [`${spec.name} (${encoder})`, spec, encoder] as const))('%s trains three steps', (_, spec, encoder) => {
     const size = 32;
     const before = tf.memory().numTensors;

@@ -1,7 +1,7 @@
 /**
  * `selfsup pretrain` and `selfsup embed` end to end on a generated folder of
  * PNG and JPEG files in class subfolders with corrupt files among them: every
- * output is written; a run killed (SIGTERM, then SIGKILL) and resumed gives
+ * output is written, by every method of the registry (conv encoder); a run killed (SIGTERM, then SIGKILL) and resumed gives
  * the losses of an uninterrupted run, with metrics.jsonl continued without
  * duplicates; the saved encoder loads in a fresh process with stock
  * tfjs-layers and gives the embeddings `selfsup embed` wrote; the .npy
@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/backend/use-backend.js';
+import { METHODS } from '../../src/cli/methods.js';
 import { decodeNpy } from '../../src/io/npy.js';
 import { readMetrics, root, runChild, runInProcess, startChild, writeTestFolder } from './helpers.js';
 
@@ -62,6 +63,15 @@ describe('selfsup pretrain', () => {
     const again = await runInProcess(['pretrain', '--data', data, '--method', 'simclr', '--out', out, '--steps', '6', '--size', '16', '--batch', '8']);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already holds a run .* add --resume/);
+  });
+
+  it.each(METHODS.map((m) => [m.name]))('%s: two steps with a checkpoint after each, the encoder and the report', async (name) => {
+    const out = join(work, `all-${name}`);
+    const r = await runInProcess(['pretrain', '--data', data, '--method', name, '--out', out, '--steps', '2', '--size', '16', '--batch', '8', '--checkpoint-every', '1', '--eval-images', '20']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(out, 'checkpoint/latest'), 'utf8').trim()).toBe('step-00000002');
+    expect(readMetrics(readFileSync(join(out, 'metrics.jsonl'), 'utf8')).every((m) => Number.isFinite(m.loss))).toBe(true);
+    expect(existsSync(join(out, 'encoder/model.json')) && existsSync(join(out, 'report.json')) && existsSync(join(out, 'report.html'))).toBe(true);
   });
 
   it('an unlabelled folder gets the loss curve and the map, no report.json', async () => {
