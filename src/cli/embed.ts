@@ -21,6 +21,7 @@ export const EMBED_FLAGS: Flags = {
   out: { type: 'string', value: 'FILE', help: 'FILE.npy (+ FILE.meta.json with names and labels), FILE.csv or FILE.json' },
   batch: { type: 'string', value: 'B', help: 'images per forward pass', shown: '128' },
   backend: { type: 'string', value: 'wasm|cpu', help: 'tfjs backend', shown: 'wasm' },
+  threads: { type: 'string', value: 'N', help: 'threads of the wasm backend', shown: 'every core' },
 };
 
 export function embedHelp(): string {
@@ -63,8 +64,9 @@ export async function embed(argv: readonly string[], io: CliIO): Promise<number>
   if (!/\.(npy|csv|json)$/i.test(out)) throw new UsageError(`--out must end in .npy, .csv or .json, got '${out}'`, COMMAND);
   const batch = integerFlag(parsed, 'batch', COMMAND, 1, 65536) ?? 128;
   const backend = choiceFlag(parsed, 'backend', COMMAND, ['wasm', 'cpu'] as const) ?? 'wasm';
+  const threads = integerFlag(parsed, 'threads', COMMAND, 1, 64);
   if (!existsSync(join(modelDir, 'model.json'))) throw new UsageError(`--model: ${modelDir} holds no model.json (pass the encoder folder, e.g. OUT/encoder)`, COMMAND);
-  await useBackend(backend);
+  await useBackend(backend, threads !== undefined && backend === 'wasm' ? { threads } : {});
   const sidecarFile = join(modelDir, 'selfsup.json');
   const sidecar = existsSync(sidecarFile) ? (JSON.parse(readFileSync(sidecarFile, 'utf8')) as EncoderSidecar) : {};
   const model = await loadModel(modelDir);

@@ -33,6 +33,7 @@ export const PRETRAIN_FLAGS: Flags = {
   'checkpoint-every': { type: 'string', value: 'N', help: 'save a checkpoint every N steps (and at the end, and on Ctrl-C/SIGTERM)', shown: '50' },
   resume: { type: 'boolean', help: 'continue the run in --out from its latest checkpoint, exactly' },
   backend: { type: 'string', value: 'wasm|cpu', help: 'tfjs backend', shown: 'wasm' },
+  threads: { type: 'string', value: 'N', help: 'threads of the wasm backend', shown: 'every core' },
   'eval-images': { type: 'string', value: 'N', help: 'images (at most) embedded for report.json and the map', shown: '1000' },
 };
 
@@ -179,6 +180,7 @@ export async function pretrain(argv: readonly string[], io: CliIO): Promise<numb
     return 0;
   }
   const { settings: s, resume } = read as { settings: RunSettings; resume: boolean };
+  const threads = integerFlag(parseFlags(COMMAND, argv, PRETRAIN_FLAGS), 'threads', COMMAND, 1, 64);
   const spec = findMethod(s.method)!;
   const out = resolve(io.cwd, requireString(parseFlags(COMMAND, argv, PRETRAIN_FLAGS), 'out', COMMAND, 'DIR'));
   // Stored absolute in run.json, so that --resume works from any folder.
@@ -189,7 +191,7 @@ export async function pretrain(argv: readonly string[], io: CliIO): Promise<numb
   if (!resume && findCheckpoint(checkpointDir) !== null) {
     throw new UsageError(`${out} already holds a run (checkpoint/): add --resume to continue it, or choose another --out`, COMMAND);
   }
-  await useBackend(s.backend);
+  const backend = await useBackend(s.backend, threads !== undefined && s.backend === 'wasm' ? { threads } : {});
   const dataset = await imageFolder(dataDir, { size: s.size, channels: 3, onWarning: dataWarningPrinter(io) });
   const cleanup: { dispose(): unknown }[] = [dataset];
   try {
@@ -219,7 +221,7 @@ export async function pretrain(argv: readonly string[], io: CliIO): Promise<numb
     if (startStep === 0) writeFileSync(metricsFile, '');
     io.stderr.write(
       `${spec.name} (${spec.className}) on ${dataset.length} images of ${s.data} at ${s.size}×${s.size}, ${s.encoder} encoder, batch ${s.batch}, ` +
-        `${s.steps} steps, ${s.backend} backend\n`,
+        `${s.steps} steps, ${s.backend} backend${s.backend === 'wasm' ? ` (${backend.threads} thread${backend.threads === 1 ? '' : 's'})` : ''}\n`,
     );
     const bar = new ProgressBar({ steps: s.steps, label: spec.name, batchSize: s.batch, stream: io.stderr });
     const result = await trainLoop({

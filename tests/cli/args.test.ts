@@ -71,6 +71,7 @@ describe('mistakes on the command line', () => {
     await expectUsageError([...base, '--steps', 'ten'], /--steps expects an integer, got 'ten'/);
     await expectUsageError([...base, '--steps', '1.5'], /--steps expects an integer, got '1.5'/);
     await expectUsageError([...base, '--batch', '0'], /--batch must be between 2 and 65536, got 0/);
+    await expectUsageError([...base, '--threads', '0'], /--threads must be between 1 and 64, got 0/);
     await expectUsageError([...base, '--encoder', 'resnet'], /--encoder must be one of conv, vit, got 'resnet'/);
     await expectUsageError([...base, '--steps'], /flag --steps needs a value/);
     await expectUsageError([...base, '--resume=yes'], /flag --resume takes no value/);
