@@ -31,7 +31,7 @@ export const PRETRAIN_FLAGS: Flags = {
   encoder: { type: 'string', value: 'conv|vit', help: 'encoder: conv (3 stride-2 convolutions, 128 features) or vit (tiny ViT)', shown: 'conv' },
   seed: { type: 'string', value: 'K', help: 'seed of the encoder, the method and the data order', shown: '0' },
   'checkpoint-every': { type: 'string', value: 'N', help: 'save a checkpoint every N steps (and at the end, and on Ctrl-C/SIGTERM)', shown: '50' },
-  resume: { type: 'boolean', help: 'continue the run in --out from its latest checkpoint, exactly' },
+  resume: { type: 'boolean', help: 'continue the run in --out from its latest checkpoint, exactly (its other settings come from OUT/run.json)' },
   backend: { type: 'string', value: 'wasm|cpu', help: 'tfjs backend', shown: 'wasm' },
   threads: { type: 'string', value: 'N', help: 'threads of the wasm backend', shown: 'every core' },
   'eval-images': { type: 'string', value: 'N', help: 'images (at most) embedded for report.json and the map', shown: '1000' },
