@@ -27,13 +27,13 @@ export function writeTestFolder(dir: string, perClass = 10, size = 40): number {
   return files.length;
 }
 
-/** Runs the command in this process with captured output. */
-export async function runInProcess(args: string[], cwd = root): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs the command in this process with captured output (stderr as a terminal when asked). */
+export async function runInProcess(args: string[], cwd = root, stderrIsTerminal = false): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const code = await main(args, {
     stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t) },
+    stderr: { write: (t: string) => (stderr += t), ...(stderrIsTerminal ? { isTTY: true, columns: 120 } : {}) },
     cwd,
   });
   return { code, stdout, stderr };

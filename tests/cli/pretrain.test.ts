@@ -74,6 +74,17 @@ describe('selfsup pretrain', () => {
     expect(existsSync(join(out, 'encoder/model.json')) && existsSync(join(out, 'report.json')) && existsSync(join(out, 'report.html'))).toBe(true);
   });
 
+  it('draws a progress bar on a terminal and writes plain lines to a pipe', async () => {
+    const argv = (out: string) => ['pretrain', '--data', data, '--method', 'simsiam', '--out', join(work, out), '--steps', '3', '--size', '16', '--batch', '8'];
+    const tty = await runInProcess(argv('run-tty'), undefined, true);
+    expect(tty.code, tty.stderr).toBe(0);
+    // Redrawn in place: carriage returns, step/total, loss, images/s, ETA and the tensors alive on one line.
+    expect(tty.stderr).toMatch(/\r.*simsiam .*3\/3 .*loss -?[\d.]+ .* img\/s .*ETA .* tensors/);
+    const piped = await runInProcess(argv('run-pipe'));
+    expect(piped.stderr).not.toContain('\r');
+    expect(piped.stderr.split('\n').filter((l) => /^simsiam \d\/3 /.test(l))).toHaveLength(3);
+  });
+
   it('an unlabelled folder gets the loss curve and the map, no report.json', async () => {
     const out = join(work, 'run-unlabelled');
     const r = await runInProcess(['pretrain', '--data', join(data, 'rocket'), '--method', 'rotation', '--out', out, '--steps', '2', '--size', '16', '--batch', '4']);
