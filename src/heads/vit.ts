@@ -1,13 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError, ValueRangeError } from '../core/errors.js';
+import { InvalidArgumentError, ShapeError, ValueRangeError } from '../core/errors.js';
 import { assertImages } from '../core/images.js';
 import { patchifyRaw } from '../core/patches.js';
 import { createRng, type Rng, type Seed } from '../core/rng.js';
 import {
+  assertFloat,
   assertInteger,
   assertKnownOptions,
   assertOneOf,
   assertPositive,
+  assertShape,
+  assertValuesInRange,
   describeValue,
   formatShape,
 } from '../core/validate.js';
@@ -98,6 +101,21 @@ export interface VitEncodeOptions {
    * @default undefined (all L patches, in row-major order)
    */
   keepIds?: tf.Tensor2D;
+  /**
+   * float32 `[B, L]` with 1 at the patches to hide: their patch embeddings
+   * are replaced by `maskToken` before the positional embeddings are added,
+   * so the token keeps its position (BEiT's, iBOT's and DINOv2's masked
+   * image modelling: `torch.where(masks, mask_token, x)`). Needs `maskToken`;
+   * not combined with `keepIds`.
+   * @default undefined (no masking)
+   */
+  mask?: tf.Tensor2D;
+  /**
+   * The learned mask token `[D]` (gradients flow to it), used where `mask` is 1.
+   * The method that masks owns it (DINOv2's student).
+   * @default undefined
+   */
+  maskToken?: tf.Tensor1D;
 }
 
 /**
@@ -189,23 +207,34 @@ export class VisionTransformer extends StoredWeightsModel {
    * token first) for `keepIds` `[B, K]`, else L (+1). Only the kept patches
    * are embedded and attended over, each with its own positional embedding
    * (MAE's encoder: "our encoder only operates on a small subset (e.g., 25%)
-   * of the full set").
+   * of the full set"; I-JEPA's context encoder). With `mask` and
+   * `maskToken`, the hidden patches enter as the mask token at their
+   * positions (iBOT's and DINOv2's student). The patch tokens of the output
+   * (after the class token) are what the patch-level methods read.
    */
   encode(images: tf.Tensor4D, options: VitEncodeOptions = {}): tf.Tensor3D {
     const fn = 'VisionTransformer.encode';
     this.assertInput(images, fn);
-    assertKnownOptions(options, ['keepIds'], fn);
+    assertKnownOptions(options, ['keepIds', 'mask', 'maskToken'], fn);
     const batch = images.shape[0];
-    if (options.keepIds !== undefined) assertPatchIds(options.keepIds, batch, this.numPatches, fn, 'options.keepIds');
+    const { keepIds, mask, maskToken } = options;
+    if (keepIds !== undefined) assertPatchIds(keepIds, batch, this.numPatches, fn, 'options.keepIds');
+    if (mask !== undefined || maskToken !== undefined) this.assertMask(mask, maskToken, batch, keepIds !== undefined, fn);
     return tf.tidy(() => {
       let patches: tf.Tensor = patchifyRaw(images, this.patchSize);
       let position: tf.Tensor = this.position;
-      if (options.keepIds !== undefined) {
-        const select = selectionMatrix(options.keepIds, this.numPatches);
+      if (keepIds !== undefined) {
+        const select = selectionMatrix(keepIds, this.numPatches);
         patches = tf.matMul(select, patches);
         position = tf.matMul(select, tf.tile(tf.expandDims(this.position, 0), [batch, 1, 1]));
       }
-      let x = tf.add(linear(patches, this.patchKernel, this.patchBias), position);
+      let embedded = linear(patches, this.patchKernel, this.patchBias);
+      if (mask !== undefined) {
+        // A blend rather than a where: exact for 0/1 masks, and the gradient reaches the token.
+        const hide = tf.expandDims(mask, 2);
+        embedded = tf.add(tf.mul(embedded, tf.sub(1, hide)), tf.mul(hide, tf.reshape(maskToken!, [1, 1, this.dim])));
+      }
+      let x = tf.add(embedded, position);
       if (this.cls !== null) {
         x = tf.concat([tf.tile(tf.reshape(this.cls, [1, 1, this.dim]), [batch, 1, 1]), x], 1);
       }
@@ -244,6 +273,18 @@ export class VisionTransformer extends StoredWeightsModel {
     copy.setWeights(weights);
     tf.dispose(weights);
     return copy;
+  }
+
+  private assertMask(mask: unknown, token: unknown, batch: number, withKeepIds: boolean, fn: string): void {
+    if (mask === undefined || token === undefined) {
+      throw new InvalidArgumentError(fn, mask === undefined ? 'options.mask' : 'options.maskToken', 'be given together with the other (a [B, L] mask and a [D] token)', 'only one of them');
+    }
+    if (withKeepIds) throw new InvalidArgumentError(fn, 'options.mask', 'not be combined with options.keepIds', 'both');
+    assertShape(mask, [batch, this.numPatches], fn, 'options.mask', '[B, L]');
+    assertFloat(mask as tf.Tensor, fn, 'options.mask');
+    assertValuesInRange(mask as tf.Tensor, 0, 1, fn, 'options.mask');
+    assertShape(token, [this.dim], fn, 'options.maskToken', '[D]');
+    assertFloat(token as tf.Tensor, fn, 'options.maskToken');
   }
 
   private assertInput(images: tf.Tensor4D, fn: string): void {
