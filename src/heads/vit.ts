@@ -9,6 +9,7 @@ import {
   assertKnownOptions,
   assertOneOf,
   assertPositive,
+  assertRank,
   assertShape,
   assertValuesInRange,
   describeValue,
@@ -252,10 +253,25 @@ export class VisionTransformer extends StoredWeightsModel {
    */
   apply(images: tf.Tensor4D, _kwargs?: { training?: boolean }): tf.Tensor2D {
     this.assertInput(images, 'VisionTransformer.apply');
+    return tf.tidy(() => this.poolTokens(this.encode(images)));
+  }
+
+  /**
+   * Pools the output of {@link VisionTransformer.encode} `[B, T, D]` into
+   * features `[B, D]` as `apply` does (class token, or mean of the patch
+   * tokens present — e.g. only the kept ones of a masked view, as MSN's
+   * encoder sees them).
+   */
+  poolTokens(tokens: tf.Tensor3D): tf.Tensor2D {
+    const fn = 'VisionTransformer.poolTokens';
+    this.assertNotDisposed(fn);
+    assertRank(tokens, 3, fn, 'tokens', '[B, T, D]');
+    const start = this.classToken ? 1 : 0;
+    if (tokens.shape[2] !== this.dim || tokens.shape[1] <= start) {
+      throw new ShapeError(fn, 'tokens', `have D = ${this.dim} and at least ${start + 1} tokens (encode's output)`, formatShape(tokens.shape));
+    }
     return tf.tidy(() => {
-      const tokens = this.encode(images);
       if (this.pool === 'cls') return tf.squeeze(tf.slice(tokens, [0, 0, 0], [-1, 1, -1]), [1]) as tf.Tensor2D;
-      const start = this.classToken ? 1 : 0;
       return tf.mean(tf.slice(tokens, [0, start, 0], [-1, -1, -1]), 1) as tf.Tensor2D;
     });
   }

@@ -1,6 +1,7 @@
 /**
  * Self-supervised methods and pretext tasks that train a given encoder: the joint-embedding methods
- * (SimCLR, MoCo v2, BYOL, SimSiam, Barlow Twins, VICReg, DINO, SwAV, NNCLR), the generative tasks
+ * (SimCLR, MoCo v2, BYOL, SimSiam, Barlow Twins, VICReg, DINO, SwAV, NNCLR, DINOv2, I-JEPA, MSN,
+ * PMSN), the generative tasks
  * (autoencoders, masked autoencoders, inpainting, colorization, split-brain), the classic
  * discriminative tasks (rotation, jigsaw, context prediction, DeepCluster, Exemplar-CNN) and the
  * multimodal ones (CLIP, zero-shot classification, audio-visual correspondence). Each has
@@ -39,6 +40,13 @@ export { SwAV } from './swav.js';
 export type { SwAVOptions } from './swav.js';
 export { NNCLR } from './nnclr.js';
 export type { NNCLROptions } from './nnclr.js';
+// Methods of issue 14: DINOv2, I-JEPA, MSN / PMSN.
+export { DINOv2 } from './dinov2.js';
+export type { DINOv2Options, DINOv2TeacherOutput, DINOv2Terms } from './dinov2.js';
+export { IJEPA } from './ijepa.js';
+export type { IJEPAOptions, IJEPAMasks } from './ijepa.js';
+export { MSN, PMSN } from './msn.js';
+export type { MSNOptions } from './msn.js';
 export type { TaskOptions } from './task-options.js';
 export type { ModalityEncoder } from './internal/common.js';
 // Generative pretext tasks (issue 7).
