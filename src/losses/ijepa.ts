@@ -69,9 +69,9 @@ export function ijepaLoss(predictions: tf.Tensor, targets: tf.Tensor, options: I
   return tf.tidy(() => {
     const diff = tf.sub(predictions, stopGradient(targets));
     if (distance === 'l2') return tf.mean(tf.square(diff)) as tf.Scalar;
+    // With c = min(|d|, β): ½c²/β + (|d| − c) is ½d²/β below β and |d| − ½β beyond, without a branch to differentiate.
     const abs = tf.abs(diff);
-    const quadratic = tf.div(tf.mul(0.5, tf.square(diff)), beta);
-    const linear = tf.sub(abs, 0.5 * beta);
-    return tf.mean(tf.where(tf.less(abs, beta), quadratic, linear)) as tf.Scalar;
+    const clipped = tf.minimum(abs, beta);
+    return tf.mean(tf.add(tf.div(tf.mul(0.5, tf.square(clipped)), beta), tf.sub(abs, clipped))) as tf.Scalar;
   });
 }

@@ -178,13 +178,7 @@ export class IJEPA extends JointEmbeddingTask {
   computeTargets(view: tf.Tensor4D, masks: IJEPAMasks): tf.Tensor3D {
     return tf.tidy(() => {
       const teacher = this.target.encoder as VisionTransformer;
-      const tokens = this.patchTokens(teacher.encode(view));
-      const [m, b, kt] = masks.targetIds.shape;
-      // F.layer_norm over the features, no affine parameters (ε = 1e-5, PyTorch's default).
-      const { mean, variance } = tf.moments(tokens, -1, true);
-      const normalized = tf.div(tf.sub(tokens, mean), tf.sqrt(tf.add(variance, 1e-5))) as tf.Tensor3D;
-      const repeated = tf.tile(normalized, [m, 1, 1]) as tf.Tensor3D;
-      return stopGradient(gatherVisible(repeated, tf.reshape(masks.targetIds, [m * b, kt]) as tf.Tensor2D));
+      return stopGradient(jepaTargets(this.patchTokens(teacher.encode(view)), masks.targetIds));
     });
   }
 
@@ -253,4 +247,22 @@ export class IJEPA extends JointEmbeddingTask {
     this.target.dispose();
     if (this.ownsPredictor) this.predictor.dispose();
   }
+}
+
+/**
+ * I-JEPA's targets from the target encoder's patch tokens `[B, L, D]`: each
+ * token layer-normalised over D without affine parameters (`F.layer_norm`,
+ * ε = 1e-5), then the tokens of every target block gathered, block-major
+ * `[M·B, Kt, D]` for `targetIds` `[M, B, Kt]` (`forward_target` of the
+ * official `train.py` with `apply_masks`). Internal to the method; exported
+ * for its tests.
+ */
+export function jepaTargets(tokens: tf.Tensor3D, targetIds: tf.Tensor3D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [m, b, kt] = targetIds.shape;
+    const { mean, variance } = tf.moments(tokens, -1, true);
+    const normalized = tf.div(tf.sub(tokens, mean), tf.sqrt(tf.add(variance, 1e-5))) as tf.Tensor3D;
+    const repeated = tf.tile(normalized, [m, 1, 1]) as tf.Tensor3D;
+    return gatherVisible(repeated, tf.reshape(targetIds, [m * b, kt]) as tf.Tensor2D);
+  });
 }
