@@ -79,7 +79,7 @@ export function blockMask(batchSize: number, grid: readonly [number, number], op
   assertPositive(maxAspect, fn, 'options.maxAspect');
   if (maxAspect < minAspect) throw new InvalidArgumentError(fn, 'options.maxAspect', `be ≥ minAspect (${minAspect})`, String(maxAspect));
   const rng = createRng(options.seed);
-  const params: BlockParameters = { rows, cols, minBlock, maxBlock, logAspect: [Math.log(minAspect), Math.log(maxAspect)] };
+  const params: BlockParameters = { rows, cols, minBlock, maxBlock, logAspect: [Math.log(minAspect), Math.log(maxAspect)], clampMinBlock: true };
   const out = new Float32Array(batchSize * l);
   for (let b = 0; b < batchSize; b++) fillBlockMask(out.subarray(b * l, (b + 1) * l), numMasked, params, rng);
   return tf.tensor2d(out, [batchSize, l]);
@@ -93,6 +93,11 @@ export interface BlockParameters {
   maxBlock: number;
   /** `[log minAspect, log maxAspect]`. */
   logAspect: readonly [number, number];
+  /**
+   * Clamp `minBlock` to the image's target (blockMask's choice); BEiT's and
+   * DINOv2's generator does not, so a target below `minBlock` is often missed.
+   */
+  clampMinBlock: boolean;
 }
 
 /**
@@ -102,7 +107,7 @@ export interface BlockParameters {
  */
 export function fillBlockMask(mask: Float32Array, numMasked: number, p: BlockParameters, rng: Rng): void {
   const { rows, cols } = p;
-  const lo = Math.min(p.minBlock, numMasked);
+  const lo = p.clampMinBlock ? Math.min(p.minBlock, numMasked) : p.minBlock;
   let count = 0;
   while (count < numMasked) {
     const budget = Math.min(numMasked - count, p.maxBlock);

@@ -114,11 +114,11 @@ function areaRange(scale: readonly [number, number], aspect: readonly [number, n
  * `minKeep` patches. Two deliberate differences from the official code: a
  * block may touch the last row and column (the official `randint(0, H − h)`
  * never places one there), and when 20 context blocks in a row keep too few
- * patches the context falls back to every patch outside the targets — the
- * official code instead drops target constraints, letting context and
- * targets overlap. Settings that cannot work (a target block with at most
- * `minKeep` patches, or targets that could cover all but `minKeep` patches)
- * are refused up front instead of looping forever.
+ * patches the image's targets are redrawn — the official code instead drops
+ * target constraints one by one, letting context and targets overlap.
+ * Settings that cannot work (a target block of at most `minKeep` patches, or
+ * one that leaves at most `minKeep` outside it) are refused up front instead
+ * of looping forever.
  *
  * @param batchSize - `B`.
  * @param grid - `[rows, cols]` of the patch grid (`encoder.gridSize`).
@@ -172,15 +172,14 @@ export function multiBlockMask(batchSize: number, grid: readonly [number, number
     );
   }
   const [smallestContext] = areaRange(contextScale, contextAspect, rows, cols);
-  const leftOver = l - numTargets * largestTarget;
-  if (allowOverlap ? smallestContext <= minKeep : leftOver <= minKeep) {
+  if (allowOverlap ? smallestContext <= minKeep : l - largestTarget <= minKeep) {
     throw new InvalidArgumentError(
       fn,
-      allowOverlap ? 'options.contextScale' : 'options.numTargets',
+      allowOverlap ? 'options.contextScale' : 'options.minKeep',
       allowOverlap
-        ? `give a context block of more than minKeep = ${minKeep} patches`
-        : `leave more than minKeep = ${minKeep} of the ${l} patches outside ${numTargets} target blocks of up to ${largestTarget} patches`,
-      allowOverlap ? `[${contextScale.join(', ')}], whose smallest block has ${smallestContext} patches` : String(numTargets),
+        ? `be met by a context block of more than minKeep = ${minKeep} patches`
+        : `be below the ${l - largestTarget} patches a target block of up to ${largestTarget} leaves on a ${rows}×${cols} grid`,
+      allowOverlap ? `[${contextScale.join(', ')}], whose smallest block has ${smallestContext} patches` : String(minKeep),
     );
   }
   const rng = createRng(options.seed);
@@ -189,15 +188,9 @@ export function multiBlockMask(batchSize: number, grid: readonly [number, number
   const targets: Int32Array[][] = [];
   const contexts: Int32Array[] = [];
   for (let b = 0; b < batchSize; b++) {
-    const covered = new Uint8Array(l);
-    const blocks: Int32Array[] = [];
-    for (let t = 0; t < numTargets; t++) {
-      const block = placeBlock(targetSize, rows, cols, rng);
-      for (const id of block) covered[id] = 1;
-      blocks.push(block);
-    }
+    const [blocks, context] = sampleImage(targetSize, contextSize, numTargets, rows, cols, allowOverlap, minKeep, rng);
     targets.push(blocks);
-    contexts.push(sampleContext(contextSize, rows, cols, allowOverlap ? null : covered, minKeep, rng));
+    contexts.push(context);
   }
   const kt = Math.min(...targets.flat().map((t) => t.length));
   const kc = Math.min(...contexts.map((c) => c.length));
@@ -221,22 +214,47 @@ function placeBlock([h, w]: readonly [number, number], rows: number, cols: numbe
   return ids;
 }
 
-/** A context block minus the covered (target) patches with more than `minKeep` left, or the fallback. */
-function sampleContext(
-  size: readonly [number, number],
+/** Rounds of target placement before the last resort (each tries CONTEXT_TRIES context blocks). */
+const TARGET_ROUNDS = 50;
+
+/**
+ * One image's target blocks and context: targets at random positions, then a
+ * context block with the target patches removed, until more than `minKeep`
+ * patches remain; after CONTEXT_TRIES failures the targets are redrawn. As a
+ * last resort (never reached with sensible settings) the context is every
+ * patch outside the targets, with the targets stacked on one position if
+ * needed — validation guarantees one block leaves more than `minKeep`.
+ */
+function sampleImage(
+  targetSize: readonly [number, number],
+  contextSize: readonly [number, number],
+  numTargets: number,
   rows: number,
   cols: number,
-  covered: Uint8Array | null,
+  allowOverlap: boolean,
   minKeep: number,
   rng: Rng,
-): Int32Array {
-  for (let attempt = 0; attempt < CONTEXT_TRIES; attempt++) {
-    const block = placeBlock(size, rows, cols, rng);
-    const kept = covered === null ? block : block.filter((id) => covered[id] === 0);
-    if (kept.length > minKeep) return kept;
+): [Int32Array[], Int32Array] {
+  const l = rows * cols;
+  let blocks: Int32Array[] = [];
+  let covered = new Uint8Array(l);
+  for (let round = 0; round < TARGET_ROUNDS; round++) {
+    blocks = Array.from({ length: numTargets }, () => placeBlock(targetSize, rows, cols, rng));
+    covered = new Uint8Array(l);
+    for (const block of blocks) for (const id of block) covered[id] = 1;
+    for (let attempt = 0; attempt < CONTEXT_TRIES; attempt++) {
+      const block = placeBlock(contextSize, rows, cols, rng);
+      const kept = allowOverlap ? block : block.filter((id) => covered[id] === 0);
+      if (kept.length > minKeep) return [blocks, kept];
+    }
   }
-  // Up-front validation guarantees more than minKeep patches outside the targets.
-  const outside: number[] = [];
-  for (let id = 0; id < rows * cols; id++) if (covered === null || covered[id] === 0) outside.push(id);
-  return Int32Array.from(outside);
+  const outside = (mask: Uint8Array) => Int32Array.from(Array.from({ length: l }, (_, id) => id).filter((id) => mask[id] === 0));
+  let context = outside(covered);
+  if (context.length <= minKeep) {
+    blocks = blocks.map(() => blocks[0]!);
+    covered = new Uint8Array(l);
+    for (const id of blocks[0]!) covered[id] = 1;
+    context = outside(covered);
+  }
+  return [blocks, context];
 }
