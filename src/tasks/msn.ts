@@ -193,7 +193,7 @@ export class MSN extends JointEmbeddingTask {
       prior = self.defaultPrior,
       powerLawExponent = 0.25,
     } = options;
-    assertInRange(maskRatio, 0, 1, fn, 'options.maskRatio', [true, false]);
+    assertInRange(maskRatio, 0, 1, fn, 'options.maskRatio', [false, true]);
     assertInteger(numPrototypes, fn, 'options.numPrototypes', { min: 2 });
     assertInteger(projectionDim, fn, 'options.projectionDim', { min: 1 });
     if (options.hiddenDim !== undefined) assertInteger(options.hiddenDim, fn, 'options.hiddenDim', { min: 1 });

@@ -5,7 +5,9 @@ import {
   BYOL,
   DINO,
   MoCoV2,
+  MSN,
   NNCLR,
+  PMSN,
   SimCLR,
   SimSiam,
   SwAV,
@@ -47,6 +49,9 @@ export const METHODS: MethodCase[] = [
   },
   { name: 'SwAV', make: (e, x = {}) => new SwAV(e, { numPrototypes: 8, projectionDim: 8, queueSize: 16, seed: 1, ...x }) },
   { name: 'NNCLR', make: (e, x = {}) => new NNCLR(e, { projectionDim: 8, hiddenDim: 16, supportSetSize: 32, seed: 1, ...x }) },
+  // On this MLP encoder MSN masks 4×4 pixel patches (no ViT to drop tokens from).
+  { name: 'MSN', make: (e, x = {}) => new MSN(e, { numPrototypes: 8, projectionDim: 8, hiddenDim: 16, maskRatio: 0.25, totalSteps: 50, seed: 1, ...x }) },
+  { name: 'PMSN', make: (e, x = {}) => new PMSN(e, { numPrototypes: 8, projectionDim: 8, hiddenDim: 16, maskRatio: 0.25, seed: 1, ...x }) },
 ];
 
 /** Disposes a task and its encoder. */
