@@ -60,7 +60,15 @@ export interface MsnLossOptions {
 
 /**
  * PMSN's power-law prior `π_k ∝ k^(−exponent)`, k = 1…K, normalised to sum
- * to 1 (lightly's `_power_law_distribution`).
+ * to 1 (lightly's `_power_law_distribution`), as plain numbers.
+ *
+ * @example
+ * ```ts
+ * import { powerLawPrior } from 'selfsup';
+ *
+ * const prior = powerLawPrior(4, 0.25);
+ * console.log(Array.from(prior, (p) => p.toFixed(3))); // ['0.302', '0.254', '0.230', '0.214']
+ * ```
  */
 export function powerLawPrior(k: number, exponent: number): Float32Array {
   const values = new Float64Array(k);
