@@ -1,3 +1,4 @@
+import { copyFileSync, readdirSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
 const areas = ['losses', 'augment', 'masking', 'heads', 'tasks', 'eval', 'backend', 'data'];
@@ -18,4 +19,11 @@ export default defineConfig({
   platform: 'neutral',
   external: [/^@tensorflow\//],
   outExtension: ({ format }) => ({ js: format === 'cjs' ? '.cjs' : '.js' }),
+  // `import.meta.url` in the CommonJS build (the kernels are located relative to the code).
+  shims: true,
+  // The kernel modules ship once, as files beside the code that loads them (src/kernels/wasm-runtime.ts).
+  async onSuccess() {
+    const dir = 'src/kernels/generated/';
+    for (const f of readdirSync(dir).filter((name) => name.endsWith('.wasm'))) copyFileSync(`${dir}${f}`, `dist/${f}`);
+  },
 });

@@ -1,8 +1,8 @@
 /**
  * Bundles the browser demo (examples/browser/) with esbuild into
  * examples/browser/dist/: the page, one ES module with selfsup and tfjs, and
- * tfjs-backend-wasm's .wasm binaries beside it (the page passes
- * `wasmPaths: './'`). Serve it with `node scripts/serve.mjs` (COOP/COEP on,
+ * tfjs-backend-wasm's .wasm binaries and selfsup's kernel modules beside it
+ * (the page passes `wasmPaths: './'`). Serve it with `node scripts/serve.mjs` (COOP/COEP on,
  * so browsers that allow it can run tfjs's threaded wasm build).
  *
  *   tsx scripts/build-browser-demo.ts [--out=examples/browser/dist]
@@ -37,7 +37,10 @@ export async function buildBrowserDemo(outDir = out): Promise<number> {
   });
   copyFileSync(`${root}examples/browser/index.html`, `${outDir}/index.html`);
   const wasmDir = `${root}node_modules/@tensorflow/tfjs-backend-wasm/dist/`;
-  for (const f of readdirSync(wasmDir).filter((name) => name.endsWith('.wasm'))) copyFileSync(`${wasmDir}${f}`, `${outDir}/${f}`);
+  const kernelDir = `${root}src/kernels/generated/`;
+  for (const dir of [wasmDir, kernelDir]) {
+    for (const f of readdirSync(dir).filter((name) => name.endsWith('.wasm'))) copyFileSync(`${dir}${f}`, `${outDir}/${f}`);
+  }
   return Object.values(result.metafile.outputs).reduce((s, o) => s + o.bytes, 0);
 }
 

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../core/errors.js';
 import { assertInteger, assertKnownOptions, describeValue } from '../core/validate.js';
 import { registerTrainingKernels, registeredTrainingKernels } from '../kernels/register.js';
+import { setKernelWasmPaths } from '../kernels/wasm-runtime.js';
 import { registerGradients } from './register-gradients.js';
 
 
@@ -27,9 +28,11 @@ export interface BackendInfo {
 export interface UseBackendOptions {
   /**
    * Where the browser fetches the wasm binaries: a URL prefix ending in `/`, or
-   * a map from file name (`tfjs-backend-wasm-simd.wasm`, …) to URL. Not needed
-   * in Node, where the binaries are read from the installed package.
-   * @default undefined
+   * a map from file name (`tfjs-backend-wasm-simd.wasm`, …) to URL. It serves
+   * tfjs-backend-wasm's files (`node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm`)
+   * and selfsup's kernels (`node_modules/selfsup/dist/selfsup-kernels*.wasm`)
+   * alike. Not needed in Node, where both are read from the installed packages.
+   * @default undefined (tfjs's default, and selfsup's kernels beside selfsup's code)
    */
   wasmPaths?: string | Record<string, string>;
   /**
@@ -118,7 +121,10 @@ export async function useBackend(name = 'wasm', options: UseBackendOptions = {})
   await registerGradients();
   await loadBackendPackage(name);
   if (name === 'wasm' && wasmModule) {
-    if (wasmPaths !== undefined) wasmModule.setWasmPaths(wasmPaths);
+    if (wasmPaths !== undefined) {
+      wasmModule.setWasmPaths(wasmPaths);
+      setKernelWasmPaths(wasmPaths); // selfsup's kernel modules are served beside tfjs's
+    }
     if (threads !== undefined) wasmModule.setThreadsCount(threads);
   }
   let ok: boolean;

@@ -2,9 +2,12 @@
  * Runs selfsup's WebAssembly kernels zero-copy inside the memory of tfjs's
  * wasm backend.
  *
- * The module (built from src/kernels/c/ by scripts/build-kernels.ts and
- * embedded as base64) imports its memory, and is instantiated once per
- * backend memory with tfjs's own `WebAssembly.Memory`. A kernel then reads its
+ * The module (built from src/kernels/c/ by scripts/build-kernels.ts into
+ * `selfsup-kernels.wasm` and `selfsup-kernels-threaded.wasm`, which the
+ * package ships in dist/) imports its memory, and is instantiated once per
+ * backend memory with tfjs's own `WebAssembly.Memory`. Node reads the file
+ * beside this code; a browser fetches it from `useBackend`'s `wasmPaths`
+ * (beside tfjs's own .wasm files) or, by default, from beside this module. A kernel then reads its
  * inputs where tfjs keeps them (`dataIdMap.get(dataId).memoryOffset`), writes
  * into an output allocated by `backend.makeOutput`, and uses one scratch
  * buffer per memory that is allocated with the backend's malloc and reused
@@ -13,6 +16,8 @@
  * and the kernels only need pointers.
  */
 import { BackendError } from '../core/errors.js';
+import { nodeBuiltins } from '../core/node-builtins.js';
+import { KERNEL_FILES } from './generated/kernels-wasm.js';
 
 /** The functions the kernel module exports (pointers are byte offsets into tfjs's memory). */
 export interface KernelExports {
@@ -169,15 +174,78 @@ export class KernelInstance {
 /** Bytes of stack the module gets (its code needs almost none: no arrays live on its stack). */
 const STACK_BYTES = 64 * 1024;
 
-let compiled: { plain?: Promise<WebAssembly.Module>; shared?: Promise<WebAssembly.Module> } = {};
-const ready: { plain?: WebAssembly.Module; shared?: WebAssembly.Module } = {};
+let compiled: Partial<Record<Variant, Promise<WebAssembly.Module>>> = {};
+const ready: Partial<Record<Variant, WebAssembly.Module>> = {};
 const instances = new WeakMap<WebAssembly.Memory, KernelInstance>();
 
-function decodeBase64(b64: string): Uint8Array {
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
+type Variant = keyof typeof KERNEL_FILES;
+
+/** Where a browser fetches the kernel files from, as tfjs's `setWasmPaths` takes it (set by `useBackend`). */
+let wasmPaths: string | Record<string, string> | undefined;
+
+/**
+ * Makes a browser fetch the kernel modules from `paths` (a URL prefix ending
+ * in `/`, or a map from file name to URL, as tfjs-backend-wasm's
+ * `setWasmPaths` takes them), so `selfsup-kernels*.wasm` can be served beside
+ * tfjs's `.wasm` files. Node ignores it and reads the installed files.
+ */
+export function setKernelWasmPaths(paths: string | Record<string, string> | undefined): void {
+  if (paths === wasmPaths) return;
+  wasmPaths = paths;
+  compiled = {};
+}
+
+/**
+ * The default URL of a variant: beside the code that loads it (dist/ in the
+ * package). Written as literal `new URL(…, import.meta.url)` expressions so
+ * that bundlers which understand them (webpack 5, Vite, Parcel) emit the file.
+ */
+function defaultUrl(variant: Variant): URL {
+  return variant === 'shared'
+    ? new URL('./selfsup-kernels-threaded.wasm', import.meta.url)
+    : new URL('./selfsup-kernels.wasm', import.meta.url);
+}
+
+const SERVE_HINT =
+  "serve the file (from node_modules/selfsup/dist/) beside tfjs-backend-wasm's .wasm files and pass their URL " +
+  "prefix: useBackend('wasm', { wasmPaths: '/path/to/wasm/' })";
+
+/** The bytes of a kernel module variant: read from disk in Node, fetched in a browser. */
+async function moduleBytes(variant: Variant): Promise<Uint8Array> {
+  const { file, bytes } = KERNEL_FILES[variant];
+  const node = nodeBuiltins();
+  let data: Uint8Array;
+  let source: string;
+  if (node) {
+    // The built package keeps the files beside its code (dist/); the sources keep them in generated/.
+    const candidates = [`./${file}`, `./generated/${file}`].map((rel) => node.url.fileURLToPath(new URL(rel, import.meta.url)));
+    const found = candidates.find((path) => node.fs.existsSync(path));
+    if (found === undefined) {
+      throw new BackendError(`selfsup wasm kernels: ${file} is missing (looked for ${candidates.join(' and ')}); reinstall selfsup`);
+    }
+    source = found;
+    data = node.fs.readFileSync(found);
+  } else {
+    const url = typeof wasmPaths === 'string' ? `${wasmPaths}${file}` : (wasmPaths?.[file] ?? defaultUrl(variant).href);
+    source = url;
+    let response: Response;
+    try {
+      response = await fetch(url);
+    } catch (e) {
+      throw new BackendError(`selfsup wasm kernels: could not fetch ${url} (${(e as Error).message}); ${SERVE_HINT}`);
+    }
+    if (!response.ok) {
+      throw new BackendError(`selfsup wasm kernels: fetching ${url} answered ${response.status} ${response.statusText}; ${SERVE_HINT}`);
+    }
+    data = new Uint8Array(await response.arrayBuffer());
+  }
+  if (data.byteLength !== bytes) {
+    throw new BackendError(
+      `selfsup wasm kernels: ${source} holds ${data.byteLength} bytes, not the ${bytes} of this selfsup version's ` +
+        `${file}; ${node ? 'reinstall selfsup' : SERVE_HINT}`,
+    );
+  }
+  return data;
 }
 
 /** The backend's `WebAssembly.Memory` (exported by the plain build, created in JS by the threaded build). */
@@ -207,10 +275,8 @@ function isShared(memory: WebAssembly.Memory): boolean {
 export async function prepareKernels(backend: WasmBackendLike): Promise<KernelInstance> {
   const memory = backendMemory(backend);
   const variant = isShared(memory) ? 'shared' : 'plain';
-  // Loaded on first use: the base64 module (~50 KB) stays out of bundles that never train on wasm.
-  compiled[variant] ??= import('./generated/kernels-wasm.js').then((m) =>
-    WebAssembly.compile(decodeBase64(variant === 'shared' ? m.KERNELS_WASM_SHARED_BASE64 : m.KERNELS_WASM_BASE64) as BufferSource),
-  );
+  // Read or fetched on first use only: nothing is loaded by programs that never train on wasm.
+  compiled[variant] ??= moduleBytes(variant).then((bytes) => WebAssembly.compile(bytes as BufferSource));
   let module: WebAssembly.Module;
   try {
     module = await compiled[variant];

@@ -21,6 +21,7 @@ import { chromiumAvailable, chromiumMissing, launchChromium } from '../helpers/c
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+const kernelDir = join(root, 'src/kernels/generated/');
 const available = chromiumAvailable;
 
 const PAGE_SCRIPT = `
@@ -106,8 +107,10 @@ beforeAll(async () => {
       res.setHeader('Content-Type', 'text/javascript');
       res.end(bundle);
     } else if (url.pathname.startsWith('/wasm/') && url.pathname.endsWith('.wasm')) {
+      // tfjs's .wasm files and selfsup's kernel modules served side by side, as users are told to.
+      const file = url.pathname.slice('/wasm/'.length).replace(/[^\w.-]/g, '');
       res.setHeader('Content-Type', 'application/wasm');
-      res.end(readFileSync(join(wasmDir, url.pathname.slice('/wasm/'.length).replace(/[^\w.-]/g, ''))));
+      res.end(readFileSync(join(file.startsWith('selfsup-') ? kernelDir : wasmDir, file)));
     } else {
       res.statusCode = 404;
       res.end();

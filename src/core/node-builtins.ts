@@ -1,0 +1,53 @@
+import { MissingDataError } from './errors.js';
+
+/** The parts of Node's `fs` selfsup uses. */
+export interface NodeFs {
+  existsSync(path: string): boolean;
+  readFileSync(path: string): Uint8Array;
+}
+/** The parts of Node's `zlib` selfsup uses. */
+export interface NodeZlib {
+  gunzipSync(data: Uint8Array): Uint8Array;
+}
+/** The parts of Node's `url` selfsup uses. */
+export interface NodeUrl {
+  fileURLToPath(url: string | URL): string;
+}
+
+/** Node's built-in modules selfsup reads files with. */
+export interface NodeBuiltins {
+  fs: NodeFs;
+  zlib: NodeZlib;
+  url: NodeUrl;
+}
+
+/**
+ * Node's `fs`, `zlib` and `url`, fetched through `process.getBuiltinModule`
+ * (Node ≥ 20.16) rather than an `import`, so browser bundles of selfsup never
+ * see a `node:` specifier; `undefined` outside Node.
+ */
+export function nodeBuiltins(): NodeBuiltins | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const get = proc?.getBuiltinModule;
+  if (typeof get !== 'function') return undefined;
+  return {
+    fs: get.call(proc, 'node:fs') as NodeFs,
+    zlib: get.call(proc, 'node:zlib') as NodeZlib,
+    url: get.call(proc, 'node:url') as NodeUrl,
+  };
+}
+
+/**
+ * {@link nodeBuiltins} for a function that can only work in Node: throws a
+ * {@link MissingDataError} naming `fn` outside Node.
+ */
+export function nodeFileAccess(fn: string): NodeBuiltins {
+  const node = nodeBuiltins();
+  if (!node) {
+    throw new MissingDataError(
+      `${fn}: reading data files needs Node.js ≥ 20.16 (process.getBuiltinModule); in a browser use the ` +
+        `vendored loaders (loadDigits, loadFashionMnistSubset, loadPhotos).`,
+    );
+  }
+  return node;
+}
