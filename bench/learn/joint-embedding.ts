@@ -1,5 +1,23 @@
-import { BarlowTwins, BYOL, cosineSchedule, DINO, grayscaleAugment, MoCoV2, NNCLR, SimCLR, SimSiam, SwAV, VICReg } from 'selfsup';
-import type { LearnContext, LearnEntry } from './entry.js';
+import {
+  BarlowTwins,
+  BYOL,
+  cosineSchedule,
+  DINO,
+  DINOv2,
+  grayscaleAugment,
+  IJEPA,
+  MoCoV2,
+  MSN,
+  NNCLR,
+  PMSN,
+  SimCLR,
+  SimSiam,
+  SwAV,
+  tinyVit,
+  VICReg,
+  type TinyVitOptions,
+} from 'selfsup';
+import type { LearnBaseline, LearnContext, LearnEntry } from './entry.js';
 
 /**
  * Joint-embedding methods of the learning benchmark (issue 6). Every method
@@ -34,6 +52,24 @@ function common(ctx: LearnContext, steps: number, base = LR) {
   const totalSteps = ctx.quick ? QUICK_STEPS : steps;
   return { augment: augment(), seed: ctx.seed + 1, totalSteps, learningRate: learningRate(ctx, steps, base) };
 }
+
+/**
+ * The ViT of the DINOv2 and I-JEPA rows (they need patch tokens): selfsup's
+ * tinyVit on 28×28 images in 4×4 patches (a 7×7 grid), width 64, 4 blocks,
+ * class token (DINOv2 trains it; I-JEPA drops it), features = mean of the
+ * patch tokens. Its untrained copy is the baseline those rows are judged by.
+ */
+const VIT: TinyVitOptions = { imageSize: 28, channels: 1, patchSize: 4, dim: 64, depth: 4, heads: 4, classToken: true, pool: 'mean' };
+const vit = (ctx: LearnContext) => tinyVit({ ...VIT, seed: ctx.seed });
+const VIT_BASELINE: LearnBaseline = {
+  name: 'random-init-vit',
+  makeEncoder: vit,
+  notes: 'the tinyVit of the DINOv2 and I-JEPA rows (28×28 in 4×4 patches, width 64, depth 4, mean of the patch tokens) with its initial weights, same seed',
+};
+const VIT_HYPERPARAMETERS = { encoder: 'tinyVit 28/4 (49 patches), dim 64, depth 4, heads 4, mean pool' };
+
+/** MSN's and PMSN's benchmark settings. */
+const MSN_SETTINGS = { maskRatio: 0.3, numPrototypes: 256, projectionDim: 128, hiddenDim: 512 } as const;
 
 export const JOINT_EMBEDDING_ENTRIES: LearnEntry[] = [
   {
@@ -160,7 +196,74 @@ export const JOINT_EMBEDDING_ENTRIES: LearnEntry[] = [
         projectionDim: 128,
       }),
   },
+  // The rows of issue 14.
+  {
+    name: 'dinov2',
+    family: 'joint-embedding',
+    steps: STEPS,
+    quickSteps: QUICK_STEPS,
+    batchSize: 128,
+    baseline: VIT_BASELINE,
+    hyperparameters: {
+      ...VIT_HYPERPARAMETERS,
+      outputDim: 256,
+      head: '64→256→256→64→256, shared by class and patch tokens',
+      weights: 'DINO 1, iBOT 1, KoLeo 0.1',
+      masks: '50 % of the crops, 10–50 % of the patches',
+      learningRate: 1e-3,
+    },
+    notes: 'a ViT row: judged against random-init-vit (its own encoder untrained)',
+    build: (ctx) =>
+      new DINOv2(vit(ctx), {
+        seed: ctx.seed + 1,
+        totalSteps: ctx.quick ? QUICK_STEPS : STEPS,
+        learningRate: learningRate(ctx, STEPS, 1e-3),
+        crops: { global: { count: 2, size: 28, scale: [0.3, 1], transforms: augmentPhotometric() } },
+        outputDim: 256,
+        hiddenDim: 256,
+        bottleneckDim: 64,
+      }),
+  },
+  {
+    name: 'ijepa',
+    family: 'joint-embedding',
+    steps: STEPS,
+    quickSteps: QUICK_STEPS,
+    batchSize: 128,
+    baseline: VIT_BASELINE,
+    hyperparameters: {
+      ...VIT_HYPERPARAMETERS,
+      predictor: 'jepaPredictor dim 32, depth 2',
+      masks: '4 targets of 15–20 %, context 85–100 %, minKeep 4',
+      distance: 'l2',
+      learningRate: 1e-3,
+    },
+    notes: 'a ViT row: judged against random-init-vit (its own encoder untrained)',
+    build: (ctx) =>
+      new IJEPA(vit(ctx), { seed: ctx.seed + 1, totalSteps: ctx.quick ? QUICK_STEPS : STEPS, learningRate: learningRate(ctx, STEPS, 1e-3) }),
+  },
+  {
+    name: 'msn',
+    family: 'joint-embedding',
+    steps: STEPS,
+    quickSteps: QUICK_STEPS,
+    batchSize: BATCH,
+    hyperparameters: { ...MSN_SETTINGS, masking: '4×4-pixel patches zeroed in the anchor', projector: '512→512→512→128 (BN)', learningRate: LR },
+    notes: 'the conv encoder cannot drop tokens: the anchor view has 30 % of its 4×4-pixel patches zeroed (MSN drops ViT tokens)',
+    build: (ctx) => new MSN(ctx.makeEncoder(), { ...common(ctx, STEPS), ...MSN_SETTINGS }),
+  },
+  {
+    name: 'pmsn',
+    family: 'joint-embedding',
+    steps: STEPS,
+    quickSteps: QUICK_STEPS,
+    batchSize: BATCH,
+    hyperparameters: { ...MSN_SETTINGS, prior: 'power law, exponent 0.25', masking: '4×4-pixel patches zeroed in the anchor', learningRate: LR },
+    notes: 'MSN with PMSN\'s power-law prior; same encoder and masking as the msn row',
+    build: (ctx) => new PMSN(ctx.makeEncoder(), { ...common(ctx, STEPS), ...MSN_SETTINGS }),
+  },
 ];
+
 
 /** The photometric half of the benchmark augmentation (flip + brightness/contrast), for DINO's crops. */
 function augmentPhotometric() {

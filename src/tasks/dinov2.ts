@@ -72,6 +72,14 @@ export interface DINOv2Options extends Omit<JointEmbeddingOptions, 'augment'>, C
    */
   bottleneckDim?: number;
   /**
+   * Batch norm in the head's hidden layers (DINO's option for ResNets; it
+   * keeps the head's outputs spread over a batch, which helps short runs).
+   * With it the class tokens and the patch tokens go through the head
+   * separately, so each has its own batch statistics.
+   * @default false (the paper's ViT heads have none)
+   */
+  headBatchNorm?: boolean;
+  /**
    * Student temperature τ_s of both losses.
    * @default 0.1 (the paper)
    */
@@ -146,6 +154,7 @@ const DINOV2_KEYS = [
   'outputDim',
   'hiddenDim',
   'bottleneckDim',
+  'headBatchNorm',
   'studentTemperature',
   'teacherTemperature',
   'centering',
@@ -252,6 +261,7 @@ export class DINOv2 extends JointEmbeddingTask {
   private readonly teacherTemperatureSchedule: Schedule;
   private readonly momentum: Schedule;
   private readonly freezeLastLayerSteps: number;
+  private readonly headBatchNorm: boolean;
 
   constructor(encoder: VisionTransformer, options: DINOv2Options = {}) {
     const fn = 'DINOv2';
@@ -272,6 +282,7 @@ export class DINOv2 extends JointEmbeddingTask {
       outputDim = 4096,
       hiddenDim = 2 * encoder.dim,
       bottleneckDim = 256,
+      headBatchNorm = false,
       studentTemperature = 0.1,
       centering = 'center',
       sinkhornIterations = 3,
@@ -287,6 +298,7 @@ export class DINOv2 extends JointEmbeddingTask {
     assertInteger(outputDim, fn, 'options.outputDim', { min: 1 });
     assertInteger(hiddenDim, fn, 'options.hiddenDim', { min: 1 });
     assertInteger(bottleneckDim, fn, 'options.bottleneckDim', { min: 1 });
+    assertOneOf(headBatchNorm, [true, false], fn, 'options.headBatchNorm');
     assertPositive(studentTemperature, fn, 'options.studentTemperature');
     assertOneOf(centering, ['center', 'sinkhornKnopp'] as const, fn, 'options.centering');
     assertInteger(sinkhornIterations, fn, 'options.sinkhornIterations', { min: 0 });
@@ -303,6 +315,9 @@ export class DINOv2 extends JointEmbeddingTask {
     if (targetEncoder !== undefined && !(targetEncoder instanceof VisionTransformer)) {
       throw new InvalidArgumentError(fn, 'options.targetEncoder', 'be a VisionTransformer of the encoder’s architecture', describeValue(targetEncoder));
     }
+    // Schedules are read again once totalSteps is known; reading them now checks them before any allocation.
+    readMomentum(options.momentum, 0.99, fn);
+    readTeacherTemperature(options.teacherTemperature, undefined, fn);
     let spec: MultiCropOptions | undefined;
     super(fn, encoder, options, {
       learningRate: 1e-3,
@@ -329,7 +344,8 @@ export class DINOv2 extends JointEmbeddingTask {
     this.freezeLastLayerSteps = freezeLastLayerSteps;
     this.teacherTemperatureSchedule = readTeacherTemperature(options.teacherTemperature, this.totalSteps, fn);
     this.momentum = readMomentum(options.momentum, 0.99, fn, { totalSteps: this.totalSteps });
-    this.head = dinoHead({ inputDim: encoder.dim, outputDim, hiddenDim, bottleneckDim, seed: this.rng.nextUint32() });
+    this.headBatchNorm = headBatchNorm;
+    this.head = dinoHead({ inputDim: encoder.dim, outputDim, hiddenDim, bottleneckDim, batchNorm: headBatchNorm, seed: this.rng.nextUint32() });
     this.maskTokenVariable = tf.tidy(() => tf.variable(tf.zeros([encoder.dim])));
     this.centerVariable = tf.tidy(() => tf.variable(tf.zeros([1, outputDim]), false));
     this.patchCenterVariable = tf.tidy(() => tf.variable(tf.zeros([1, outputDim]), false));
@@ -495,6 +511,12 @@ export class DINOv2 extends JointEmbeddingTask {
     const parts: tf.Tensor2D[] = [classOf(tokens)];
     if (locals.length > 0) parts.push(classOf(this.vit.encode(tf.concat([...locals], 0) as tf.Tensor4D)));
     const patches = gatherMaskedTokens(tf.slice(tokens, [0, 1, 0], [-1, -1, -1]) as tf.Tensor3D, masks);
+    if (this.headBatchNorm) {
+      // Separate batches, so class and patch tokens keep their own batch statistics.
+      const classLogits = head.apply(parts.length === 1 ? parts[0]! : tf.concat(parts, 0), { training: true }) as tf.Tensor2D;
+      const patchLogits = patches.shape[0] > 0 ? (head.apply(patches, { training: true }) as tf.Tensor2D) : tf.zeros([0, classLogits.shape[1]]);
+      return { classTokens: classLogits, patchTokens: patchLogits as tf.Tensor2D };
+    }
     parts.push(patches);
     const classRows = parts.slice(0, -1).reduce((n, p) => n + p.shape[0], 0);
     const logits = head.apply(tf.concat(parts, 0), { training: true }) as tf.Tensor2D;

@@ -207,6 +207,7 @@ export class MSN extends JointEmbeddingTask {
     }
     assertPositive(powerLawExponent, fn, 'options.powerLawExponent');
     if (options.maskPatchSize !== undefined) assertInteger(options.maskPatchSize, fn, 'options.maskPatchSize', { min: 1 });
+    readMomentum(options.momentum, 0.99, fn); // checked now, read again once totalSteps is known
     super(fn, encoder, options, {
       learningRate: 1e-3,
       augment: (shape) => defaultAugment(shape, () => simclrAugment({ strength: 0.5 })),

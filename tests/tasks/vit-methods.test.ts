@@ -126,6 +126,8 @@ describeBackends('DINOv2', () => {
     expect(() => new DINOv2(v, { dinoWeight: 0, ibotWeight: 0, koleoWeight: 0 })).toThrow('DINOv2: options.dinoWeight must leave at least one');
     expect(() => new DINOv2(v, { localCrops: 2 })).toThrow('DINOv2: options.localCropSize must be a size the encoder accepts');
     expect(() => new DINOv2(v, { augment: {} } as never)).toThrow('DINOv2: options.augment must be omitted');
+    expect(() => new DINOv2(v, { momentum: 2 })).toThrow('DINOv2: options.momentum must be a number in [0, 1], got 2');
+    expect(() => new DINOv2(v, { teacherTemperature: 0 })).toThrow('DINOv2: options.teacherTemperature must be');
     expect(tf.memory().numTensors).toBe(count);
     v.dispose();
   });
@@ -275,6 +277,8 @@ describeBackends('MSN and PMSN', () => {
     expect(() => new PMSN(v, { numPrototypes: 8, prior: tf.ones([4]) as tf.Tensor1D })).toThrow('PMSN: options.prior must be a [8] tensor');
     expect(tf.memory().numTensors).toBe(count + 1); // only the prior the test made
     expect(() => new MSN(v, { maskRatio: 1 })).toThrow('MSN: options.maskRatio must be a number in [0, 1)');
+    expect(() => new MSN(v, { momentum: -1 })).toThrow('MSN: options.momentum must be a number in [0, 1], got -1');
+    expect(tf.memory().numTensors).toBe(count + 1);
     v.dispose();
   });
 });
