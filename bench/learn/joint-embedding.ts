@@ -222,6 +222,8 @@ export const JOINT_EMBEDDING_ENTRIES: LearnEntry[] = [
         outputDim: 256,
         hiddenDim: 256,
         bottleneckDim: 64,
+        headBatchNorm: true,
+        momentum: 0.9,
       }),
   },
   {
