@@ -29,14 +29,13 @@ import {
   cropSpec,
   globalPipelines,
   readTeacherTemperature,
-  type CropSettings,
 } from './internal/multi-crop.js';
 import { JointEmbeddingTask, JOINT_EMBEDDING_KEYS, type JointEmbeddingOptions } from './joint-embedding.js';
 import { readMomentum } from './momentum.js';
 import type { TargetNetwork } from './target-network.js';
 
 /** Options of {@link DINOv2}. */
-export interface DINOv2Options extends Omit<JointEmbeddingOptions, 'augment'>, CropSettings {
+export interface DINOv2Options extends Omit<JointEmbeddingOptions, 'augment'> {
   /**
    * The multi-crop augmentation, as `multiCrop` options: `global` (exactly 2
    * crops at the ViT's input size; the teacher sees them unmasked, the
@@ -51,10 +50,20 @@ export interface DINOv2Options extends Omit<JointEmbeddingOptions, 'augment'>, C
    */
   localCrops?: number;
   /**
+   * Side of the local crops (when `crops` is not given); only the ViT's input size works.
+   * @default 96/224 of the image side, rounded
+   */
+  localCropSize?: number;
+  /**
    * Area range of the global crops (when `crops` is not given).
    * @default [0.4, 1] (DINO; DINOv2 uses [0.32, 1])
    */
   globalCropScale?: readonly [number, number];
+  /**
+   * Area range of the local crops (when `crops` is not given).
+   * @default [0.05, 0.4] (DINO; DINOv2 uses [0.05, 0.32])
+   */
+  localCropScale?: readonly [number, number];
   /**
    * Output size K of the head (the softmax dimension), shared by the class
    * token and the patch tokens.
