@@ -5,9 +5,10 @@
  * token, iBOT on masked patch tokens and the KoLeo regulariser — then its
  * class-token features are probed next to the same ViT at initialisation.
  */
-import { DINOv2, embedImages, grayscaleAugment, tinyVit, useBackend } from 'selfsup';
-import { BACKEND, progress, QUICK } from './lib/cli.js';
-import { batches, evaluate, fashionMnist, percent } from './lib/pretext.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { DINOv2, embedImages, grayscaleAugment, ProgressBar, tensorDataset, tinyVit, trainLoop, useBackend } from 'selfsup';
+import { BACKEND, QUICK } from './lib/cli.js';
+import { evaluate, fashionMnist, percent } from './lib/pretext.js';
 
 await useBackend(BACKEND);
 const { train, test, source } = fashionMnist(QUICK);
@@ -24,17 +25,20 @@ const dinov2 = new DINOv2(vit, {
   totalSteps: steps,
   seed: 1,
 });
-const next = batches(train.images, QUICK ? 32 : 128);
-const bar = progress('DINOv2', steps);
-for (let i = 0; i < steps; i++) {
-  const batch = next();
-  const loss = dinov2.step(batch); // DINO + iBOT + 0.1·KoLeo, one Adam step, centers, EMA teacher
-  batch.dispose();
-  bar.tick(`loss ${loss.toFixed(3)}`);
-}
+const batchSize = QUICK ? 32 : 128;
+const bar = new ProgressBar({ steps, label: 'DINOv2', batchSize });
+await trainLoop({
+  steps,
+  batchSize,
+  batches: tensorDataset(train.images).batches({ batchSize, seed: 0, epochs: Infinity }),
+  step: (_, batch) => dinov2.step(batch!.images), // DINO + iBOT + 0.1·KoLeo, one Adam step, centers, EMA teacher
+  onProgress: (p) => bar.update(p),
+});
 bar.done();
 
 const learned = await evaluate((x) => dinov2.embed(x), train, test);
 console.log(`${source}: linear probe ${percent(learned.linear)} (random init ${percent(baseline.linear)}), kNN ${percent(learned.knn)} (random init ${percent(baseline.knn)})`);
+tf.dispose([train.images, train.labels, test.images, test.labels]);
 dinov2.dispose();
 vit.dispose();
+console.log(`tensors left: ${tf.memory().numTensors}`);

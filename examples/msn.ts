@@ -7,9 +7,10 @@
  * the same with a power-law prior on the prototypes in place of MSN's
  * uniform one.
  */
-import { convEncoder, embedImages, grayscaleAugment, MSN, PMSN, useBackend } from 'selfsup';
-import { BACKEND, progress, QUICK } from './lib/cli.js';
-import { batches, evaluate, fashionMnist, percent } from './lib/pretext.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { convEncoder, embedImages, grayscaleAugment, MSN, PMSN, ProgressBar, tensorDataset, trainLoop, useBackend } from 'selfsup';
+import { BACKEND, QUICK } from './lib/cli.js';
+import { evaluate, fashionMnist, percent } from './lib/pretext.js';
 
 await useBackend(BACKEND);
 const { train, test, source } = fashionMnist(QUICK);
@@ -31,17 +32,20 @@ for (const Method of [MSN, PMSN]) {
     learningRate: 3e-3,
     seed: 1,
   });
-  const next = batches(train.images, QUICK ? 32 : 256);
-  const bar = progress(method.name, steps);
-  for (let i = 0; i < steps; i++) {
-    const batch = next();
-    const loss = method.step(batch);
-    batch.dispose();
-    bar.tick(`loss ${loss.toFixed(3)}`);
-  }
+  const batchSize = QUICK ? 32 : 256;
+  const bar = new ProgressBar({ steps, label: method.name, batchSize });
+  await trainLoop({
+    steps,
+    batchSize,
+    batches: tensorDataset(train.images).batches({ batchSize, seed: 0, epochs: Infinity }),
+    step: (_, batch) => method.step(batch!.images),
+    onProgress: (p) => bar.update(p),
+  });
   bar.done();
   const learned = await evaluate((x) => method.embed(x), train, test);
   console.log(`${method.name} on ${source}: linear probe ${percent(learned.linear)} (random init ${percent(baseline.linear)}), kNN ${percent(learned.knn)} (random init ${percent(baseline.knn)})`);
   method.dispose();
   encoder.dispose();
 }
+tf.dispose([train.images, train.labels, test.images, test.labels]);
+console.log(`tensors left: ${tf.memory().numTensors}`);

@@ -4,7 +4,7 @@ import { assertKnownOptions, assertOneOf, describeValue } from '../core/validate
 import { FASHION_MNIST_SUBSET_ASSET } from './assets/fashion-mnist-subset.js';
 import { decodeBase64 } from './decode-asset.js';
 import type { LabeledImages, LoaderOptions } from './labeled-images.js';
-import { nodeFileAccess } from './node-builtins.js';
+import { nodeBuiltin } from '../core/node.js';
 import { rowsToTensors, selectRange } from './rows-to-tensors.js';
 
 /**
@@ -57,7 +57,9 @@ export interface FashionMnistOptions extends LoaderOptions {
 }
 
 function readIdx(path: string, fn: string): { dims: number[]; data: Uint8Array } {
-  const { fs, zlib } = nodeFileAccess(fn);
+  const hint = 'in a browser use the vendored loaders (loadDigits, loadFashionMnistSubset, loadPhotos)';
+  const fs = nodeBuiltin('node:fs', fn, hint);
+  const zlib = nodeBuiltin('node:zlib', fn, hint);
   const candidates = path.endsWith('.gz') ? [path, path.slice(0, -3)] : [path, `${path}.gz`];
   const found = candidates.find((p) => fs.existsSync(p));
   if (found === undefined) {

@@ -74,6 +74,16 @@ export interface TinyVitOptions {
    */
   pool?: 'cls' | 'mean';
   /**
+   * With `pool: 'mean'`, average the patch tokens over a g×g grid of equal
+   * cells instead of over the whole image, and concatenate the cells:
+   * features `[B, g·g·D]` (cell-major). The counterpart of `convEncoder`'s
+   * `outputGrid`: on centred, aligned images (digits, garments) where a
+   * feature fires carries class information a global mean throws away. The
+   * patch grid must divide into g×g cells.
+   * @default 1 (one mean over all patches)
+   */
+  outputGrid?: number;
+  /**
    * Learned positional embedding (ViT; starts at `N(0, 0.02²)`), or MAE's fixed
    * 2-D sine-cosine table (needs D divisible by 4).
    * @default 'learned'
@@ -91,8 +101,9 @@ export interface TinyVitOptions {
   seed?: Seed;
 }
 
-/** The validated configuration a {@link VisionTransformer} is built from. */
-type VitConfig = Required<Omit<TinyVitOptions, 'seed' | 'imageSize'>> & { imageSize: [number, number] };
+/** A {@link VisionTransformer}'s architecture: every {@link TinyVitOptions} field but the seed, filled in. */
+export type TinyVitConfig = Required<Omit<TinyVitOptions, 'seed' | 'imageSize'>> & { imageSize: [number, number] };
+type VitConfig = TinyVitConfig;
 
 /** Options of {@link VisionTransformer.encode}. */
 export interface VitEncodeOptions {
@@ -158,6 +169,8 @@ export class VisionTransformer extends StoredWeightsModel {
   readonly classToken: boolean;
   /** Pooling used by {@link VisionTransformer.apply}. */
   readonly pool: 'cls' | 'mean';
+  /** Side g of the grid the `'mean'` pooling averages over (1: one global mean). */
+  readonly outputGrid: number;
   /** The kind of positional embedding. */
   readonly positionalEmbedding: 'learned' | 'sincos';
   private readonly eps: number;
@@ -185,6 +198,7 @@ export class VisionTransformer extends StoredWeightsModel {
     this.depth = config.depth;
     this.classToken = config.classToken;
     this.pool = config.pool;
+    this.outputGrid = config.outputGrid;
     this.positionalEmbedding = config.positionalEmbedding;
     this.eps = config.layerNormEps;
     const d = this.dim;
@@ -272,8 +286,29 @@ export class VisionTransformer extends StoredWeightsModel {
     }
     return tf.tidy(() => {
       if (this.pool === 'cls') return tf.squeeze(tf.slice(tokens, [0, 0, 0], [-1, 1, -1]), [1]) as tf.Tensor2D;
-      return tf.mean(tf.slice(tokens, [0, start, 0], [-1, -1, -1]), 1) as tf.Tensor2D;
+      return this.meanPool(tf.slice(tokens, [0, start, 0], [-1, -1, -1]) as tf.Tensor3D);
     });
+  }
+
+  /** The mean of the patch tokens `[B, T, D]`: over all of them, or per cell of the `outputGrid` (all L patches present). */
+  private meanPool(patches: tf.Tensor3D): tf.Tensor2D {
+    const g = this.outputGrid;
+    const [b, t] = patches.shape;
+    if (g === 1 || t !== this.numPatches) return tf.mean(patches, 1) as tf.Tensor2D;
+    const [gh, gw] = this.gridSize;
+    // [B, g, gh/g, g, gw/g, D] → the mean of each cell → [B, g·g·D].
+    const cells = tf.reshape(patches, [b, g, gh / g, g, gw / g, this.dim]);
+    return tf.reshape(tf.mean(cells, [2, 4]), [b, g * g * this.dim]) as tf.Tensor2D;
+  }
+
+  /**
+   * The architecture as complete {@link TinyVitOptions} (without the seed):
+   * `tinyVit(vit.getConfig())` builds the same model with fresh weights.
+   * `saveModel` (`selfsup/io`) stores it next to the weights.
+   */
+  getConfig(): TinyVitConfig {
+    const c = this.config;
+    return { ...c, imageSize: [c.imageSize[0], c.imageSize[1]] };
   }
 
   /**
@@ -362,6 +397,7 @@ export function tinyVit(options: TinyVitOptions): VisionTransformer {
       'mlpRatio',
       'classToken',
       'pool',
+      'outputGrid',
       'positionalEmbedding',
       'layerNormEps',
       'seed',
@@ -369,7 +405,7 @@ export function tinyVit(options: TinyVitOptions): VisionTransformer {
     fn,
   );
   const { channels = 3, patchSize = 4, dim = 64, depth = 4, heads = 4, mlpRatio = 4, classToken = true } = options;
-  const { positionalEmbedding = 'learned', layerNormEps = 1e-6 } = options;
+  const { positionalEmbedding = 'learned', layerNormEps = 1e-6, outputGrid = 1 } = options;
   const pool = options.pool ?? (classToken ? 'cls' : 'mean');
   const size = options.imageSize;
   const imageSize: [number, number] = typeof size === 'number' ? [size, size] : Array.isArray(size) ? [size[0], size[1]] : [NaN, NaN];
@@ -391,13 +427,21 @@ export function tinyVit(options: TinyVitOptions): VisionTransformer {
   if (pool === 'cls' && !classToken) {
     throw new ValueRangeError(fn, 'options.pool', "be 'mean' when classToken is false", "'cls'");
   }
+  assertInteger(outputGrid, fn, 'options.outputGrid', { min: 1 });
+  if (outputGrid > 1) {
+    if (pool !== 'mean') throw new ValueRangeError(fn, 'options.outputGrid', "be 1 unless pool is 'mean'", String(outputGrid));
+    const [gh, gw] = [imageSize[0] / patchSize, imageSize[1] / patchSize];
+    if (gh % outputGrid !== 0 || gw % outputGrid !== 0) {
+      throw new ValueRangeError(fn, 'options.outputGrid', `divide the ${gh}×${gw} patch grid`, String(outputGrid));
+    }
+  }
   assertOneOf(positionalEmbedding, ['learned', 'sincos'] as const, fn, 'options.positionalEmbedding');
   if (positionalEmbedding === 'sincos' && dim % 4 !== 0) {
     throw new ValueRangeError(fn, 'options.dim', "be a multiple of 4 for positionalEmbedding 'sincos'", String(dim));
   }
   assertPositive(layerNormEps, fn, 'options.layerNormEps');
   return new VisionTransformer(
-    { imageSize, channels, patchSize, dim, depth, heads, mlpRatio, classToken, pool, positionalEmbedding, layerNormEps },
+    { imageSize, channels, patchSize, dim, depth, heads, mlpRatio, classToken, pool, outputGrid, positionalEmbedding, layerNormEps },
     createRng(options.seed),
   );
 }

@@ -20,6 +20,7 @@ export { multiBlockMask } from './multi-block-mask.js';
 export type { MultiBlockMaskOptions, MultiBlockMask } from './multi-block-mask.js';
 export { centerMask, randomRectangleMask, irregularMask } from './inpainting-masks.js';
 export type { CenterMaskOptions, RandomRectangleMaskOptions, IrregularMaskOptions } from './inpainting-masks.js';
+export { patchMaskToPixels } from './patch-mask-to-pixels.js';
 export { applyMask } from './apply-mask.js';
 export type { ApplyMaskOptions } from './apply-mask.js';
 export { pixelDropout, saltAndPepper } from './denoising.js';

@@ -1,273 +1,211 @@
 /**
- * The objectives of DINOv2 (iBOT, KoLeo, Sinkhorn–Knopp teacher), MSN / PMSN and
- * I-JEPA: closed forms, finite-difference gradients, stability at τ = 0.01
- * and for zero vectors, leaks and errors. Their reference values (the
- * authors' and lightly's code) are checked in reference.test.ts.
+ * DCL / DCLW, MMCR, TiCo, FastSiam and SimMIM: closed forms, symmetry,
+ * finite-difference gradients, stability at τ = 0.01 and for zero vectors,
+ * no leaks, and messages for bad input. (Their agreement with lightly's and
+ * the authors' code is in methods-reference.test.ts.)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { dinoLoss, ibotPatchLoss, ijepaLoss, koleoLoss, msnLoss, powerLawPrior } from '../../src/losses/index.js';
-import { describeBackends, onEachBackend } from '../helpers/backends.js';
+import {
+  dclLoss,
+  dclwLoss,
+  fastSiamLoss,
+  mmcrLoss,
+  simMIMLoss,
+  simSiamLoss,
+  ticoLoss,
+  updateTicoCovariance,
+} from '../../src/losses/index.js';
+import { describeBackends } from '../helpers/backends.js';
 import { checkGradients, expectClose, expectFinite, expectNoLeak } from '../helpers/numerics.js';
 import { randn, randn2d, randu, valueOf } from './inputs.js';
 
-/** The D + 1 vertices of a regular simplex in R^D, as unit rows (centred standard basis of R^(D+1), rotated into R^D by QR). */
-function regularSimplex(d: number): tf.Tensor2D {
-  const n = d + 1;
-  return tf.tidy(() => {
-    const centred = tf.sub(tf.eye(n), 1 / n); // rows span the sum-zero hyperplane of R^n
-    const [q] = tf.linalg.qr(tf.transpose(centred)); // orthonormal basis of R^n, first d columns span the hyperplane
-    const coords = tf.matMul(centred, tf.slice(q, [0, 0], [n, d]));
-    return tf.div(coords, tf.norm(coords, 'euclidean', 1, true)) as tf.Tensor2D;
-  });
-}
+type Pair = (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Scalar;
 
-describeBackends('koleoLoss', () => {
-  it('closed forms: −log √2 for orthonormal rows, −log √(2 + 2/D) for a regular simplex, scale-free', () => {
-    const eye = tf.eye(6) as tf.Tensor2D;
-    expectClose(valueOf(koleoLoss(eye)), -0.5 * Math.log(2), { rtol: 1e-5 });
-    const scaled = tf.mul(eye, 7.5) as tf.Tensor2D;
-    expectClose(valueOf(koleoLoss(scaled)), -0.5 * Math.log(2), { rtol: 1e-5 });
-    for (const d of [2, 3, 8]) {
-      const simplex = regularSimplex(d);
-      expectClose(valueOf(koleoLoss(simplex)), -0.5 * Math.log(2 + 2 / d), { rtol: 1e-4, atol: 1e-5 });
-      simplex.dispose();
+const PAIRS: Record<string, Pair> = {
+  dcl: (a, b) => dclLoss(a, b, { temperature: 0.5 }),
+  dclw: (a, b) => dclwLoss(a, b, { temperature: 0.5, sigma: 0.5 }),
+  // A fixed covariance (the method's C carries no gradient; a finite difference would move it with zA).
+  tico: (a, b) => tf.tidy(() => ticoLoss(a, b, tf.add(tf.eye(a.shape[1]), 0.1) as tf.Tensor2D)),
+  mmcr: (a, b) => tf.tidy(() => mmcrLoss(tf.stack([a, b], 1) as tf.Tensor3D, { lambda: 0.1 })),
+  fastSiam: (a, b) => tf.tidy(() => fastSiamLoss(tf.stack([a, b]) as tf.Tensor3D, tf.stack([b, a]) as tf.Tensor3D)),
+};
+
+describeBackends('DCL, MMCR, TiCo, FastSiam, SimMIM', () => {
+  it('DCL and DCLW equal log(2N − 2) at collapse, for any τ', () => {
+    for (const n of [2, 5, 16]) {
+      const same = tf.fill([n, 4], 0.3) as tf.Tensor2D;
+      for (const temperature of [1, 0.1, 0.01]) {
+        expectClose(valueOf(dclLoss(same, same, { temperature })), Math.log(2 * n - 2), { rtol: 1e-5, label: `dcl N=${n} τ=${temperature}` });
+        expectClose(valueOf(dclwLoss(same, same, { temperature })), Math.log(2 * n - 2), { rtol: 1e-5, label: `dclw N=${n} τ=${temperature}` });
+      }
+      same.dispose();
     }
-    tf.dispose([eye, scaled]);
   });
 
-  it('is finite for zero vectors and duplicates (gradient included), and matches finite differences', () => {
-    const zeros = tf.zeros([4, 5]) as tf.Tensor2D;
-    const value = valueOf(koleoLoss(zeros));
-    expectClose(value, -Math.log(1e-8 * Math.sqrt(5) + 1e-8), { rtol: 1e-4 });
-    const g = tf.grad((x: tf.Tensor) => koleoLoss(x as tf.Tensor2D))(zeros);
-    expectFinite(g);
-    const dup = tf.tensor2d([[1, 2, 3], [1, 2, 3], [0, 1, 0]]);
-    expectFinite(valueOf(koleoLoss(dup)));
-    const x = randn2d(7, 4, 3);
-    checkGradients((v) => koleoLoss(v as tf.Tensor2D), [x], { step: 1e-3, rtol: 3e-2, atol: 3e-3 });
-    tf.dispose([zeros, g, dup, x]);
+  it('DCL is NT-Xent without the positive in the denominator; DCLW weights average 1', () => {
+    // Two orthogonal images whose views coincide: every negative logit is 0, the positive 1/τ.
+    const z = tf.tensor2d([[1, 0], [0, 1]]);
+    for (const temperature of [1, 0.5, 0.1]) {
+      expectClose(valueOf(dclLoss(z, z, { temperature })), Math.log(2) - 1 / temperature, { rtol: 1e-5 });
+      // Equal positive similarities: every weight is exactly 1.
+      expectClose(valueOf(dclwLoss(z, z, { temperature })), Math.log(2) - 1 / temperature, { rtol: 1e-5 });
+    }
+    z.dispose();
   });
 
-  it('leaks nothing and rejects bad input', () => {
-    const x = randn2d(5, 3, 4);
-    valueOf(expectNoLeak(() => koleoLoss(x)));
-    expect(() => koleoLoss(tf.zeros([1, 3]) as tf.Tensor2D)).toThrow('koleoLoss: x must have N ≥ 2');
-    expect(() => koleoLoss(tf.zeros([3]) as never)).toThrow('koleoLoss: x must be a rank-2 tensor');
-    expect(() => koleoLoss(x, { eps: 0 })).toThrow('koleoLoss: options.eps must be');
-    expect(() => koleoLoss(x, { epsilon: 1 } as never)).toThrow('koleoLoss: options.epsilon must be one of the known options');
-    x.dispose();
-  });
-});
-
-describeBackends('ibotPatchLoss', () => {
-  const masks = () => tf.tensor2d([[1, 0, 1, 0], [0, 0, 0, 0], [1, 1, 1, 1]]); // 2 + 0 + 4 masked patches
-
-  it('is (images with a masked patch / B)·ln K for uniform outputs; 0 when nothing is masked', () => {
-    const m = masks();
-    const s = tf.zeros([6, 8]) as tf.Tensor2D;
-    const t = tf.fill([6, 8], 3) as tf.Tensor2D;
-    const c = tf.zeros([1, 8]) as tf.Tensor2D;
-    expectClose(valueOf(ibotPatchLoss(s, t, m, c)), (2 / 3) * Math.log(8), { rtol: 1e-5 });
-    expectClose(valueOf(ibotPatchLoss(s, t, m, null, { centering: 'sinkhornKnopp' })), (2 / 3) * Math.log(8), { rtol: 1e-5 });
-    const none = tf.zeros([2, 4]) as tf.Tensor2D;
-    const empty = tf.zeros([0, 8]) as tf.Tensor2D;
-    expect(valueOf(ibotPatchLoss(empty, empty, none, c))).toBe(0);
-    const g = tf.grad((x: tf.Tensor) => ibotPatchLoss(x as tf.Tensor2D, empty, none, c))(empty);
-    expect(g.shape).toEqual([0, 8]);
-    tf.dispose([m, s, t, c, none, empty, g]);
+  it('MMCR: −B + λ√K for orthonormal centroids, −√B + λ√K at collapse', () => {
+    const e = tf.eye(5);
+    for (const k of [1, 2, 4]) {
+      const views = tf.stack(Array.from({ length: k }, () => tf.mul(e, 3)), 1) as tf.Tensor3D; // norms are normalised away
+      expectClose(valueOf(mmcrLoss(views)), -5, { rtol: 1e-5, label: `K=${k} λ=0 (the default)` });
+      expectClose(valueOf(mmcrLoss(views, { lambda: 0.2 })), -5 + 0.2 * Math.sqrt(k), { rtol: 1e-5, label: `K=${k} λ=0.2` });
+      const collapsed = tf.fill([6, k, 3], 2) as tf.Tensor3D;
+      expectClose(valueOf(mmcrLoss(collapsed, { lambda: 0.2 })), -Math.sqrt(6) + 0.2 * Math.sqrt(k), { rtol: 1e-5, label: `collapse K=${k}` });
+      tf.dispose([views, collapsed]);
+    }
+    e.dispose();
   });
 
-  it('weights each image by 1/(its masked patches): one image alone equals its mean cross-entropy', () => {
-    const single = tf.tensor2d([[0, 1, 1, 0]]);
-    const s = randn2d(2, 5, 1);
-    const t = randn2d(2, 5, 2);
-    const c = randn2d(1, 5, 3);
-    const expected = tf.tidy(() => {
-      const q = tf.softmax(tf.div(tf.sub(t, c), 0.04));
-      return tf.mean(tf.neg(tf.sum(tf.mul(q, tf.logSoftmax(tf.div(s, 0.1))), 1)));
-    });
-    expectClose(valueOf(ibotPatchLoss(s, t, single, c)), valueOf(expected), { rtol: 1e-5 });
-    tf.dispose([single, s, t, c]);
+  it('TiCo: 1 − cos with a zero covariance; the covariance is β-averaged and carries no gradient', () => {
+    const a = tf.tensor2d([[3, 4], [1, 0]]);
+    const b = tf.tensor2d([[4, 3], [0, 2]]);
+    const zero = tf.zeros([2, 2]) as tf.Tensor2D;
+    expectClose(valueOf(ticoLoss(a, b, zero)), 1 - (24 / 25 + 0) / 2, { rtol: 1e-6 });
+    const c = updateTicoCovariance(zero, a, { beta: 0.5 });
+    // aᵀa/N of the normalised rows [0.6, 0.8], [1, 0], halved.
+    expectClose(c, [[0.5 * (0.36 + 1) / 2, 0.5 * 0.48 / 2], [0.5 * 0.48 / 2, 0.5 * 0.64 / 2]], { rtol: 1e-5 });
+    const g = tf.grads((x: tf.Tensor, cov: tf.Tensor) => tf.add(ticoLoss(a, b, cov as tf.Tensor2D, { rho: 8 }), tf.mul(0, tf.sum(x))) as tf.Scalar)([a, c]);
+    expectClose(g[1]!, tf.zeros([2, 2]), { atol: 0 });
+    tf.dispose([a, b, zero, c, ...g]);
   });
 
-  it('gradients go to the student only and match finite differences; finite at τ = 0.01 and huge logits', () => {
-    const m = masks();
-    const s = randn2d(6, 5, 4);
-    const t = randn2d(6, 5, 5);
-    const c = randn2d(1, 5, 6);
-    const [gs, gt, gc] = tf.grads((a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) =>
-      ibotPatchLoss(a as tf.Tensor2D, b as tf.Tensor2D, m, d as tf.Tensor2D),
-    )([s, t, c]);
-    expectClose(gt!, tf.zeros([6, 5]));
-    expectClose(gc!, tf.zeros([1, 5]));
-    checkGradients((a) => ibotPatchLoss(a as tf.Tensor2D, t, m, c, { studentTemperature: 0.5, teacherTemperature: 0.3 }), [s]);
-    const big = tf.mul(s, 1e4) as tf.Tensor2D;
-    const tiny = { studentTemperature: 0.01, teacherTemperature: 0.01 };
-    expectFinite(valueOf(ibotPatchLoss(big, tf.mul(t, 1e4) as tf.Tensor2D, m, c, tiny)));
-    const g = tf.grad((a: tf.Tensor) => ibotPatchLoss(a as tf.Tensor2D, t, m, null, { ...tiny, centering: 'sinkhornKnopp' }))(big);
-    expectFinite(g);
-    tf.dispose([m, s, t, c, gs!, gt!, gc!, big, g]);
+  it('FastSiam with two views is the symmetrised SimSiam loss; targets get no gradient', () => {
+    const [p1, p2, z1, z2] = [1, 2, 3, 4].map((s) => randn2d(6, 5, s));
+    const two = fastSiamLoss(tf.stack([p1!, p2!]) as tf.Tensor3D, tf.stack([z1!, z2!]) as tf.Tensor3D);
+    // View 1 predicts view 2's projection and vice versa.
+    expectClose(two, simSiamLoss(p1!, p2!, z1!, z2!), { rtol: 1e-5 });
+    const p = randn([4, 3, 5], 5);
+    const z = randn([4, 3, 5], 6);
+    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => fastSiamLoss(a as tf.Tensor3D, b as tf.Tensor3D))([p, z]);
+    expectClose(g[1]!, tf.zeros([4, 3, 5]), { atol: 0 });
+    // Perfect agreement with the mean of the other views: −1.
+    const aligned = tf.tile(randn([1, 3, 5], 7), [4, 1, 1]) as tf.Tensor3D;
+    expectClose(valueOf(fastSiamLoss(aligned, aligned)), -1, { rtol: 1e-6 });
+    tf.dispose([p1, p2, z1, z2, two, p, z, ...g, aligned]);
   });
 
-  it('leaks nothing and rejects bad input', () => {
-    const m = masks();
-    const s = randn2d(6, 5, 7);
-    const c = tf.zeros([1, 5]) as tf.Tensor2D;
-    valueOf(expectNoLeak(() => ibotPatchLoss(s, s, m, c)));
-    expect(() => ibotPatchLoss(tf.zeros([5, 5]) as tf.Tensor2D, tf.zeros([5, 5]) as tf.Tensor2D, m, c)).toThrow(
-      'ibotPatchLoss: studentOutput must have one row per masked patch: M = 6 ones in masks',
+  it('SimMIM: the mean L1 error over masked pixels and channels; 0 for an empty mask', () => {
+    const images = randu([2, 4, 4, 3], 1) as tf.Tensor4D;
+    const prediction = tf.add(images, 0.25) as tf.Tensor4D;
+    const mask = tf.concat([tf.ones([2, 2, 4, 1]), tf.zeros([2, 2, 4, 1])], 1) as tf.Tensor4D;
+    // |error| = 0.25 everywhere, 16 masked pixels × 3 channels.
+    expectClose(valueOf(simMIMLoss(prediction, images, mask)), (0.25 * 16 * 3) / (16 + 1e-5) / 3, { rtol: 1e-6 });
+    expect(valueOf(simMIMLoss(prediction, images, tf.zeros([2, 4, 4, 1]) as tf.Tensor4D))).toBe(0);
+    // Unmasked pixels do not matter.
+    const changed = tf.where(tf.cast(mask, 'bool'), prediction, tf.zerosLike(prediction)) as tf.Tensor4D;
+    expectClose(valueOf(simMIMLoss(changed, images, mask)), valueOf(simMIMLoss(prediction, images, mask)), { rtol: 1e-6 });
+    tf.dispose([images, prediction, mask, changed]);
+  });
+
+  it('DCL and DCLW are symmetric in the two views', () => {
+    const a = randn2d(7, 5, 7);
+    const b = randn2d(7, 5, 8);
+    for (const name of ['dcl', 'dclw']) {
+      expectClose(valueOf(PAIRS[name]!(a, b)), valueOf(PAIRS[name]!(b, a)), { rtol: 1e-5, label: name });
+    }
+    tf.dispose([a, b]);
+  });
+
+  it('have the analytic gradients of finite differences', () => {
+    const a = randn2d(5, 4, 12);
+    const b = tf.add(tf.mul(a, 0.5), randn2d(5, 4, 13)) as tf.Tensor2D;
+    // DCLW's weights and FastSiam's targets carry no gradient by design (checked below), so a
+    // finite difference, which moves them, only applies to the other losses and to FastSiam's predictions.
+    for (const name of ['dcl', 'tico', 'mmcr']) {
+      checkGradients((x, y) => PAIRS[name]!(x as tf.Tensor2D, y as tf.Tensor2D), [a, b], { step: 1e-2 });
+    }
+    const targets = randn([3, 5, 4], 17) as tf.Tensor3D;
+    checkGradients((p) => fastSiamLoss(p as tf.Tensor3D, targets), [randn([3, 5, 4], 18)], { step: 1e-2 });
+    const images = randu([2, 4, 4, 1], 14);
+    const prediction = tf.add(images, randn([2, 4, 4, 1], 15, 0.3));
+    const mask = tf.concat([tf.ones([2, 4, 2, 1]), tf.zeros([2, 4, 2, 1])], 2);
+    checkGradients((p) => simMIMLoss(p as tf.Tensor4D, images as tf.Tensor4D, mask as tf.Tensor4D), [prediction], { step: 1e-3 });
+    checkGradients((p) => mmcrLoss(p as tf.Tensor3D, { lambda: 0.3 }), [randn([4, 3, 5], 16)], { step: 1e-2 });
+    tf.dispose([a, b, images, prediction, mask, targets]);
+  });
+
+  it('DCLW: its gradient is DCL’s with the positive term scaled by the (frozen) weights', () => {
+    // Equal positive similarities make every weight 1 exactly: DCLW's gradient is DCL's.
+    const a = tf.tensor2d([[1, 0, 0], [0, 1, 0], [0, 0, 1]]);
+    const b = tf.tensor2d([[0.8, 0.6, 0], [0, 0.8, 0.6], [0.6, 0, 0.8]]);
+    const gw = tf.grads((x: tf.Tensor, y: tf.Tensor) => dclwLoss(x as tf.Tensor2D, y as tf.Tensor2D, { temperature: 0.3 }))([a, b]);
+    const g = tf.grads((x: tf.Tensor, y: tf.Tensor) => dclLoss(x as tf.Tensor2D, y as tf.Tensor2D, { temperature: 0.3 }))([a, b]);
+    expectClose(gw[0]!, g[0]!, { rtol: 1e-5, atol: 1e-6 });
+    expectClose(gw[1]!, g[1]!, { rtol: 1e-5, atol: 1e-6 });
+    tf.dispose([a, b, ...gw, ...g]);
+  });
+
+  it('stay finite with finite gradients at τ = 0.01, for zero vectors, norms of 1e4 and near-identical views', () => {
+    const base = randn2d(8, 6, 9);
+    const inputs: [string, tf.Tensor2D, tf.Tensor2D][] = [
+      ['zero vectors', tf.zeros([8, 6]) as tf.Tensor2D, tf.zeros([8, 6]) as tf.Tensor2D],
+      ['norms 1e4', tf.mul(base, 1e4) as tf.Tensor2D, tf.mul(randn2d(8, 6, 10), 1e4) as tf.Tensor2D],
+      ['near-identical', base, tf.add(base, randn([8, 6], 11, 1e-6)) as tf.Tensor2D],
+    ];
+    const cold: Record<string, Pair> = {
+      ...PAIRS,
+      'dcl τ=0.01': (a, b) => dclLoss(a, b, { temperature: 0.01 }),
+      'dclw τ=0.01': (a, b) => dclwLoss(a, b, { temperature: 0.01, sigma: 0.01 }),
+    };
+    for (const [label, a, b] of inputs) {
+      for (const [name, loss] of Object.entries(cold)) {
+        const value = loss(a, b);
+        const grads = tf.grads((x: tf.Tensor, y: tf.Tensor) => loss(x as tf.Tensor2D, y as tf.Tensor2D))([a, b]);
+        expectFinite(value, `${name} (${label})`);
+        grads.forEach((g, i) => expectFinite(g, `${name} (${label}) gradient ${i}`));
+        tf.dispose([value, ...grads]);
+      }
+    }
+    tf.dispose(inputs.flatMap(([, a, b]) => [a, b]));
+  });
+
+  it('leave nothing alive but their outputs, forward and backward', () => {
+    const a = randn2d(5, 4, 14);
+    const b = randn2d(5, 4, 15);
+    for (const loss of Object.values(PAIRS)) {
+      tf.dispose(expectNoLeak(() => loss(a, b)));
+      tf.dispose(expectNoLeak(() => tf.grads((x: tf.Tensor, y: tf.Tensor) => loss(x as tf.Tensor2D, y as tf.Tensor2D))([a, b])));
+    }
+    const images = randu([1, 4, 4, 1], 3) as tf.Tensor4D;
+    const mask = tf.ones([1, 4, 4, 1]) as tf.Tensor4D;
+    tf.dispose(expectNoLeak(() => simMIMLoss(images, images, mask)));
+    const zeros = tf.zeros([4, 4]) as tf.Tensor2D;
+    tf.dispose(expectNoLeak(() => updateTicoCovariance(zeros, a)));
+    tf.dispose([a, b, images, mask, zeros]);
+  });
+
+  it('reject bad input with messages naming the function and argument', () => {
+    const a = tf.zeros([4, 3]) as tf.Tensor2D;
+    const one = tf.zeros([1, 3]) as tf.Tensor2D;
+    expect(() => dclLoss(one, one)).toThrow('dclLoss: z1 must have N ≥ 2 on axis 0 (every anchor needs at least one negative');
+    expect(() => dclLoss(a, tf.zeros([4, 2]) as tf.Tensor2D)).toThrow('dclLoss: z2 must have shape [N, D] matching z1 [4, 3], got [4, 2]');
+    expect(() => dclLoss(a, a, { temperature: 0 })).toThrow('dclLoss: options.temperature must be');
+    expect(() => dclwLoss(a, a, { sigma: -1 })).toThrow('dclwLoss: options.sigma must be');
+    expect(() => dclwLoss(a, a, { tau: 1 } as never)).toThrow('dclwLoss: options.tau must be one of the known options');
+    expect(() => mmcrLoss(a as never)).toThrow('mmcrLoss: views must be a rank-3 tensor [B, K, D]');
+    expect(() => mmcrLoss(tf.zeros([2, 2, 2]) as tf.Tensor3D, { lambda: -1 })).toThrow('mmcrLoss: options.lambda must be');
+    expect(() => mmcrLoss(tf.zeros([2, 2, 2]) as tf.Tensor3D, { normalize: 'yes' as never })).toThrow('mmcrLoss: options.normalize must be one of true, false');
+    expect(() => ticoLoss(a, a, tf.zeros([2, 2]) as tf.Tensor2D)).toThrow('ticoLoss: covariance must have shape [D, D] = [3, 3], got [2, 2]');
+    expect(() => updateTicoCovariance(tf.zeros([3, 3]) as tf.Tensor2D, one)).toThrow('updateTicoCovariance: zA must have N ≥ 2');
+    expect(() => updateTicoCovariance(tf.zeros([3, 3]) as tf.Tensor2D, a, { beta: 2 })).toThrow('updateTicoCovariance: options.beta must be a number in [0, 1], got 2');
+    expect(() => fastSiamLoss(tf.zeros([1, 2, 3]) as tf.Tensor3D, tf.zeros([1, 2, 3]) as tf.Tensor3D)).toThrow('fastSiamLoss: predictions must have V ≥ 2');
+    expect(() => fastSiamLoss(tf.zeros([2, 2, 3]) as tf.Tensor3D, tf.zeros([2, 2, 4]) as tf.Tensor3D)).toThrow(
+      'fastSiamLoss: projections must have shape [V, N, D] matching predictions [2, 2, 3], got [2, 2, 4]',
     );
-    expect(() => ibotPatchLoss(s, tf.zeros([6, 4]) as tf.Tensor2D, m, c)).toThrow('ibotPatchLoss: teacherOutput must have the shape of studentOutput');
-    expect(() => ibotPatchLoss(s, s, m, null)).toThrow("ibotPatchLoss: center must be a [1, K] tensor (it may be null only with centering: 'sinkhornKnopp')");
-    expect(() => ibotPatchLoss(s, s, tf.fill([3, 4], 0.5) as tf.Tensor2D, c)).toThrow('ibotPatchLoss: masks must hold only 0 and 1');
-    expect(() => ibotPatchLoss(s, s, m, c, { centering: 'sinkhorn' as never })).toThrow("ibotPatchLoss: options.centering must be one of 'center', 'sinkhornKnopp'");
-    expect(() => ibotPatchLoss(s, s, m, c, { teacherTemperature: 0 })).toThrow('ibotPatchLoss: options.teacherTemperature must be');
-    tf.dispose([m, s, c]);
+    const img = tf.zeros([1, 4, 4, 1]) as tf.Tensor4D;
+    expect(() => simMIMLoss(img, img, tf.zeros([1, 4, 4, 3]) as tf.Tensor4D)).toThrow('simMIMLoss: mask must have shape [B, H, W, 1]');
+    expect(() => simMIMLoss(tf.zeros([1, 2, 2, 1]) as tf.Tensor4D, img, img)).toThrow('simMIMLoss: prediction must have shape');
+    tf.dispose([a, one, img]);
   });
-});
-
-describeBackends('dinoLoss with Sinkhorn–Knopp teacher centring', () => {
-  it('is ln K for uniform outputs, ignores the center, and sends no gradient to the teacher', () => {
-    const student = tf.zeros([8, 6]) as tf.Tensor2D;
-    const teacher = randu([4, 6], 1, -1, 1) as tf.Tensor2D;
-    const uniformTeacher = tf.zeros([4, 6]) as tf.Tensor2D;
-    expectClose(valueOf(dinoLoss(student, uniformTeacher, null, { centering: 'sinkhornKnopp' })), Math.log(6), { rtol: 1e-5 });
-    const a = valueOf(dinoLoss(student, teacher, null, { centering: 'sinkhornKnopp' }));
-    const c = tf.fill([1, 6], 5) as tf.Tensor2D;
-    expectClose(valueOf(dinoLoss(student, teacher, c, { centering: 'sinkhornKnopp' })), a, { rtol: 1e-6 });
-    const g = tf.grad((t: tf.Tensor) => dinoLoss(randn2d(8, 6, 9), t as tf.Tensor2D, null, { centering: 'sinkhornKnopp' }))(teacher);
-    expectClose(g, tf.zeros([4, 6]));
-    expect(() => dinoLoss(student, teacher, null)).toThrow('dinoLoss: center must be a [1, K] tensor');
-    tf.dispose([student, teacher, uniformTeacher, c, g]);
-  });
-});
-
-describeBackends('msnLoss', () => {
-  it('closed forms: uniform predictions give ln K + 0 (me-max) or ln K + KL(π ‖ uniform) (PMSN)', () => {
-    const k = 6;
-    const anchors = tf.zeros([4, 3]) as tf.Tensor2D; // zero rows → zero similarities → uniform predictions
-    const targets = randn2d(4, 3, 1);
-    const prototypes = randn2d(k, 3, 2);
-    expectClose(valueOf(msnLoss(anchors, targets, prototypes)), Math.log(k), { rtol: 1e-5 });
-    const prior = powerLawPrior(k, 0.25);
-    const kl = prior.reduce((s, p) => s + p * Math.log(p * k), 0);
-    expectClose(valueOf(msnLoss(anchors, targets, prototypes, { prior: 'powerLaw' })), Math.log(k) + kl, { rtol: 1e-5 });
-    expectClose(Array.from(prior).reduce((a, b) => a + b, 0), 1, { rtol: 1e-6 });
-    expect(prior[0]).toBeGreaterThan(prior[k - 1]!);
-    tf.dispose([anchors, targets, prototypes]);
-  });
-
-  it('at collapse onto one prototype the cross-entropy → 0 and me-max → ln K', () => {
-    const k = 5;
-    const prototypes = tf.eye(k, 3) as tf.Tensor2D; // prototype 0 = e0
-    const all = tf.tile(tf.tensor2d([[1, 0, 0]]), [4, 1]) as tf.Tensor2D;
-    const opts = { temperature: 0.01, sinkhornIterations: 0 };
-    const ce = valueOf(msnLoss(all, all, prototypes, { ...opts, regularizationWeight: 0 }));
-    expect(ce).toBeLessThan(1e-6);
-    expectClose(valueOf(msnLoss(all, all, prototypes, opts)), Math.log(k), { rtol: 1e-4 });
-    tf.dispose([prototypes, all]);
-  });
-
-  it('gradients match finite differences (anchors); the targets get none', () => {
-    // The prototypes' gradient flows through the anchors' predictions only (the targets' use of
-    // them is under no_grad, as MSN's), so a finite difference in them is not its derivative;
-    // the reference fixtures check it.
-    const anchors = randn2d(8, 4, 3);
-    const targets = randn2d(4, 4, 4);
-    const prototypes = randn2d(5, 4, 5);
-    const options = { temperature: 0.5, sharpenTemperature: 0.5 };
-    checkGradients((a) => msnLoss(a as tf.Tensor2D, targets, prototypes, options), [anchors]);
-    checkGradients((a) => msnLoss(a as tf.Tensor2D, targets, prototypes, { ...options, prior: 'powerLaw' }), [anchors]);
-    const g = tf.grad((t: tf.Tensor) => msnLoss(anchors, t as tf.Tensor2D, prototypes))(targets);
-    expectClose(g, tf.zeros([4, 4]));
-    tf.dispose([anchors, targets, prototypes, g]);
-  });
-
-  it('is finite at τ = 0.01, with zero vectors, and for a prior with empty entries', () => {
-    const anchors = tf.concat([randn2d(5, 4, 6), tf.zeros([1, 4])]) as tf.Tensor2D;
-    const targets = tf.concat([randn2d(5, 4, 7), tf.zeros([1, 4])]) as tf.Tensor2D;
-    const prototypes = tf.concat([randn2d(7, 4, 8), tf.zeros([1, 4])]) as tf.Tensor2D;
-    for (const prior of ['uniform', 'powerLaw'] as const) {
-      const f = (a: tf.Tensor, p: tf.Tensor) => msnLoss(a as tf.Tensor2D, targets, p as tf.Tensor2D, { temperature: 0.01, sharpenTemperature: 0.1, prior });
-      expectFinite(valueOf(f(anchors, prototypes)));
-      const grads = tf.grads(f)([anchors, prototypes]);
-      grads.forEach((g) => expectFinite(g));
-      tf.dispose(grads);
-    }
-    const sparse = tf.tensor1d([0.5, 0.5, 0, 0, 0, 0, 0, 0]);
-    expectFinite(valueOf(msnLoss(anchors, targets, prototypes, { prior: sparse })));
-    tf.dispose([anchors, targets, prototypes, sparse]);
-  });
-
-  it('leaks nothing and rejects bad input', () => {
-    const anchors = randn2d(6, 4, 9);
-    const targets = randn2d(3, 4, 10);
-    const prototypes = randn2d(5, 4, 11);
-    valueOf(expectNoLeak(() => msnLoss(anchors, targets, prototypes, { prior: 'powerLaw' })));
-    expect(() => msnLoss(randn2d(5, 4, 1), targets, prototypes)).toThrow('msnLoss: anchors must have V·B rows (B = 3 targets, V ≥ 1 views)');
-    expect(() => msnLoss(anchors, targets, randn2d(5, 3, 1))).toThrow('msnLoss: prototypes must have D = 4 columns like targets');
-    expect(() => msnLoss(anchors, targets, prototypes, { prior: 'zipf' as never })).toThrow("msnLoss: options.prior must be 'uniform', 'powerLaw' or a float32 [K] tensor");
-    expect(() => msnLoss(anchors, targets, prototypes, { prior: tf.tensor1d([0.5, 0.5]) })).toThrow('msnLoss: options.prior must have K = 5 entries');
-    expect(() => msnLoss(anchors, targets, prototypes, { prior: tf.tensor1d([0.5, 0.5, 0.5, 0, 0]) })).toThrow('msnLoss: options.prior must sum to 1');
-    expect(() => msnLoss(anchors, targets, prototypes, { sharpenTemperature: -1 })).toThrow('msnLoss: options.sharpenTemperature must be');
-    tf.dispose([anchors, targets, prototypes]);
-  });
-});
-
-describeBackends('ijepaLoss', () => {
-  it('closed forms: 1 (l2) and 1/2 (smooth-L1) for zero predictions of ±1 targets; 0 when exact', () => {
-    const targets = tf.mul(tf.sign(randn([3, 4, 8], 1)), 1) as tf.Tensor3D;
-    const zeros = tf.zerosLike(targets);
-    expectClose(valueOf(ijepaLoss(zeros, targets)), 1, { rtol: 1e-6 });
-    expectClose(valueOf(ijepaLoss(zeros, targets, { distance: 'smoothL1' })), 0.5, { rtol: 1e-6 });
-    expect(valueOf(ijepaLoss(targets, targets))).toBe(0);
-    // Beyond β the smooth-L1 loss is linear: |d| − β/2.
-    expectClose(valueOf(ijepaLoss(tf.fill([2, 2], 3), tf.zeros([2, 2]), { distance: 'smoothL1', beta: 1 })), 2.5, { rtol: 1e-6 });
-    tf.dispose([targets, zeros]);
-  });
-
-  it('gradients match finite differences, reach only the predictions, and are finite at 1e4', () => {
-    const p = randn([2, 3, 4], 2) as tf.Tensor3D;
-    const t = randn([2, 3, 4], 3, 2) as tf.Tensor3D;
-    for (const distance of ['l2', 'smoothL1'] as const) {
-      checkGradients((x) => ijepaLoss(x!, t, { distance }), [p], { step: 1e-3 });
-      const [, gt] = tf.grads((x: tf.Tensor, y: tf.Tensor) => ijepaLoss(x, y, { distance }))([p, t]);
-      expectClose(gt!, tf.zeros([2, 3, 4]));
-      const g = tf.grad((x: tf.Tensor) => ijepaLoss(tf.mul(x, 1e4), t, { distance }))(p);
-      expectFinite(g);
-      tf.dispose([gt!, g]);
-    }
-    tf.dispose([p, t]);
-  });
-
-  it('leaks nothing and rejects bad input', () => {
-    const p = randn([2, 3, 4], 4);
-    valueOf(expectNoLeak(() => ijepaLoss(p, p)));
-    expect(() => ijepaLoss(p, tf.zeros([2, 3, 5]))).toThrow('ijepaLoss: targets must have shape matching predictions [2, 3, 4], got [2, 3, 5]');
-    expect(() => ijepaLoss(tf.zeros([4]), tf.zeros([4]))).toThrow('ijepaLoss: predictions must');
-    expect(() => ijepaLoss(p, p, { distance: 'l1' as never })).toThrow("ijepaLoss: options.distance must be one of 'l2', 'smoothL1'");
-    p.dispose();
-  });
-});
-
-it('the new objectives agree on cpu and wasm', async () => {
-  const results = await onEachBackend(() =>
-    tf.tidy(() => {
-      const x = randn2d(12, 6, 21);
-      const masks = tf.tensor2d([[1, 0, 1], [0, 0, 0], [1, 1, 0], [0, 1, 0]]);
-      const teacher = randu([5, 6], 22, -1, 1) as tf.Tensor2D;
-      const targets = randn2d(6, 6, 23);
-      const protos = randn2d(4, 6, 24);
-      const f = (s: tf.Tensor) =>
-        tf.addN([
-          koleoLoss(s as tf.Tensor2D),
-          ibotPatchLoss(tf.slice(s, [0, 0], [5, 6]) as tf.Tensor2D, teacher, masks, null, { centering: 'sinkhornKnopp' }),
-          msnLoss(s as tf.Tensor2D, targets, protos, { prior: 'powerLaw' }),
-          ijepaLoss(s, tf.mul(s, 0.5)),
-        ]) as tf.Scalar;
-      return [f(x).dataSync()[0]!, ...tf.grad(f)(x).dataSync()];
-    }),
-  );
-  expectClose(results.wasm, results.cpu, { rtol: 1e-4, atol: 1e-6 });
 });
