@@ -1,5 +1,5 @@
 /**
- * The ViT methods of issue 14 — DINOv2, I-JEPA, and MSN on a ViT — on the
+ * The ViT methods of issue 14 — DINOv2, I-JEPA, and MSN / PMSN on a ViT — on the
  * `step(images)` contract: finite steps without leaks, seeded
  * reproducibility, training, errors before allocation, idempotent dispose,
  * and each method's state (centers, mask token, EMA targets, prototypes).
@@ -47,6 +47,7 @@ const VIT_METHODS: VitMethod[] = [
   },
   { name: 'IJEPA', classToken: false, make: (e, x = {}) => new IJEPA(e, { masks: SMALL_GRID_MASKS, totalSteps: 50, seed: 1, ...x }) },
   { name: 'MSN', classToken: true, make: (e, x = {}) => new MSN(e, { numPrototypes: 8, projectionDim: 8, hiddenDim: 16, maskRatio: 0.3, seed: 1, ...x }) },
+  { name: 'PMSN', classToken: true, make: (e, x = {}) => new PMSN(e, { numPrototypes: 8, projectionDim: 8, hiddenDim: 16, maskRatio: 0.3, seed: 1, ...x }) },
 ];
 
 function disposeAll(task: JointEmbeddingTask): void {
@@ -95,6 +96,26 @@ describeBackends('ViT methods', () => {
         expect(b.losses).toEqual(a.losses);
         expect(b.weights).toEqual(a.weights);
         expect(a.weights).not.toEqual(a.start);
+      });
+
+      it('trains with a user optimizer and leaves it alive; explains bad images and encoders', () => {
+        const optimizer = tf.train.sgd(0.05);
+        const task = method.make(vit(0, method.classToken), { optimizer });
+        const before = weightsOf(task.encoder);
+        const x = images();
+        task.step(x);
+        expect(weightsOf(task.encoder)).not.toEqual(before);
+        const bad = [tf.zeros([4, 8, 8]), tf.fill([4, 8, 8, 1], 3)];
+        expect(() => task.step(bad[0] as never)).toThrow(`${method.name}.step: images must be a rank-4 tensor`);
+        // The photometric augmentations check the value range (I-JEPA, like DINO's test crops, has only a crop).
+        if (method.name !== 'IJEPA') expect(() => task.step(bad[1] as tf.Tensor4D)).toThrow(/in \[0, 1\]/);
+        expect(() => method.make({} as never)).toThrow(`${method.name}: encoder must be`);
+        disposeAll(task);
+        // The method never disposes an optimizer it was given.
+        const v = tf.variable(tf.scalar(1));
+        optimizer.minimize(() => tf.square(v) as tf.Scalar, false, [v]);
+        optimizer.dispose();
+        tf.dispose([v, x, ...bad]);
       });
 
       it('refuses bad options before allocating anything', () => {
