@@ -141,6 +141,23 @@ describeBackends('dinoLoss with Sinkhorn–Knopp teacher centring', () => {
     expect(() => dinoLoss(student, teacher, null)).toThrow('dinoLoss: center must be a [1, K] tensor');
     tf.dispose([student, teacher, uniformTeacher, c, g]);
   });
+
+  it('matches finite differences in the student; finite at τ = 0.01, for zero vectors and logits of 1e4', () => {
+    const student = randn2d(8, 5, 21);
+    const teacher = randn2d(4, 5, 22);
+    const sk = { centering: 'sinkhornKnopp' as const, studentTemperature: 0.5, teacherTemperature: 0.3 };
+    checkGradients((s) => dinoLoss(s as tf.Tensor2D, teacher, null, sk), [student]);
+    const cold = { centering: 'sinkhornKnopp' as const, studentTemperature: 0.01, teacherTemperature: 0.01 };
+    const zeros = [tf.zeros([8, 5]) as tf.Tensor2D, tf.zeros([4, 5]) as tf.Tensor2D];
+    const huge = [tf.mul(student, 1e4) as tf.Tensor2D, tf.mul(teacher, 1e4) as tf.Tensor2D];
+    for (const [s, t] of [zeros, huge, [student, teacher]] as tf.Tensor2D[][]) {
+      expectFinite(valueOf(dinoLoss(s!, t!, null, cold)));
+      const g = tf.grad((x: tf.Tensor) => dinoLoss(x as tf.Tensor2D, t!, null, cold))(s!);
+      expectFinite(g);
+      g.dispose();
+    }
+    tf.dispose([student, teacher, ...zeros, ...huge]);
+  });
 });
 
 describeBackends('msnLoss', () => {
