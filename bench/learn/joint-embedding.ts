@@ -293,7 +293,8 @@ export const JOINT_EMBEDDING_ENTRIES: LearnEntry[] = [
     hyperparameters: {
       ...VIT_HYPERPARAMETERS,
       outputDim: 256,
-      head: '64→256→256→64→256, shared by class and patch tokens',
+      head: '64→256→256→64→256 with batch norm, shared by class and patch tokens',
+      teacherMomentum: 0.9,
       weights: 'DINO 1, iBOT 1, KoLeo 0.1',
       masks: '50 % of the crops, 10–50 % of the patches',
       learningRate: 1e-3,
