@@ -66,15 +66,15 @@ function common(ctx: LearnContext, steps: number, base = LR) {
 /**
  * The ViT of the DINOv2 and I-JEPA rows (they need patch tokens): selfsup's
  * tinyVit on 28×28 images in 4×4 patches (a 7×7 grid), width 64, 4 blocks,
- * class token (DINOv2 trains it; I-JEPA drops it), features = mean of the
- * patch tokens. Its untrained copy is the baseline those rows are judged by.
+ * features = mean of the patch tokens; DINOv2's has a class token (it trains
+ * it), I-JEPA's none. Each row is judged by its own ViT untrained.
  */
 const VIT: TinyVitOptions = { imageSize: 28, channels: 1, patchSize: 4, dim: 64, depth: 4, heads: 4, classToken: true, pool: 'mean' };
 const vit = (ctx: LearnContext) => tinyVit({ ...VIT, seed: ctx.seed });
 const VIT_BASELINE: LearnBaseline = {
   name: 'random-init-vit',
   makeEncoder: vit,
-  notes: 'the tinyVit of the DINOv2 and I-JEPA rows (28×28 in 4×4 patches, width 64, depth 4, mean of the patch tokens) with its initial weights, same seed',
+  notes: 'the tinyVit of the DINOv2 row (28×28 in 4×4 patches, width 64, depth 4, class token, mean of the patch tokens) with its initial weights, same seed',
 };
 const VIT_HYPERPARAMETERS = { encoder: 'tinyVit 28/4 (49 patches), dim 64, depth 4, heads 4, mean pool' };
 /** I-JEPA's ViT has no class token (as in the paper): the same ViT without it, and its own untrained baseline. */
