@@ -17,13 +17,17 @@ import {
   DeepCluster,
   DenoisingAutoencoder,
   DINO,
+  DINOv2,
   ExemplarCnn,
   FastSiam,
+  IJEPA,
   Jigsaw,
   MaskedAutoencoder,
   MMCR,
   MoCoV2,
+  MSN,
   NNCLR,
+  PMSN,
   RotationPrediction,
   SimCLR,
   SimMIM,
@@ -87,7 +91,7 @@ export interface MethodSpec {
   encoderChannels?: 1;
   /** How the saved encoder's input is made from RGB images. */
   input: EncoderInput;
-  /** Encoders it supports (conv only for methods that need a convolutional feature map). */
+  /** Encoders it supports, the default first (conv only for methods that need a convolutional feature map, vit only for those that read tokens). */
   encoders: readonly EncoderKind[];
   build(ctx: BuildContext): BuiltMethod;
 }
@@ -151,6 +155,7 @@ const GEN = 'generative' as const;
 const DISC = 'discriminative' as const;
 const LR = 2e-3;
 const CONV = { encoders: ['conv'] as const };
+const VIT = { encoders: ['vit'] as const };
 
 /** Every method and pretext task of selfsup/tasks that trains on a folder of images. */
 export const METHODS: readonly MethodSpec[] = [
@@ -199,6 +204,20 @@ export const METHODS: readonly MethodSpec[] = [
   single('vicregl', 'VICRegL', JE, 'VICReg on the image and on matched feature-map cells (Bardes et al. 2022)', 64, 2, (e, c) =>
     new VICRegL(e, { ...adam(LR), projectionDim: 256, localProjectionDim: 64, totalSteps: c.steps, seed: c.seed + 1 }),
     CONV,
+  ),
+  single('dinov2', 'DINOv2', JE, 'DINO + iBOT masked-token loss + KoLeo (Oquab et al. 2024); two global crops', 64, 2, (e, c) =>
+    new DINOv2(e as unknown as VisionTransformer, { learningRate: 1e-3, localCrops: 0, outputDim: 256, hiddenDim: 256, bottleneckDim: 64, headBatchNorm: true, momentum: 0.9, totalSteps: c.steps, seed: c.seed + 1 }),
+    VIT,
+  ),
+  single('ijepa', 'IJEPA', JE, 'predict the embeddings of masked blocks from a context block (Assran et al. 2023)', 64, 1, (e, c) =>
+    new IJEPA(e as unknown as VisionTransformer, { learningRate: 3e-4, totalSteps: c.steps, seed: c.seed + 1 }),
+    VIT,
+  ),
+  single('msn', 'MSN', JE, 'masked siamese networks: prototypes of masked and full views (Assran et al. 2022)', 64, 2, (e, c) =>
+    new MSN(e, { ...adam(LR), maskRatio: 0.3, numPrototypes: 256, projectionDim: 128, hiddenDim: 256, totalSteps: c.steps, seed: c.seed + 1 }),
+  ),
+  single('pmsn', 'PMSN', JE, 'MSN with a power-law prior on the prototypes (Assran et al. 2023)', 64, 2, (e, c) =>
+    new PMSN(e, { ...adam(LR), maskRatio: 0.3, numPrototypes: 256, projectionDim: 128, hiddenDim: 256, totalSteps: c.steps, seed: c.seed + 1 }),
   ),
   single('sparse-autoencoder', 'SparseAutoencoder', GEN, 'reconstruction with an L1 sparsity penalty', 64, 1, (e, c) =>
     new SparseAutoencoder(e, { sparsity: 'l1', sparsityWeight: 0.01, learningRate: LR, seed: c.seed + 1 }),

@@ -28,7 +28,7 @@ export const PRETRAIN_FLAGS: Flags = {
   steps: { type: 'string', value: 'N', help: 'training steps', shown: '200' },
   batch: { type: 'string', value: 'B', help: 'images per step', shown: "the method's (64; 32 for four-view methods)" },
   size: { type: 'string', value: 'S', help: 'image side in pixels, a multiple of 8 (shorter side resized, centre crop)', shown: '64' },
-  encoder: { type: 'string', value: 'conv|vit', help: 'encoder: conv (3 stride-2 convolutions, 128 features) or vit (tiny ViT)', shown: 'conv' },
+  encoder: { type: 'string', value: 'conv|vit', help: 'encoder: conv (3 stride-2 convolutions, 128 features) or vit (tiny ViT)', shown: 'conv; vit for the ViT-only methods' },
   seed: { type: 'string', value: 'K', help: 'seed of the encoder, the method and the data order', shown: '0' },
   'checkpoint-every': { type: 'string', value: 'N', help: 'save a checkpoint every N steps (and at the end, and on Ctrl-C/SIGTERM)', shown: '50' },
   resume: { type: 'boolean', help: 'continue the run in --out from its latest checkpoint, exactly (its other settings come from OUT/run.json)' },
@@ -64,7 +64,7 @@ export function pretrainHelp(): string {
   const width = Math.max(...METHODS.map((m) => m.name.length)) + 2;
   const families = (['joint-embedding', 'generative', 'discriminative'] as const).map((family) => {
     const rows = METHODS.filter((m) => m.family === family).map(
-      (m) => `  ${m.name.padEnd(width)}${m.summary}${m.encoders.length === 1 ? ' [conv only]' : ''}`,
+      (m) => `  ${m.name.padEnd(width)}${m.summary}${m.encoders.length === 1 ? ` [${m.encoders[0]} only]` : ''}`,
     );
     return `${family}:\n${rows.join('\n')}`;
   });
@@ -113,7 +113,7 @@ function readSettings(argv: readonly string[]): { settings: RunSettings; resume:
     steps: integerFlag(parsed, 'steps', COMMAND, 1) ?? stored?.steps ?? 200,
     batch: integerFlag(parsed, 'batch', COMMAND, 2, 65536) ?? stored?.batch ?? spec.batch,
     size: integerFlag(parsed, 'size', COMMAND, 16, 1024) ?? stored?.size ?? 64,
-    encoder: choiceFlag(parsed, 'encoder', COMMAND, ['conv', 'vit'] as const) ?? stored?.encoder ?? 'conv',
+    encoder: choiceFlag(parsed, 'encoder', COMMAND, ['conv', 'vit'] as const) ?? stored?.encoder ?? spec.encoders[0]!,
     seed: integerFlag(parsed, 'seed', COMMAND, 0, 2 ** 31 - 1) ?? stored?.seed ?? 0,
     checkpointEvery: integerFlag(parsed, 'checkpoint-every', COMMAND, 1) ?? stored?.checkpointEvery ?? 50,
     backend: choiceFlag(parsed, 'backend', COMMAND, ['wasm', 'cpu'] as const) ?? stored?.backend ?? 'wasm',
@@ -136,7 +136,8 @@ function readSettings(argv: readonly string[]): { settings: RunSettings; resume:
 function checkSettings(s: RunSettings, spec: MethodSpec): void {
   if (s.size % 8 !== 0) throw new UsageError(`--size must be a multiple of 8 (the encoders reduce it 8×), got ${s.size}; try --size ${Math.max(16, Math.round(s.size / 8) * 8)}`, COMMAND);
   if (!spec.encoders.includes(s.encoder)) {
-    throw new UsageError(`--encoder ${s.encoder}: ${spec.name} needs a convolutional feature map; use --encoder conv`, COMMAND);
+    const why = spec.encoders[0] === 'conv' ? 'needs a convolutional feature map' : 'reads the patch tokens of a ViT';
+    throw new UsageError(`--encoder ${s.encoder}: ${spec.name} ${why}; use --encoder ${spec.encoders[0]}`, COMMAND);
   }
   const pixelViews = spec.views * s.batch * s.size * s.size;
   if (s.backend === 'wasm' && pixelViews > WASM_PIXEL_VIEWS_LIMIT) {

@@ -1,7 +1,7 @@
 /**
  * `selfsup pretrain` and `selfsup embed` end to end on a generated folder of
  * PNG and JPEG files in class subfolders with corrupt files among them: every
- * output is written, by every method of the registry (conv encoder); a run killed (SIGTERM, then SIGKILL) and resumed gives
+ * output is written, by every method of the registry (with its default encoder); a run killed (SIGTERM, then SIGKILL) and resumed gives
  * the losses of an uninterrupted run, with metrics.jsonl continued without
  * duplicates; the saved encoder loads in a fresh process with stock
  * tfjs-layers and gives the embeddings `selfsup embed` wrote; the .npy
