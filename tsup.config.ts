@@ -7,6 +7,8 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     ...Object.fromEntries(areas.map((a) => [`${a}/index`, `src/${a}/index.ts`])),
+    // The `selfsup` command (package.json "bin"), Node only.
+    cli: 'src/cli/bin.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -17,7 +19,7 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   platform: 'neutral',
-  external: [/^@tensorflow\//],
+  external: [/^@tensorflow\//, /^node:/],
   outExtension: ({ format }) => ({ js: format === 'cjs' ? '.cjs' : '.js' }),
   // `import.meta.url` in the CommonJS build (the kernels are located relative to the code).
   shims: true,

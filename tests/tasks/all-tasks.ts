@@ -13,6 +13,10 @@ import {
   CrossModalCorrespondence,
   DeepCluster,
   DenoisingAutoencoder,
+  DINOv2,
+  IJEPA,
+  MSN,
+  PMSN,
   ExemplarCnn,
   Jigsaw,
   MaskedAutoencoder,
@@ -95,6 +99,12 @@ const strided = (own: (x: { dispose(): void }) => void) => {
   return e;
 };
 
+const vitGrid = (own: (x: { dispose(): void }) => void, classToken: boolean) => {
+  const v = tinyVit({ imageSize: 8, channels: 1, patchSize: 2, dim: 8, depth: 1, heads: 2, classToken, pool: classToken ? 'cls' : 'mean', seed: 0 });
+  own(v);
+  return v;
+};
+
 const vit8 = (own: (x: { dispose(): void }) => void) => {
   const v = tinyVit({ imageSize: 8, channels: 1, patchSize: 4, dim: 8, depth: 1, heads: 2, seed: 0 });
   own(v);
@@ -129,6 +139,11 @@ export const ALL_TASKS: TaskCase[] = [
   single('MaskedAutoencoder (conv)', (x, own) => new MaskedAutoencoder(strided(own), { seed: 1, ...x })),
   single('SimMIM', (x, own) => new SimMIM(strided(own), { maskRatio: 0.5, seed: 1, ...x })),
   single('SimMIM (ViT)', (x, own) => new SimMIM(vit8(own), { maskRatio: 0.5, seed: 1, ...x })),
+  // The ViT methods (patch 2 on 8×8: a 4×4 grid), as tests/tasks/vit-methods.test.ts builds them.
+  single('DINOv2', (x, own) => new DINOv2(vitGrid(own, true), { outputDim: 16, hiddenDim: 16, bottleneckDim: 8, totalSteps: 50, seed: 1, ...x })),
+  single('IJEPA', (x, own) => new IJEPA(vitGrid(own, false), { masks: { numTargets: 2, targetScale: [0.2, 0.3], minKeep: 1 }, totalSteps: 50, seed: 1, ...x })),
+  single('MSN', (x, own) => new MSN(vitGrid(own, true), { numPrototypes: 8, projectionDim: 8, hiddenDim: 16, maskRatio: 0.3, seed: 1, ...x })),
+  single('PMSN', (x, own) => new PMSN(vitGrid(own, true), { numPrototypes: 8, projectionDim: 8, hiddenDim: 16, maskRatio: 0.3, seed: 1, ...x })),
   single('VICRegL', (x, own) => new VICRegL(strided(own), { projectionDim: 8, localProjectionDim: 4, numMatches: [2, 1], seed: 1, ...x })),
   single('ContextEncoder', (x, own) => new ContextEncoder(conv(own), { mask: 'center', seed: 1, ...x })),
   single('Colorization', (x, own) => new Colorization(conv(own), { priorSteps: 1, seed: 1, ...x }), true),
