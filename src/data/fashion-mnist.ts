@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, MissingDataError } from '../core/errors.js';
 import { assertKnownOptions, assertOneOf, describeValue } from '../core/validate.js';
 import { FASHION_MNIST_SUBSET_ASSET } from './assets/fashion-mnist-subset.js';
-import { decodeBase64 } from './decode-asset.js';
 import type { LabeledImages, LoaderOptions } from './labeled-images.js';
 import { nodeFileAccess } from './node-builtins.js';
 import { rowsToTensors, selectRange } from './rows-to-tensors.js';
+import { vendoredBytes } from './vendored.js';
 
 /**
  * The ten Fashion-MNIST classes, indexed by label.
@@ -134,12 +134,11 @@ export interface FashionMnistSubsetOptions extends LoaderOptions {
   split?: 'train' | 'test';
 }
 
-let subsetBytes: Uint8Array | undefined;
-
 /**
  * A fixed, balanced 800-image Fashion-MNIST subset vendored inside selfsup
  * (MIT; see `data/NOTICE.md`), for tests, examples and browsers: works
- * everywhere with no files to install.
+ * everywhere with no files to install (in a browser, call
+ * {@link fetchVendoredData} once first).
  *
  * @returns `images` `[N, 28, 28, 1]` float32 in [0, 1], `labels` `[N]` int32.
  *
@@ -158,7 +157,7 @@ export function loadFashionMnistSubset(options: FashionMnistSubsetOptions = {}):
   assertOneOf(split, ['train', 'test'], fn, 'options.split');
   const available = split === 'train' ? FASHION_MNIST_SUBSET_ASSET.trainCount : FASHION_MNIST_SUBSET_ASSET.testCount;
   const { start, count } = selectRange(available, options.offset, options.limit, fn);
-  subsetBytes ??= decodeBase64(FASHION_MNIST_SUBSET_ASSET.base64);
+  const subsetBytes = vendoredBytes('fashion-mnist-subset', fn);
   const rowOffset = (split === 'train' ? 0 : FASHION_MNIST_SUBSET_ASSET.trainCount) + start;
   const { images, labels } = rowsToTensors(subsetBytes, rowOffset, count, [28, 28, 1], 255);
   return { images, labels, classNames: [...FASHION_MNIST_CLASSES] };
