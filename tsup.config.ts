@@ -13,7 +13,9 @@ export default defineConfig({
   // Shared chunks let a consumer's bundler drop whole areas it does not import.
   splitting: true,
   treeshake: true,
-  sourcemap: true,
+  // No source maps in the package: the code is not minified (stack traces read as they are), and maps
+  // without their sources point at files that are not shipped.
+  sourcemap: false,
   clean: true,
   target: 'es2022',
   platform: 'neutral',

@@ -4,8 +4,9 @@
  * 1. renders the gallery (scripts/render-gallery.ts → docs/gallery/*.png),
  * 2. renders the benchmark plots from bench/results/*.json (scripts/render-plots.ts → docs/plots/*.svg),
  * 3. runs typedoc: the API reference of every area from the TSDoc, and the
- *    guides in docs/*.md, which embed those pictures and plots and include
- *    their code from examples/ (`{@includeCode ../examples/…}`),
+ *    guides in docs/*.md, which embed those pictures and plots and show code
+ *    copied from examples/ by `npm run docs:code` (tests/docs/guides.test.ts
+ *    fails when it has drifted),
  * 4. bundles the browser demo next to the site's copy of its page: the guides link
  *    examples/browser/index.html, which typedoc copies into docs/site/media/, so the
  *    bundle (app.js and the tfjs .wasm files) goes there and the link opens a working demo,
