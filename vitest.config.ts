@@ -14,6 +14,7 @@ export default defineConfig({
   },
   test: {
     include: ['tests/**/*.test.ts'],
+    setupFiles: ['tests/helpers/setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 120_000,

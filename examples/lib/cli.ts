@@ -1,4 +1,23 @@
-/** Small helpers shared by the runnable examples: quick mode and a progress display. */
+/** Small helpers shared by the runnable examples: quick mode, a progress display, a quiet tfjs. */
+
+/**
+ * Hides the banner tfjs-backend-cpu prints on its first use in Node ("looks
+ * like you are running TensorFlow.js in Node.js … install our node backend"):
+ * advice for tfjs-node, which these examples do not use. Every other warning
+ * is printed as usual. The tests install the same filter (tests/helpers/setup.ts).
+ */
+let bannerSilenced = false;
+export function silenceTfjsNodeBanner(): void {
+  if (bannerSilenced) return;
+  bannerSilenced = true;
+  const warn = console.warn.bind(console);
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && args[0].includes('looks like you are running TensorFlow.js in Node.js')) return;
+    warn(...args);
+  };
+}
+// Every example imports this module: none prints the banner.
+silenceTfjsNodeBanner();
 
 /** True when the example should run a small, fast version (the tests pass `--quick`). */
 export const QUICK = process.argv.includes('--quick') || process.env.SELFSUP_QUICK === '1';
@@ -35,9 +54,11 @@ export function progress(label: string, total: number): { tick(extra?: string): 
       }
     },
     done(extra = '') {
+      const finished = count === total;
       count = total;
       if (tty) process.stdout.write(`\r${render(extra)}\x1b[K\n`);
-      else console.log(render(extra));
+      // Off a terminal the last tick always printed the final count (its decile is new): print only what is new.
+      else if (!finished || extra !== '') console.log(render(extra));
     },
   };
 }

@@ -3,6 +3,7 @@ import { DIGITS_ASSET } from './assets/digits.js';
 import type { LabeledImages, LoaderOptions } from './labeled-images.js';
 import { rowsToTensors, selectRange } from './rows-to-tensors.js';
 import { vendoredBytes } from './vendored.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /**
  * scikit-learn's handwritten digits (UCI optical recognition data): 1,797
@@ -22,6 +23,7 @@ import { vendoredBytes } from './vendored.js';
  */
 export function loadDigits(options: LoaderOptions = {}): LabeledImages {
   const fn = 'loadDigits';
+  assertBackendReady(fn);
   assertKnownOptions(options, ['limit', 'offset'], fn);
   const { start, count } = selectRange(DIGITS_ASSET.count, options.offset, options.limit, fn);
   const { images, labels } = rowsToTensors(vendoredBytes('digits', fn), start, count, [8, 8, 1], DIGITS_ASSET.maxValue);

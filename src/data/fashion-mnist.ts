@@ -6,6 +6,7 @@ import type { LabeledImages, LoaderOptions } from './labeled-images.js';
 import { nodeFileAccess } from './node-builtins.js';
 import { rowsToTensors, selectRange } from './rows-to-tensors.js';
 import { vendoredBytes } from './vendored.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /**
  * The ten Fashion-MNIST classes, indexed by label.
@@ -102,6 +103,7 @@ function readIdx(path: string, fn: string): { dims: number[]; data: Uint8Array }
  */
 export function loadFashionMnist(options: FashionMnistOptions = {}): LabeledImages {
   const fn = 'loadFashionMnist';
+  assertBackendReady(fn);
   assertKnownOptions(options, ['split', 'directory', 'limit', 'offset'], fn);
   const { split = 'train', directory = DEBIAN_FASHION_MNIST_DIR } = options;
   assertOneOf(split, ['train', 'test'], fn, 'options.split');
@@ -152,6 +154,7 @@ export interface FashionMnistSubsetOptions extends LoaderOptions {
  */
 export function loadFashionMnistSubset(options: FashionMnistSubsetOptions = {}): LabeledImages {
   const fn = 'loadFashionMnistSubset';
+  assertBackendReady(fn);
   assertKnownOptions(options, ['split', 'limit', 'offset'], fn);
   const { split = 'train' } = options;
   assertOneOf(split, ['train', 'test'], fn, 'options.split');

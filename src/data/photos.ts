@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertInteger, assertKnownOptions } from '../core/validate.js';
 import { PHOTOS_ASSET } from './assets/photos.js';
 import { vendoredBytes } from './vendored.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link loadPhotos}. */
 export interface PhotosOptions {
@@ -32,6 +33,7 @@ export interface PhotosOptions {
  */
 export function loadPhotos(options: PhotosOptions = {}): { images: tf.Tensor4D; names: string[] } {
   const fn = 'loadPhotos';
+  assertBackendReady(fn);
   assertKnownOptions(options, ['size'], fn);
   const { size = PHOTOS_ASSET.height } = options;
   assertInteger(size, fn, 'options.size', { min: 1, max: 4096 });
