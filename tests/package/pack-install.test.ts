@@ -13,13 +13,15 @@
  * installs run with --prefer-offline).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeBlocks } from '../../scripts/guide-code.js';
+import { serve } from '../../scripts/serve.mjs';
+import { chromiumAvailable, chromiumMissing, launchChromium } from '../helpers/chromium.js';
 import { cjsSource, esmSource, programFromBlocks, transpile } from '../helpers/programs.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -250,6 +252,75 @@ for (const set of Object.keys(INSTALL_SETS) as SetName[]) {
         expect(inputs.some((p) => p.endsWith('tfjs-core/dist/register_all_gradients.js')), "tfjs-core's gradients are bundled").toBe(true);
         expect(bytes).toBeLessThanOrEqual(700_000);
       });
+
+      it.skipIf(!chromiumAvailable)(
+        `in Chromium, the bundled package trains on wasm with its kernels and data served beside tfjs's .wasm files${chromiumAvailable ? '' : ` (skipped: ${chromiumMissing})`}`,
+        async () => {
+          const dir = project(set);
+          const site = join(dir, 'site');
+          mkdirSync(join(site, 'wasm'), { recursive: true });
+          mkdirSync(join(site, 'data'), { recursive: true });
+          // What getting-started.md tells browser users to serve: both packages' .wasm files in one folder, and selfsup's data.
+          for (const from of [join(dir, 'node_modules/@tensorflow/tfjs-backend-wasm/dist'), join(dir, 'node_modules/selfsup/dist')]) {
+            for (const f of readdirSync(from).filter((n) => n.endsWith('.wasm'))) copyFileSync(join(from, f), join(site, 'wasm', f));
+          }
+          for (const f of readdirSync(join(dir, 'node_modules/selfsup/data')).filter((n) => n.endsWith('.bin'))) {
+            copyFileSync(join(dir, 'node_modules/selfsup/data', f), join(site, 'data', f));
+          }
+          writeFileSync(
+            join(dir, 'browser-app.js'),
+            `import * as tf from '@tensorflow/tfjs-core';
+             import { fetchVendoredData, loadDigits, ntXentLoss, useBackend } from 'selfsup';
+             window.result = (async () => {
+               const info = await useBackend('wasm', { wasmPaths: '/wasm/' });
+               await fetchVendoredData({ url: '/data/', names: ['digits'] });
+               const { images } = loadDigits({ limit: 32 });
+               const x = tf.reshape(images, [32, 64]);
+               const w = tf.variable(tf.randomNormal([64, 16], 0, 0.1, 'float32', 1));
+               const optimizer = tf.train.sgd(0.5);
+               const losses = [];
+               for (let i = 0; i < 5; i++) {
+                 const loss = optimizer.minimize(() => ntXentLoss(tf.matMul(x, w), tf.matMul(tf.add(x, 0.05), w)), true);
+                 losses.push(loss.dataSync()[0]);
+               }
+               return { backend: info.backend, simd: info.simd, kernels: info.kernels, losses };
+             })().catch((e) => ({ error: String((e && e.stack) || e) }));`,
+          );
+          await build({
+            entryPoints: [join(dir, 'browser-app.js')],
+            absWorkingDir: dir,
+            outfile: join(site, 'app.js'),
+            bundle: true,
+            format: 'esm',
+            platform: 'browser',
+            target: 'es2022',
+            logLevel: 'silent',
+          });
+          writeFileSync(join(site, 'index.html'), '<!doctype html><script type="module" src="./app.js"></script>');
+          const server = await serve(site);
+          const browser = await launchChromium();
+          try {
+            const page = await browser.context.newPage();
+            await page.goto(server.url);
+            await page.waitForFunction(() => 'result' in window, null, { timeout: 60_000 });
+            const r = (await page.evaluate(() => (window as unknown as { result: Promise<unknown> }).result)) as {
+              error?: string;
+              backend: string;
+              simd: boolean;
+              kernels: string[];
+              losses: number[];
+            };
+            expect(r.error).toBeUndefined();
+            expect(r).toMatchObject({ backend: 'wasm', simd: true });
+            expect(r.kernels).toContain('SelfsupNtXent');
+            expect(r.losses.every(Number.isFinite)).toBe(true);
+            expect(r.losses.at(-1)!).toBeLessThan(r.losses[0]!);
+          } finally {
+            await browser.close();
+            await server.close();
+          }
+        },
+      );
     }
   });
 }
