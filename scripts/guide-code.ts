@@ -14,6 +14,9 @@
  *
  * The path is relative to the markdown file; `#a,b` joins regions `a` and `b`
  * (between `// #region a` and `// #endregion a`); no `#` takes the whole file.
+ * A typedoc placeholder line, `{@includeCode ../examples/x.ts#a}`, is turned
+ * into such a block (typedoc would render it, but GitHub and npm show the
+ * placeholder).
  *
  *   npx tsx scripts/guide-code.ts           rewrite the code blocks (npm run docs:code)
  *   npx tsx scripts/guide-code.ts --check   exit 1 if a block differs from its source
@@ -50,6 +53,18 @@ export interface CodeBlock {
 }
 
 const MARKER = /^\[\/\/\]: # \(code: ([^)#\s]+)(?:#([^)\s]+))?\)$/;
+const PLACEHOLDER = /^\{@includeCode\s+([^}#\s]+)(?:#([^}\s]+))?\s*\}$/;
+
+/** `text` with each `{@includeCode …}` placeholder line turned into a marker line. */
+export function withMarkers(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const m = PLACEHOLDER.exec(line.trim());
+      return m ? `[//]: # (code: ${m[1]}${m[2] ? `#${m[2]}` : ''})` : line;
+    })
+    .join('\n');
+}
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The text of region `name` of `text` (between its `// #region` and `// #endregion` lines), or an error. */
@@ -68,7 +83,7 @@ export function region(text: string, name: string, where: string): string {
 
 /** The blocks a markdown file declares, with the code each must hold. */
 export function codeBlocks(markdownPath: string): CodeBlock[] {
-  const lines = readFileSync(markdownPath, 'utf8').split('\n');
+  const lines = withMarkers(readFileSync(markdownPath, 'utf8')).split('\n');
   const blocks: CodeBlock[] = [];
   for (const line of lines) {
     const m = MARKER.exec(line.trim());
@@ -88,7 +103,7 @@ export function codeBlocks(markdownPath: string): CodeBlock[] {
 /** `markdownPath`'s text with every generated block holding its source's current code. */
 export function render(markdownPath: string): string {
   const blocks = codeBlocks(markdownPath);
-  const lines = readFileSync(markdownPath, 'utf8').split('\n');
+  const lines = withMarkers(readFileSync(markdownPath, 'utf8')).split('\n');
   const out: string[] = [];
   let b = 0;
   for (let i = 0; i < lines.length; i++) {
