@@ -5,19 +5,21 @@ import tseslint from 'typescript-eslint';
 // The layering rule of the architecture: a training step flows one way
 // (augment/mask → encoder → head → loss), and lower layers never import higher ones.
 const LAYER_RULES = {
-  core: ['backend', 'kernels', 'data', 'augment', 'masking', 'losses', 'heads', 'eval', 'train', 'tasks'],
-  kernels: ['backend', 'data', 'augment', 'masking', 'losses', 'heads', 'eval', 'train', 'tasks'],
-  data: ['backend', 'kernels', 'augment', 'masking', 'losses', 'heads', 'eval', 'train', 'tasks'],
-  augment: ['backend', 'kernels', 'data', 'masking', 'losses', 'heads', 'eval', 'train', 'tasks'],
-  masking: ['backend', 'kernels', 'data', 'losses', 'heads', 'eval', 'train', 'tasks'],
-  losses: ['backend', 'data', 'augment', 'masking', 'heads', 'eval', 'train', 'tasks'],
-  backend: ['data', 'augment', 'masking', 'losses', 'heads', 'eval', 'train', 'tasks'],
-  heads: ['backend', 'data', 'augment', 'masking', 'losses', 'eval', 'train', 'tasks'],
-  eval: ['backend', 'data', 'augment', 'masking', 'heads', 'train', 'tasks'],
+  core: ['backend', 'kernels', 'data', 'augment', 'masking', 'losses', 'heads', 'eval', 'train', 'tasks', 'io'],
+  kernels: ['backend', 'data', 'augment', 'masking', 'losses', 'heads', 'eval', 'train', 'tasks', 'io'],
+  data: ['backend', 'kernels', 'augment', 'masking', 'losses', 'heads', 'eval', 'train', 'tasks', 'io'],
+  augment: ['backend', 'kernels', 'data', 'masking', 'losses', 'heads', 'eval', 'train', 'tasks', 'io'],
+  masking: ['backend', 'kernels', 'data', 'losses', 'heads', 'eval', 'train', 'tasks', 'io'],
+  losses: ['backend', 'data', 'augment', 'masking', 'heads', 'eval', 'train', 'tasks', 'io'],
+  backend: ['data', 'augment', 'masking', 'losses', 'heads', 'eval', 'train', 'tasks', 'io'],
+  heads: ['backend', 'data', 'augment', 'masking', 'losses', 'eval', 'train', 'tasks', 'io'],
+  eval: ['backend', 'data', 'augment', 'masking', 'heads', 'train', 'tasks', 'io'],
   // Training utilities sit between the model parts and the methods: they may
   // use core, heads and eval (collapse checks), and only tasks may use them.
-  train: ['backend', 'kernels', 'data', 'augment', 'masking', 'losses', 'tasks'],
+  train: ['backend', 'kernels', 'data', 'augment', 'masking', 'losses', 'tasks', 'io'],
   tasks: ['backend', 'data'],
+  // Model files sit above heads (they rebuild the ViT and the MAE decoder) and below the command line.
+  io: ['backend', 'kernels', 'data', 'augment', 'masking', 'losses', 'eval', 'train', 'tasks'],
 };
 
 export default tseslint.config(

@@ -1,7 +1,7 @@
 import { copyFileSync, readdirSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
-const areas = ['losses', 'augment', 'masking', 'heads', 'tasks', 'eval', 'backend', 'data'];
+const areas = ['losses', 'augment', 'masking', 'heads', 'tasks', 'eval', 'backend', 'data', 'io'];
 
 export default defineConfig({
   entry: {

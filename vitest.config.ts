@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url));
-const areas = ['losses', 'augment', 'masking', 'heads', 'tasks', 'eval', 'backend', 'data'];
+const areas = ['losses', 'augment', 'masking', 'heads', 'tasks', 'eval', 'backend', 'data', 'io'];
 
 export default defineConfig({
   resolve: {

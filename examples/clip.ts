@@ -9,8 +9,17 @@
  * described by its attributes only and the image is given the nearest description.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Clip, convEncoder, createRng, FASHION_MNIST_CLASSES, tokenEncoder, useBackend, zeroShotClassifier } from 'selfsup';
-import { BACKEND, progress, QUICK } from './lib/cli.js';
+import {
+  Clip,
+  convEncoder,
+  createRng,
+  FASHION_MNIST_CLASSES,
+  ProgressBar,
+  tokenEncoder,
+  useBackend,
+  zeroShotClassifier,
+} from 'selfsup';
+import { BACKEND, QUICK } from './lib/cli.js';
 import { captions, CLASS_ATTRIBUTES, classPrompts, HELD_OUT, instanceTokens, SEEN, SEQ, VOCAB } from './lib/paired-fashion.js';
 import { fashionMnist, percent } from './lib/pretext.js';
 
@@ -26,14 +35,14 @@ const texts = tokenEncoder({ vocabSize: VOCAB, sequenceLength: SEQ, embeddingDim
 const clip = new Clip(images, texts, { embedDim: 64, learningRate: 1e-3, seed: 2 });
 
 const steps = QUICK ? 5 : 300;
-const bar = progress('CLIP', steps);
+const bar = new ProgressBar({ steps, label: 'CLIP', batchSize: QUICK ? 32 : 128 });
 for (let s = 0; s < steps; s++) {
   const ids = Array.from({ length: QUICK ? 32 : 128 }, () => seen[rng.int(0, seen.length)]!);
   const batch = tf.tidy(() => tf.gather(train.images, tf.tensor1d(ids, 'int32'))) as tf.Tensor4D;
   const caption = captions(Int32Array.from(ids, (i) => y[i]!), ids.map((i) => inst[i]!), rng);
   const loss = clip.step(batch, caption);
   tf.dispose([batch, caption]);
-  bar.tick(`loss ${loss.toFixed(3)}, logit scale ${clip.logitScale.toFixed(1)}`);
+  bar.record(loss, { extras: { 'logit scale': clip.logitScale } });
 }
 bar.done();
 

@@ -7,8 +7,8 @@
  * decoding (T = 0.38) turns it back into colours.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Colorization, convEncoder, loadPhotos, rgbToLab, useBackend } from 'selfsup';
-import { BACKEND, progress, QUICK } from './lib/cli.js';
+import { Colorization, convEncoder, loadPhotos, ProgressBar, rgbToLab, useBackend } from 'selfsup';
+import { BACKEND, QUICK } from './lib/cli.js';
 import { photoCrops } from './lib/pretext.js';
 
 await useBackend(BACKEND);
@@ -26,12 +26,12 @@ const top = tf.topk(prior, 3);
 console.log(`photos: ${names.join(', ')}; most frequent ab bins ${Array.from(top.indices.dataSync()).join(', ')} hold ${(100 * tf.sum(top.values).dataSync()[0]!).toFixed(1)} % of the pixels`);
 
 const steps = QUICK ? 5 : 300;
-const bar = progress('colorization', steps);
+const bar = new ProgressBar({ steps, label: 'colorization', batchSize: QUICK ? 16 : 64 });
 for (let i = 0; i < steps; i++) {
   const batch = crops(QUICK ? 16 : 64, size);
   const loss = task.step(batch);
   batch.dispose();
-  bar.tick(`loss ${loss.toFixed(3)}`);
+  bar.record(loss);
 }
 bar.done();
 

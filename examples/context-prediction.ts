@@ -6,9 +6,9 @@
  * network says where the neighbour lies.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ContextPrediction, convEncoder, embedImages, useBackend } from 'selfsup';
-import { BACKEND, progress, QUICK } from './lib/cli.js';
-import { batches, evaluate, fashionMnist, percent } from './lib/pretext.js';
+import { ContextPrediction, convEncoder, embedImages, ProgressBar, tensorDataset, trainLoop, useBackend } from 'selfsup';
+import { BACKEND, QUICK } from './lib/cli.js';
+import { evaluate, fashionMnist, percent } from './lib/pretext.js';
 
 await useBackend(BACKEND);
 const { train, test, source } = fashionMnist(QUICK);
@@ -17,14 +17,15 @@ const baseline = await evaluate((x) => embedImages(encoder, x), train, test);
 
 const task = new ContextPrediction(encoder, { patchSize: 7, gap: 2, jitter: 1, learningRate: 1e-3, seed: 1 });
 const steps = QUICK ? 5 : 300;
-const next = batches(train.images, 128);
-const bar = progress('context prediction', steps);
-for (let i = 0; i < steps; i++) {
-  const batch = next();
-  const loss = task.step(batch);
-  batch.dispose();
-  bar.tick(`loss ${loss.toFixed(3)} (ln 8 = 2.079 is chance)`);
-}
+const batchSize = 128;
+const bar = new ProgressBar({ steps, label: 'context prediction', batchSize });
+await trainLoop({
+  steps,
+  batchSize,
+  batches: tensorDataset(train.images).batches({ batchSize, seed: 0, epochs: Infinity }), // seeded, reshuffled every epoch
+  step: (_, batch) => task.step(batch!.images),
+  onProgress: (p) => bar.update(p, { chance: 'ln 8 = 2.079' }),
+});
 bar.done();
 
 const learned = await evaluate((x) => task.embed(x), train, test);

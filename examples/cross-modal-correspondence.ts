@@ -8,10 +8,10 @@
  * accuracy is measured on test images never seen, against 50 % chance.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { convEncoder, createRng, CrossModalCorrespondence, mlpEncoder, useBackend } from 'selfsup';
-import { BACKEND, progress, QUICK } from './lib/cli.js';
+import { convEncoder, createRng, CrossModalCorrespondence, mlpEncoder, ProgressBar, tensorDataset, useBackend } from 'selfsup';
+import { BACKEND, QUICK } from './lib/cli.js';
 import { sensorReadings } from './lib/paired-fashion.js';
-import { batches, fashionMnist, percent } from './lib/pretext.js';
+import { fashionMnist, percent } from './lib/pretext.js';
 
 await useBackend(BACKEND);
 const { train, test, source } = fashionMnist(QUICK);
@@ -24,17 +24,16 @@ const sensor = mlpEncoder({ inputShape: [56], units: [128, 128], seed: 1 });
 const task = new CrossModalCorrespondence(vision, sensor, { hiddenDim: 128, learningRate: 1e-3, seed: 2 });
 
 const steps = QUICK ? 5 : 250;
-const n = train.images.shape[0];
-const pick = batches(tf.tidy(() => tf.reshape(tf.range(0, n), [n, 1, 1, 1])) as tf.Tensor4D, QUICK ? 32 : 128);
-const bar = progress('correspondence', steps);
+const batchSize = QUICK ? 32 : 128;
+const stream = tensorDataset(train.images).batches({ batchSize, seed: 0, epochs: Infinity, dropLast: true });
+const bar = new ProgressBar({ steps, label: 'correspondence', batchSize });
 for (let s = 0; s < steps; s++) {
-  const idx = pick();
-  const ids = tf.cast(tf.reshape(idx, [-1]), 'int32');
-  const images = tf.gather(train.images, ids) as tf.Tensor4D;
-  const readings = tf.gather(trainReadings, ids);
+  const { images, indices, dispose } = (await stream.next()).value!;
+  const readings = tf.tidy(() => tf.gather(trainReadings, tf.tensor1d(indices, 'int32'))); // each image's own reading
   const loss = task.step(images, readings); // half aligned pairs, half shuffled negatives
-  tf.dispose([idx, ids, images, readings]);
-  bar.tick(`loss ${loss.toFixed(3)} (ln 2 = 0.693 is chance)`);
+  tf.dispose(readings);
+  dispose();
+  bar.record(loss, { extras: { chance: 'ln 2 = 0.693' } });
 }
 bar.done();
 

@@ -6,8 +6,8 @@
  * explicit loop over a fixed image set, as the paper does per epoch.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { convEncoder, createRng, DeepCluster, embedImages, useBackend } from 'selfsup';
-import { BACKEND, progress, QUICK } from './lib/cli.js';
+import { convEncoder, createRng, DeepCluster, embedImages, ProgressBar, useBackend } from 'selfsup';
+import { BACKEND, QUICK } from './lib/cli.js';
 import { evaluate, fashionMnist, percent } from './lib/pretext.js';
 
 await useBackend(BACKEND);
@@ -21,7 +21,7 @@ const stepsPerRound = QUICK ? 3 : 40;
 const batch = 128;
 const rng = createRng(2);
 const labels = (y: tf.Tensor1D) => Array.from(y.dataSync());
-const bar = progress('deepcluster', rounds * stepsPerRound);
+const bar = new ProgressBar({ steps: rounds * stepsPerRound, label: 'deepcluster', batchSize: batch });
 for (let round = 0; round < rounds; round++) {
   const clustering = task.recluster(train.images); // features → PCA + whitening → L2 → k-means; head re-initialised
   const members: number[][] = Array.from({ length: clustering.k }, () => []);
@@ -37,7 +37,7 @@ for (let round = 0; round < rounds; round++) {
     const pseudo = tf.tensor1d(ids.map((i) => clustering.assignments[i]!), 'int32');
     const loss = task.trainStep(images, pseudo);
     tf.dispose([images, pseudo]);
-    bar.tick(`round ${round + 1}: ${nonEmpty.length} clusters, loss ${loss.toFixed(3)}`);
+    bar.record(loss, { extras: { round: `${round + 1}/${rounds}`, clusters: `${nonEmpty.length}` } });
   }
 }
 bar.done();

@@ -19,13 +19,15 @@ import {
   loadPhotos,
   MissingDataError,
   ntXentLoss,
+  ProgressBar,
   RandomHorizontalFlip,
   RandomResizedCrop,
   simclrAugment,
+  tensorDataset,
   twoViews,
   useBackend,
 } from 'selfsup';
-import { BACKEND, progress, QUICK } from './lib/cli.js';
+import { BACKEND, QUICK } from './lib/cli.js';
 
 const info = await useBackend(BACKEND);
 console.log(`selfsup demo: the two halves of every self-supervised method, on real data. It trains nothing.
@@ -72,13 +74,13 @@ try {
 // augmentation leaves in the pixels.
 const greyscaleViews = compose([new RandomResizedCrop({ size: 28, scale: [0.5, 1] }), new RandomHorizontalFlip()]);
 const batch = 256;
-const batches = Math.floor(fashion.images.shape[0] / batch);
+const stream = tensorDataset(fashion.images).batches({ batchSize: batch, shuffle: false, dropLast: true });
+const batches = stream.batchesPerEpoch;
 let matched = 0;
 let shuffled = 0;
-const bar = progress('NT-Xent on augmented views', batches);
-for (let b = 0; b < batches; b++) {
+const bar = new ProgressBar({ steps: batches, label: 'NT-Xent on augmented views', batchSize: batch });
+for await (const { images, batch: b, dispose } of stream) {
   const [m, s] = tf.tidy(() => {
-    const images = tf.slice(fashion.images, [b * batch, 0, 0, 0], [batch, -1, -1, -1]);
     const [v1, v2] = twoViews(images, greyscaleViews, { seed: 100 + b });
     const z1 = l2Normalize(tf.reshape(v1, [batch, -1])) as tf.Tensor2D;
     const z2 = l2Normalize(tf.reshape(v2, [batch, -1])) as tf.Tensor2D;
@@ -88,9 +90,10 @@ for (let b = 0; b < batches; b++) {
       ntXentLoss(z1, shuffledZ2, { temperature: 0.1 }).dataSync()[0] as number,
     ];
   });
+  dispose();
   matched += m / batches;
   shuffled += s / batches;
-  bar.tick(`loss ${m.toFixed(3)}`);
+  bar.record(m);
 }
 bar.done();
 console.log(

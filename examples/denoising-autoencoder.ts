@@ -4,9 +4,9 @@
  * A quarter of the pixels are set to zero and the network restores them.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { convEncoder, DenoisingAutoencoder, embedImages, useBackend } from 'selfsup';
-import { BACKEND, progress, QUICK } from './lib/cli.js';
-import { batches, evaluate, fashionMnist, percent } from './lib/pretext.js';
+import { convEncoder, DenoisingAutoencoder, embedImages, ProgressBar, tensorDataset, trainLoop, useBackend } from 'selfsup';
+import { BACKEND, QUICK } from './lib/cli.js';
+import { evaluate, fashionMnist, percent } from './lib/pretext.js';
 
 await useBackend(BACKEND);
 const { train, test, source } = fashionMnist(QUICK);
@@ -15,14 +15,15 @@ const baseline = await evaluate((x) => embedImages(encoder, x), train, test);
 
 const task = new DenoisingAutoencoder(encoder, { dropProbability: 0.25, learningRate: 2e-3, seed: 1 });
 const steps = QUICK ? 5 : 150;
-const next = batches(train.images, QUICK ? 32 : 128);
-const bar = progress('denoising autoencoder', steps);
-for (let i = 0; i < steps; i++) {
-  const batch = next();
-  const loss = task.step(batch);
-  batch.dispose();
-  bar.tick(`loss ${loss.toFixed(4)}`);
-}
+const batchSize = QUICK ? 32 : 128;
+const bar = new ProgressBar({ steps, label: 'denoising autoencoder', batchSize });
+await trainLoop({
+  steps,
+  batchSize,
+  batches: tensorDataset(train.images).batches({ batchSize, seed: 0, epochs: Infinity }), // seeded, reshuffled every epoch
+  step: (_, batch) => task.step(batch!.images),
+  onProgress: (p) => bar.update(p),
+});
 bar.done();
 
 // Denoise unseen images: the error on the dropped pixels before and after.

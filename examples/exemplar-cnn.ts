@@ -7,9 +7,9 @@
  * by a memory bank of the exemplars' own features.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { convEncoder, embedImages, ExemplarCnn, useBackend } from 'selfsup';
-import { BACKEND, progress, QUICK } from './lib/cli.js';
-import { batches, evaluate, fashionMnist, percent } from './lib/pretext.js';
+import { convEncoder, embedImages, ExemplarCnn, ProgressBar, tensorDataset, trainLoop, useBackend } from 'selfsup';
+import { BACKEND, QUICK } from './lib/cli.js';
+import { evaluate, fashionMnist, percent } from './lib/pretext.js';
 
 await useBackend(BACKEND);
 const variant = process.argv.includes('--non-parametric') ? 'non-parametric' : 'parametric';
@@ -20,14 +20,16 @@ const baseline = await evaluate((x) => embedImages(encoder, x), train, test);
 const numExemplars = QUICK ? 64 : 2000;
 const task = new ExemplarCnn(encoder, { numExemplars, variant, learningRate: 1e-3, seed: 1 });
 const steps = QUICK ? 6 : 300;
-const next = batches(train.images, 128);
-const bar = progress(`exemplar CNN (${variant}, ${numExemplars} classes)`, steps);
-for (let i = 0; i < steps; i++) {
-  const batch = next();
-  const loss = task.step(batch); // the first batches become the exemplars
-  batch.dispose();
-  bar.tick(`${task.exemplarCount} exemplars, loss ${loss.toFixed(3)} (ln N = ${Math.log(numExemplars).toFixed(2)} is chance)`);
-}
+const batchSize = 128;
+const bar = new ProgressBar({ steps, label: `exemplar CNN (${variant}, ${numExemplars} classes)`, batchSize });
+await trainLoop({
+  steps,
+  batchSize,
+  batches: tensorDataset(train.images).batches({ batchSize, seed: 0, epochs: Infinity }), // seeded, reshuffled every epoch
+  // the first batches become the exemplars
+  step: (_, batch) => task.step(batch!.images),
+  onProgress: (p) => bar.update(p, { exemplars: task.exemplarCount, chance: `ln N = ${Math.log(numExemplars).toFixed(2)}` }),
+});
 bar.done();
 
 const learned = await evaluate((x) => task.embed(x), train, test);

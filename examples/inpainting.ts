@@ -6,9 +6,9 @@
  * discriminator updated in alternation.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ContextEncoder, convEncoder, embedImages, useBackend, type InpaintingMaskKind } from 'selfsup';
-import { BACKEND, progress, QUICK } from './lib/cli.js';
-import { batches, evaluate, fashionMnist, percent } from './lib/pretext.js';
+import { ContextEncoder, convEncoder, embedImages, type InpaintingMaskKind, ProgressBar, tensorDataset, trainLoop, useBackend } from 'selfsup';
+import { BACKEND, QUICK } from './lib/cli.js';
+import { evaluate, fashionMnist, percent } from './lib/pretext.js';
 
 await useBackend(BACKEND);
 const mask = (process.argv.find((a) => a.startsWith('--mask='))?.split('=')[1] ?? 'random-rectangle') as InpaintingMaskKind;
@@ -18,14 +18,15 @@ const baseline = await evaluate((x) => embedImages(encoder, x), train, test);
 
 const task = new ContextEncoder(encoder, { mask, learningRate: 1e-3, seed: 1 });
 const steps = QUICK ? 4 : 120;
-const next = batches(train.images, QUICK ? 32 : 128);
-const bar = progress(`context encoder (${mask})`, steps);
-for (let i = 0; i < steps; i++) {
-  const batch = next();
-  const loss = task.step(batch);
-  batch.dispose();
-  bar.tick(`generator ${loss.toFixed(4)}, discriminator ${task.lastDiscriminatorLoss.toFixed(3)}`);
-}
+const batchSize = QUICK ? 32 : 128;
+const bar = new ProgressBar({ steps, label: `context encoder (${mask})`, batchSize });
+await trainLoop({
+  steps,
+  batchSize,
+  batches: tensorDataset(train.images).batches({ batchSize, seed: 0, epochs: Infinity }), // seeded, reshuffled every epoch
+  step: (_, batch) => task.step(batch!.images),
+  onProgress: (p) => bar.update(p, { discriminator: task.lastDiscriminatorLoss }),
+});
 bar.done();
 
 // Fill holes in unseen images: the error inside the hole, against filling it with the mean.

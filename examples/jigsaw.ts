@@ -6,9 +6,9 @@
  * maximally different permutations shuffled them.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { convEncoder, embedImages, Jigsaw, useBackend } from 'selfsup';
-import { BACKEND, progress, QUICK } from './lib/cli.js';
-import { batches, evaluate, fashionMnist, percent } from './lib/pretext.js';
+import { convEncoder, embedImages, Jigsaw, ProgressBar, tensorDataset, trainLoop, useBackend } from 'selfsup';
+import { BACKEND, QUICK } from './lib/cli.js';
+import { evaluate, fashionMnist, percent } from './lib/pretext.js';
 
 await useBackend(BACKEND);
 const { train, test, source } = fashionMnist(QUICK);
@@ -18,14 +18,15 @@ const baseline = await evaluate((x) => embedImages(encoder, x), train, test);
 const task = new Jigsaw(encoder, { grid: 3, numPermutations: 100, learningRate: 1e-3, seed: 1 });
 console.log(`permutation set: ${task.permutations.length} permutations of 9 tiles (${task.tileSize}×${task.tileSize} in ${task.cellSize}×${task.cellSize} cells); the first two: ${task.permutations[0]!.join('')}, ${task.permutations[1]!.join('')}`);
 const steps = QUICK ? 5 : 300;
-const next = batches(train.images, 64);
-const bar = progress('jigsaw', steps);
-for (let i = 0; i < steps; i++) {
-  const batch = next();
-  const loss = task.step(batch);
-  batch.dispose();
-  bar.tick(`loss ${loss.toFixed(3)} (ln 100 = 4.605 is chance)`);
-}
+const batchSize = 64;
+const bar = new ProgressBar({ steps, label: 'jigsaw', batchSize });
+await trainLoop({
+  steps,
+  batchSize,
+  batches: tensorDataset(train.images).batches({ batchSize, seed: 0, epochs: Infinity }), // seeded, reshuffled every epoch
+  step: (_, batch) => task.step(batch!.images),
+  onProgress: (p) => bar.update(p, { chance: 'ln 100 = 4.605' }),
+});
 bar.done();
 
 const learned = await evaluate((x) => task.embed(x), train, test);

@@ -4,9 +4,9 @@
  * The tiny ViT sees a random quarter of the 7×7 patches; the decoder paints the rest.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { embedImages, MaskedAutoencoder, tinyVit, useBackend } from 'selfsup';
-import { BACKEND, progress, QUICK } from './lib/cli.js';
-import { batches, evaluate, fashionMnist, percent } from './lib/pretext.js';
+import { embedImages, MaskedAutoencoder, ProgressBar, tensorDataset, tinyVit, trainLoop, useBackend } from 'selfsup';
+import { BACKEND, QUICK } from './lib/cli.js';
+import { evaluate, fashionMnist, percent } from './lib/pretext.js';
 
 await useBackend(BACKEND);
 const { train, test, source } = fashionMnist(QUICK);
@@ -16,14 +16,15 @@ const baseline = await evaluate((x) => embedImages(vit, x), train, test);
 // normPixLoss: false so the decoder's output is in pixel units and can be pasted back for display.
 const task = new MaskedAutoencoder(vit, { maskRatio: 0.75, normPixLoss: false, learningRate: 1e-3, seed: 1 });
 const steps = QUICK ? 5 : 200;
-const next = batches(train.images, QUICK ? 32 : 128);
-const bar = progress('MAE', steps);
-for (let i = 0; i < steps; i++) {
-  const batch = next();
-  const loss = task.step(batch);
-  batch.dispose();
-  bar.tick(`loss ${loss.toFixed(4)}`);
-}
+const batchSize = QUICK ? 32 : 128;
+const bar = new ProgressBar({ steps, label: 'MAE', batchSize });
+await trainLoop({
+  steps,
+  batchSize,
+  batches: tensorDataset(train.images).batches({ batchSize, seed: 0, epochs: Infinity }), // seeded, reshuffled every epoch
+  step: (_, batch) => task.step(batch!.images),
+  onProgress: (p) => bar.update(p),
+});
 bar.done();
 
 const sample = tf.slice(test.images, 0, 16) as tf.Tensor4D;

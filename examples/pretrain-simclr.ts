@@ -10,7 +10,7 @@ import { QUICK } from './lib/cli.js';
 
 // #region pretrain-imports
 import * as tf from '@tensorflow/tfjs-core';
-import { convEncoder, embedImages, knnClassifier, loadFashionMnist, loadFashionMnistSubset, SimCLR, useBackend } from 'selfsup';
+import { convEncoder, embedImages, knnClassifier, loadFashionMnist, loadFashionMnistSubset, ProgressBar, SimCLR, tensorDataset, trainLoop, useBackend } from 'selfsup';
 
 // #endregion pretrain-imports
 // #region sizes
@@ -36,13 +36,11 @@ const knn = async (label: string) => { // the labels are used only here, to meas
 await knn('random encoder');
 
 const simclr = new SimCLR(encoder, { temperature: 0.1, hiddenDim: 256, projectionDim: 64, learningRate: 3e-3, seed: 1 });
-for (let step = 0; step < steps; step++) {
-  const ids = tf.tensor1d(Int32Array.from({ length: batchSize }, (_, i) => (step * batchSize + i) % train.images.shape[0]), 'int32');
-  const images = tf.gather(train.images, ids) as tf.Tensor4D;
-  const loss = simclr.step(images); // two augmented views → encoder → projector → NT-Xent → Adam
-  tf.dispose([ids, images]);
-  if (step % 50 === 0 || step === steps - 1) console.log(`step ${step}: loss ${loss.toFixed(3)}`);
-}
+const batches = tensorDataset(train.images).batches({ batchSize, seed: 0, epochs: Infinity }); // unlabeled, reshuffled every epoch
+const bar = new ProgressBar({ steps, label: 'SimCLR', batchSize }); // redrawn on a terminal, log lines when piped
+// Each step: two augmented views → encoder → projector → NT-Xent → Adam.
+await trainLoop({ steps, batchSize, batches, step: (_, batch) => simclr.step(batch!.images), onProgress: (p) => bar.update(p) });
+bar.done();
 await knn('after SimCLR');
 simclr.dispose();
 encoder.dispose();

@@ -6,9 +6,9 @@
  * the same encoder with random weights.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { convEncoder, embedImages, RotationPrediction, useBackend } from 'selfsup';
-import { BACKEND, progress, QUICK } from './lib/cli.js';
-import { batches, evaluate, fashionMnist, percent } from './lib/pretext.js';
+import { convEncoder, embedImages, ProgressBar, RotationPrediction, tensorDataset, trainLoop, useBackend } from 'selfsup';
+import { BACKEND, QUICK } from './lib/cli.js';
+import { evaluate, fashionMnist, percent } from './lib/pretext.js';
 
 await useBackend(BACKEND);
 const { train, test, source } = fashionMnist(QUICK);
@@ -19,16 +19,16 @@ const baseline = await evaluate((x) => embedImages(encoder, x), train, test);
 
 const task = new RotationPrediction(encoder, { learningRate: 2e-3, seed: 1 });
 const steps = QUICK ? 10 : 150;
-const next = batches(train.images, 32);
-const bar = progress('rotation', steps);
-let loss = NaN;
-for (let i = 0; i < steps; i++) {
-  const batch = next();
-  loss = task.step(batch); // 4 × 32 rotated images per step
-  batch.dispose();
-  bar.tick(`loss ${loss.toFixed(3)} (ln 4 = 1.386 is chance)`);
-}
-bar.done(`loss ${loss.toFixed(3)}`);
+const batchSize = 32;
+const bar = new ProgressBar({ steps, label: 'rotation', batchSize });
+const run = await trainLoop({
+  steps,
+  batchSize,
+  batches: tensorDataset(train.images).batches({ batchSize, seed: 0, epochs: Infinity }), // seeded, reshuffled every epoch
+  step: (_, batch) => task.step(batch!.images), // 4 × 32 rotated images per step
+  onProgress: (p) => bar.update(p, { chance: 'ln 4 = 1.386' }),
+});
+bar.done(`loss ${run.losses.at(-1)!.toFixed(3)}`);
 
 // How often does it recognise the rotation of unseen images?
 const { images, labels } = task.rotationBatch(tf.slice(test.images, 0, 100) as tf.Tensor4D);

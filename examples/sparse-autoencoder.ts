@@ -5,9 +5,9 @@
  * the image from it while an L1 (or KL) penalty keeps the code sparse.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { convEncoder, embedImages, SparseAutoencoder, useBackend } from 'selfsup';
-import { BACKEND, progress, QUICK } from './lib/cli.js';
-import { batches, evaluate, fashionMnist, percent } from './lib/pretext.js';
+import { convEncoder, embedImages, ProgressBar, SparseAutoencoder, tensorDataset, trainLoop, useBackend } from 'selfsup';
+import { BACKEND, QUICK } from './lib/cli.js';
+import { evaluate, fashionMnist, percent } from './lib/pretext.js';
 
 await useBackend(BACKEND);
 const { train, test, source } = fashionMnist(QUICK);
@@ -17,14 +17,15 @@ const baseline = await evaluate((x) => embedImages(encoder, x), train, test);
 const kind = process.argv.includes('--kl') ? 'kl' : 'l1';
 const task = new SparseAutoencoder(encoder, { sparsity: kind, sparsityWeight: 0.01, learningRate: 2e-3, seed: 1 });
 const steps = QUICK ? 5 : 150;
-const next = batches(train.images, QUICK ? 32 : 128);
-const bar = progress(`sparse autoencoder (${kind})`, steps);
-for (let i = 0; i < steps; i++) {
-  const batch = next();
-  const loss = task.step(batch);
-  batch.dispose();
-  bar.tick(`loss ${loss.toFixed(4)}`);
-}
+const batchSize = QUICK ? 32 : 128;
+const bar = new ProgressBar({ steps, label: `sparse autoencoder (${kind})`, batchSize });
+await trainLoop({
+  steps,
+  batchSize,
+  batches: tensorDataset(train.images).batches({ batchSize, seed: 0, epochs: Infinity }), // seeded, reshuffled every epoch
+  step: (_, batch) => task.step(batch!.images),
+  onProgress: (p) => bar.update(p),
+});
 bar.done();
 
 // How sparse is the code, and how good is the reconstruction of unseen images?

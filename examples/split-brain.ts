@@ -6,8 +6,8 @@
  * both as classification; the representation is the two halves' features side by side.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { convEncoder, loadPhotos, SplitBrainAutoencoder, useBackend } from 'selfsup';
-import { BACKEND, progress, QUICK } from './lib/cli.js';
+import { convEncoder, loadPhotos, ProgressBar, SplitBrainAutoencoder, useBackend } from 'selfsup';
+import { BACKEND, QUICK } from './lib/cli.js';
 import { photoCrops } from './lib/pretext.js';
 
 await useBackend(BACKEND);
@@ -20,12 +20,12 @@ const abNetwork = convEncoder({ inputShape: [size, size, 2], channels: half, see
 const task = new SplitBrainAutoencoder(lNetwork, abNetwork, { learningRate: 1e-3, seed: 2 });
 
 const steps = QUICK ? 5 : 300;
-const bar = progress('split-brain', steps);
+const bar = new ProgressBar({ steps, label: 'split-brain', batchSize: QUICK ? 16 : 64 });
 for (let i = 0; i < steps; i++) {
   const batch = crops(QUICK ? 16 : 64, size);
   const loss = task.step(batch);
   batch.dispose();
-  bar.tick(`L→ab + ab→L ${loss.toFixed(3)}`);
+  bar.record(loss);
 }
 bar.done();
 

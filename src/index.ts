@@ -15,3 +15,4 @@ export * from './masking/index.js';
 export * from './heads/index.js';
 export * from './tasks/index.js';
 export * from './eval/index.js';
+export * from './io/index.js';

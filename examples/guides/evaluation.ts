@@ -63,23 +63,25 @@ for (const w of warnings) console.warn(w.message);
 console.log(`a collapsed batch raises ${warnings.length} warnings: ${warnings.map((w) => w.kind).join(', ')}`);
 z.dispose();
 const steps = QUICK ? 3 : 100;
-const nextBatch = (i: number) => tf.slice(train.images, (i * batchSize) % (train.images.shape[0] - batchSize), batchSize) as tf.Tensor4D;
 
 // #region train-loop
-import { SimCLR, trainLoop } from 'selfsup';
+import { ProgressBar, SimCLR, tensorDataset, trainLoop } from 'selfsup';
 
 const simclr = new SimCLR(encoder, { seed: 0 });
+const bar = new ProgressBar({ steps, label: 'SimCLR', batchSize }); // a bar on a terminal, log lines in a pipe
 const result = await trainLoop({
   steps,
   batchSize,
-  step: (i) => {
-    const images = nextBatch(i);   // [batchSize, 28, 28, 1]; the loop runs each step in tf.tidy
-    const loss = simclr.step(images);
-    return { loss, embeddings: simclr.project(images, false) };
+  batches: tensorDataset(train.images).batches({ batchSize, seed: 0, epochs: Infinity }), // or imageFolder(…).batches(…)
+  step: (_, batch) => {
+    const loss = simclr.step(batch!.images); // the loop runs each step in tf.tidy and disposes the batch
+    return { loss, embeddings: simclr.project(batch!.images, false) };
   },
   collapse: { uniformLoss: Math.log(2 * batchSize - 1) },
   onWarning: (w) => console.warn(w.message),
+  onProgress: (p) => bar.update(p),
 });
+bar.done();
 // #endregion train-loop
 
 console.log(`SimCLR: ${result.stepsRun} steps, last loss ${result.losses.at(-1)?.toFixed(3)}, ${result.warnings.length} collapse warnings`);

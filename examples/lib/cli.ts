@@ -1,4 +1,7 @@
-/** Small helpers shared by the runnable examples: quick mode, a progress display, a quiet tfjs. */
+/**
+ * Small helpers shared by the runnable examples: quick mode, the backend flag and a quiet tfjs (the
+ * progress display is selfsup's `ProgressBar`).
+ */
 
 /**
  * Hides the banner tfjs-backend-cpu prints on its first use in Node ("looks
@@ -24,41 +27,3 @@ export const QUICK = process.argv.includes('--quick') || process.env.SELFSUP_QUI
 
 /** Backend requested with `--backend=cpu|wasm` (default wasm). */
 export const BACKEND = (process.argv.find((a) => a.startsWith('--backend='))?.split('=')[1] ?? 'wasm') as string;
-
-/**
- * A one-line progress display: redraws in place on a terminal, prints
- * occasional plain lines otherwise (CI logs, pipes).
- */
-export function progress(label: string, total: number): { tick(extra?: string): void; done(extra?: string): void } {
-  const tty = process.stdout.isTTY === true;
-  const start = performance.now();
-  let count = 0;
-  let lastPrinted = -1;
-  const render = (extra = '') => {
-    const frac = total > 0 ? count / total : 1;
-    const width = 24;
-    const filled = Math.round(frac * width);
-    const secs = (performance.now() - start) / 1000;
-    return `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${count}/${total} ${secs.toFixed(1)}s ${extra}`;
-  };
-  return {
-    tick(extra = '') {
-      count++;
-      if (tty) process.stdout.write(`\r${render(extra)}\x1b[K`);
-      else {
-        const decile = Math.floor((count / total) * 10);
-        if (decile !== lastPrinted) {
-          lastPrinted = decile;
-          console.log(render(extra));
-        }
-      }
-    },
-    done(extra = '') {
-      const finished = count === total;
-      count = total;
-      if (tty) process.stdout.write(`\r${render(extra)}\x1b[K\n`);
-      // Off a terminal the last tick always printed the final count (its decile is new): print only what is new.
-      else if (!finished || extra !== '') console.log(render(extra));
-    },
-  };
-}

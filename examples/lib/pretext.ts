@@ -26,13 +26,6 @@ export function fashionMnist(quick: boolean): { train: LabeledImages; test: Labe
   };
 }
 
-/** A seeded stream of random mini-batches from `images` (the caller disposes each batch). */
-export function batches(images: tf.Tensor4D, batchSize: number, seed = 0): () => tf.Tensor4D {
-  const rng = createRng(seed);
-  const n = images.shape[0];
-  return () => tf.tidy(() => tf.gather(images, tf.tensor1d(Array.from({ length: batchSize }, () => rng.int(0, n)), 'int32')) as tf.Tensor4D);
-}
-
 /** Linear-probe and kNN accuracy of frozen features (`embed`) trained on `train`, measured on `test`. */
 export async function evaluate(
   embed: (images: tf.Tensor4D) => tf.Tensor2D,

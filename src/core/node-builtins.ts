@@ -1,5 +1,3 @@
-import { MissingDataError } from './errors.js';
-
 /** The parts of Node's `fs` selfsup uses. */
 export interface NodeFs {
   existsSync(path: string): boolean;
@@ -27,29 +25,20 @@ export interface NodeBuiltins {
  * see a `node:` specifier; `undefined` outside Node.
  */
 export function nodeBuiltins(): NodeBuiltins | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const get = proc?.getBuiltinModule;
-  if (typeof get !== 'function') return undefined;
+  const get = builtinGetter();
+  if (get === undefined) return undefined;
   return {
-    fs: get.call(proc, 'node:fs') as NodeFs,
-    zlib: get.call(proc, 'node:zlib') as NodeZlib,
-    url: get.call(proc, 'node:url') as NodeUrl,
+    fs: get('node:fs') as NodeFs,
+    zlib: get('node:zlib') as NodeZlib,
+    url: get('node:url') as NodeUrl,
   };
 }
 
-/**
- * {@link nodeBuiltins} for a function that can only work in Node: throws a
- * {@link MissingDataError} naming `fn` outside Node.
- */
-export function nodeFileAccess(fn: string): NodeBuiltins {
-  const node = nodeBuiltins();
-  if (!node) {
-    throw new MissingDataError(
-      `${fn}: reading data files needs Node.js ≥ 20.16 (process.getBuiltinModule); in a browser use the ` +
-        `vendored loaders (loadDigits, loadFashionMnistSubset, loadPhotos).`,
-    );
-  }
-  return node;
+/** `process.getBuiltinModule` bound to `process`, or `undefined` outside Node ≥ 20.16 (the one place selfsup looks it up). */
+export function builtinGetter(): ((id: string) => unknown) | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const get = proc?.getBuiltinModule;
+  return typeof get === 'function' ? (id: string) => get.call(proc, id) : undefined;
 }
 
 /** Whether this runs in Node (not a browser or a worker there). */

@@ -3,7 +3,7 @@ import { InvalidArgumentError, MissingDataError } from '../core/errors.js';
 import { assertKnownOptions, assertOneOf, describeValue } from '../core/validate.js';
 import { FASHION_MNIST_SUBSET_ASSET } from './assets/fashion-mnist-subset.js';
 import type { LabeledImages, LoaderOptions } from './labeled-images.js';
-import { nodeFileAccess } from './node-builtins.js';
+import { nodeBuiltin } from '../core/node.js';
 import { rowsToTensors, selectRange } from './rows-to-tensors.js';
 import { vendoredBytes } from './vendored.js';
 import { assertBackendReady } from '../core/backend-ready.js';
@@ -58,7 +58,9 @@ export interface FashionMnistOptions extends LoaderOptions {
 }
 
 function readIdx(path: string, fn: string): { dims: number[]; data: Uint8Array } {
-  const { fs, zlib } = nodeFileAccess(fn);
+  const hint = 'in a browser use the vendored loaders (loadDigits, loadFashionMnistSubset, loadPhotos)';
+  const fs = nodeBuiltin('node:fs', fn, hint);
+  const zlib = nodeBuiltin('node:zlib', fn, hint);
   const candidates = path.endsWith('.gz') ? [path, path.slice(0, -3)] : [path, `${path}.gz`];
   const found = candidates.find((p) => fs.existsSync(p));
   if (found === undefined) {

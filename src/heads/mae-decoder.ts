@@ -64,6 +64,26 @@ export interface MaeDecoderOptions {
   seed?: Seed;
 }
 
+/** What a {@link MaeDecoder} needs to know of its encoder (a {@link VisionTransformer} has all of it). */
+export interface MaeEncoderGeometry {
+  /** Patches per column and row of the encoder's images. */
+  gridSize: [number, number];
+  /** Number of patches L. */
+  numPatches: number;
+  /** Values per patch, p·p·C. */
+  patchDim: number;
+  /** The encoder's token width. */
+  dim: number;
+  /** Whether the encoder output starts with a class token. */
+  classToken: boolean;
+}
+
+/** A {@link MaeDecoder}'s architecture: its options (without the seed), filled in, and its encoder's geometry. */
+export type MaeDecoderConfig = Required<Omit<MaeDecoderOptions, 'seed'>> & {
+  /** The geometry of the encoder it decodes. */
+  encoder: { gridSize: [number, number]; patchDim: number; dim: number; classToken: boolean };
+};
+
 /**
  * MAE's lightweight decoder, made by {@link maeDecoder}.
  *
@@ -107,14 +127,19 @@ export class MaeDecoder extends StoredWeightsModel {
   private readonly normBeta: tf.Variable;
   private readonly predKernel: tf.Variable;
   private readonly predBias: tf.Variable;
+  private readonly config: MaeDecoderConfig;
 
   /** @internal Use {@link maeDecoder}, which validates the options. */
   constructor(
-    encoder: VisionTransformer,
+    encoder: MaeEncoderGeometry,
     config: Required<Omit<MaeDecoderOptions, 'seed'>>,
     rng: Rng,
   ) {
     super('MaeDecoder');
+    this.config = {
+      ...config,
+      encoder: { gridSize: [encoder.gridSize[0], encoder.gridSize[1]], patchDim: encoder.patchDim, dim: encoder.dim, classToken: encoder.classToken },
+    };
     this.dim = config.dim;
     this.depth = config.depth;
     this.heads = config.heads;
@@ -138,6 +163,15 @@ export class MaeDecoder extends StoredWeightsModel {
     this.normBeta = s.add('norm.beta', [d], new Float32Array(d));
     this.predKernel = s.add('pred.kernel', [d, this.patchDim], kernelValues(rng, [d, this.patchDim], 'xavier'));
     this.predBias = s.add('pred.bias', [this.patchDim], new Float32Array(this.patchDim));
+  }
+
+  /**
+   * The architecture (its options, filled in, and the encoder's geometry):
+   * what `saveModel` (`selfsup/io`) stores next to the weights.
+   */
+  getConfig(): MaeDecoderConfig {
+    const c = this.config;
+    return { ...c, encoder: { ...c.encoder, gridSize: [c.encoder.gridSize[0], c.encoder.gridSize[1]] } };
   }
 
   /**
@@ -225,6 +259,11 @@ export function maeDecoder(encoder: VisionTransformer, options: MaeDecoderOption
     throw new InvalidArgumentError(fn, 'encoder', 'be a VisionTransformer made by tinyVit', String(encoder));
   }
   if (encoder.isDisposed) throw new InvalidArgumentError(fn, 'encoder', 'not be disposed', 'a disposed model');
+  return new MaeDecoder(encoder, decoderConfig(options, fn), createRng(options.seed));
+}
+
+/** Validates and fills in {@link MaeDecoderOptions}. */
+function decoderConfig(options: MaeDecoderOptions, fn: string): Required<Omit<MaeDecoderOptions, 'seed'>> {
   assertKnownOptions(options, ['dim', 'depth', 'heads', 'mlpRatio', 'positionalEmbedding', 'layerNormEps', 'seed'], fn);
   const { dim = 32, depth = 2, heads = 4, mlpRatio = 4, positionalEmbedding = 'sincos', layerNormEps = 1e-6 } = options;
   assertInteger(dim, fn, 'options.dim', { min: 1 });
@@ -237,5 +276,25 @@ export function maeDecoder(encoder: VisionTransformer, options: MaeDecoderOption
     throw new ValueRangeError(fn, 'options.dim', "be a multiple of 4 for positionalEmbedding 'sincos'", String(dim));
   }
   assertPositive(layerNormEps, fn, 'options.layerNormEps');
-  return new MaeDecoder(encoder, { dim, depth, heads, mlpRatio, positionalEmbedding, layerNormEps }, createRng(options.seed));
+  return { dim, depth, heads, mlpRatio, positionalEmbedding, layerNormEps };
+}
+
+/**
+ * @internal Rebuilds a decoder from {@link MaeDecoder.getConfig} (fresh
+ * weights), without its encoder: what loading a saved decoder needs. `fn`
+ * names the caller in errors.
+ */
+export function maeDecoderFromConfig(config: MaeDecoderConfig, fn: string): MaeDecoder {
+  const { encoder, ...options } = config ?? ({} as MaeDecoderConfig);
+  if (typeof encoder !== 'object' || encoder === null) {
+    throw new InvalidArgumentError(fn, 'config.encoder', "be the encoder's geometry { gridSize, patchDim, dim, classToken }", String(encoder));
+  }
+  const [gh, gw] = Array.isArray(encoder.gridSize) ? encoder.gridSize : [NaN, NaN];
+  assertInteger(gh, fn, 'config.encoder.gridSize[0]', { min: 1 });
+  assertInteger(gw, fn, 'config.encoder.gridSize[1]', { min: 1 });
+  assertInteger(encoder.patchDim, fn, 'config.encoder.patchDim', { min: 1 });
+  assertInteger(encoder.dim, fn, 'config.encoder.dim', { min: 1 });
+  assertOneOf(encoder.classToken, [true, false], fn, 'config.encoder.classToken');
+  const geometry: MaeEncoderGeometry = { gridSize: [gh, gw], numPatches: gh * gw, patchDim: encoder.patchDim, dim: encoder.dim, classToken: encoder.classToken };
+  return new MaeDecoder(geometry, decoderConfig(options, fn), createRng(0));
 }

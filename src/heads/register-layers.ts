@@ -1,10 +1,11 @@
 import { l2NormalizeLayerClass } from './l2-normalize-layer.js';
 import { prototypeLayerClass } from './prototype-layer.js';
+import { bagOfTokensClass } from './token-encoder.js';
 import { weightNormDenseClass } from './weight-norm-dense.js';
 
 /**
  * Registers selfsup's custom tfjs-layers layers (`SelfsupL2Normalize`,
- * `SelfsupPrototypes`, `SelfsupWeightNormDense`) with tfjs's serialization
+ * `SelfsupPrototypes`, `SelfsupWeightNormDense`, `SelfsupBagOfTokens`) with tfjs's serialization
  * registry, so `tf.loadLayersModel` / `tf.models.modelFromJSON` can rebuild a
  * saved model that contains them. The layer builders register their class on
  * first use; call this before loading a model in a fresh process. Idempotent;
@@ -30,7 +31,7 @@ import { weightNormDenseClass } from './weight-norm-dense.js';
  * ```
  */
 export function registerHeadsLayers(): string[] {
-  return [l2NormalizeLayerClass(), prototypeLayerClass(), weightNormDenseClass()].map(
+  return [l2NormalizeLayerClass(), prototypeLayerClass(), weightNormDenseClass(), bagOfTokensClass()].map(
     (cls) => (cls as unknown as { className: string }).className,
   );
 }

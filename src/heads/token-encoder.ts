@@ -17,7 +17,7 @@ let bagClass: (new (args: BagArgs) => tfl.layers.Layer) | undefined;
  * product — tfjs's embedding (gather) gradient needs `UnsortedSegmentSum`,
  * which the wasm backend lacks. Registered on first use.
  */
-function bagOfTokensClass(): new (args: BagArgs) => tfl.layers.Layer {
+export function bagOfTokensClass(): new (args: BagArgs) => tfl.layers.Layer {
   if (bagClass === undefined) {
     class SelfsupBagOfTokens extends tfl.layers.Layer {
       static className = 'SelfsupBagOfTokens';

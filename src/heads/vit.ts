@@ -88,8 +88,9 @@ export interface TinyVitOptions {
   seed?: Seed;
 }
 
-/** The validated configuration a {@link VisionTransformer} is built from. */
-type VitConfig = Required<Omit<TinyVitOptions, 'seed' | 'imageSize'>> & { imageSize: [number, number] };
+/** A {@link VisionTransformer}'s architecture: every {@link TinyVitOptions} field but the seed, filled in. */
+export type TinyVitConfig = Required<Omit<TinyVitOptions, 'seed' | 'imageSize'>> & { imageSize: [number, number] };
+type VitConfig = TinyVitConfig;
 
 /** Options of {@link VisionTransformer.encode}. */
 export interface VitEncodeOptions {
@@ -230,6 +231,16 @@ export class VisionTransformer extends StoredWeightsModel {
       const start = this.classToken ? 1 : 0;
       return tf.mean(tf.slice(tokens, [0, start, 0], [-1, -1, -1]), 1) as tf.Tensor2D;
     });
+  }
+
+  /**
+   * The architecture as complete {@link TinyVitOptions} (without the seed):
+   * `tinyVit(vit.getConfig())` builds the same model with fresh weights.
+   * `saveModel` (`selfsup/io`) stores it next to the weights.
+   */
+  getConfig(): TinyVitConfig {
+    const c = this.config;
+    return { ...c, imageSize: [c.imageSize[0], c.imageSize[1]] };
   }
 
   /**

@@ -22,4 +22,6 @@ export type {
   TrainWarning,
 } from './training-monitor.js';
 export { trainLoop } from './train-loop.js';
-export type { StepResult, TrainLoopOptions, TrainLoopResult } from './train-loop.js';
+export type { StepResult, TrainBatch, TrainLoopOptions, TrainLoopResult } from './train-loop.js';
+export { ProgressBar, formatProgress } from './progress-bar.js';
+export type { ProgressBarOptions, ProgressExtras, ProgressStream } from './progress-bar.js';

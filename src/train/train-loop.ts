@@ -15,12 +15,38 @@ import {
  */
 export type StepResult = tf.Scalar | number | { loss: tf.Scalar | number; embeddings?: tf.Tensor2D };
 
+/**
+ * A batch the loop hands to the step: any object with NHWC `images` (a
+ * dataset's `Batch` from `selfsup/data` is one). The loop disposes it after
+ * the step.
+ */
+export interface TrainBatch {
+  /** The batch's images. */
+  images: tf.Tensor4D;
+  /** Its labels, if any. */
+  labels?: tf.Tensor1D | null;
+  /** Frees the batch's tensors (called by the loop after the step). */
+  dispose?(): void;
+}
+
 /** Options of {@link trainLoop}. */
 export interface TrainLoopOptions {
   /** Index one past the last step (steps run are `startStep … steps − 1`). Required. */
   steps: number;
-  /** Runs step i (forward, loss, optimizer update, EMA, queue …) and returns its loss. Required. */
-  step: (i: number) => StepResult | Promise<StepResult>;
+  /**
+   * Runs step i (forward, loss, optimizer update, EMA, queue …) and returns
+   * its loss; with `batches`, it receives the step's batch. Required.
+   */
+  step: (i: number, batch?: TrainBatch) => StepResult | Promise<StepResult>;
+  /**
+   * Where the batches come from: a dataset's stream (`dataset.batches({ … })`
+   * from `selfsup/data`) or any async iterator of `{ images }`. The loop
+   * awaits each batch before the step (so the step can stay synchronous and
+   * tidy), passes it as `step(i, batch)`, disposes it afterwards, and stops
+   * with `stopReason: 'end-of-data'` when the stream ends.
+   * @default undefined (the step gets its own data)
+   */
+  batches?: AsyncIterator<TrainBatch>;
   /**
    * First step index, to resume a run.
    * @default 0
@@ -83,7 +109,7 @@ export interface TrainLoopResult {
   /** Number of steps run. */
   stepsRun: number;
   /** Why the loop ended. */
-  stopReason: 'completed' | 'callback' | 'non-finite-loss';
+  stopReason: 'completed' | 'callback' | 'non-finite-loss' | 'end-of-data';
   /** Wall-clock seconds. */
   seconds: number;
   /** Mean steps per second over the run. */
@@ -154,6 +180,29 @@ async function readStepResult(result: unknown, i: number): Promise<{ loss: numbe
  * });
  * console.log(result.stopReason, result.losses.at(-1)); // completed ≈ 0.0019
  * ```
+ *
+ * @example
+ * ```ts
+ * // Batches from a dataset (a folder, files or tensors), a method's step, a progress bar.
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { loadDigits, mlpEncoder, ProgressBar, SimCLR, tensorDataset, trainLoop } from 'selfsup';
+ *
+ * const { images, labels } = loadDigits({ limit: 64 });
+ * const simclr = new SimCLR(mlpEncoder({ inputShape: [8, 8, 1], units: [16], seed: 0 }), { seed: 1 });
+ * const bar = new ProgressBar({ steps: 6, label: 'SimCLR', batchSize: 32 });
+ * const result = await trainLoop({
+ *   steps: 6,
+ *   batchSize: 32,
+ *   batches: tensorDataset(images).batches({ batchSize: 32, seed: 0, epochs: Infinity }),
+ *   step: (_, batch) => simclr.step(batch!.images),
+ *   onProgress: (p) => bar.update(p),
+ * });
+ * bar.done();
+ * console.log(result.stepsRun, result.losses.length); // 6 6
+ * simclr.encoder.dispose();
+ * simclr.dispose();
+ * tf.dispose([images, labels]);
+ * ```
  */
 export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopResult> {
   const fn = 'trainLoop';
@@ -163,6 +212,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     [
       'steps',
       'step',
+      'batches',
       'startStep',
       'tidy',
       'onProgress',
@@ -187,6 +237,10 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
   assertInteger(progressEvery, fn, 'options.progressEvery', { min: 1 });
   assertOneOf(onNonFiniteLoss, ['throw', 'stop'] as const, fn, 'options.onNonFiniteLoss');
   assertInteger(yieldEvery, fn, 'options.yieldEvery', { min: 0 });
+  const batches = options.batches;
+  if (batches !== undefined && (typeof batches !== 'object' || batches === null || typeof batches.next !== 'function')) {
+    throw new InvalidArgumentError(fn, 'options.batches', 'be an async iterator of batches (dataset.batches())', describeValue(batches));
+  }
   if (options.batchSize !== undefined) assertInteger(options.batchSize, fn, 'options.batchSize', { min: 1 });
   if (options.window !== undefined) assertInteger(options.window, fn, 'options.window', { min: 1 });
   const monitor = new TrainingMonitor({
@@ -197,36 +251,58 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     ...(options.onWarning !== undefined ? { onWarning: options.onWarning } : {}),
   });
 
+  /** Step i: inside `tf.tidy` when synchronous (intermediates cannot leak), awaited with `tidy: false`. */
+  const runStep = async (i: number, batch: TrainBatch | undefined): Promise<unknown> => {
+    if (!tidy) return step(i, batch);
+    let pending: PromiseLike<unknown> | undefined;
+    const raw = tf.tidy(() => {
+      const r = step(i, batch);
+      if (isThenable(r)) {
+        pending = r;
+        return undefined;
+      }
+      return r as tf.TensorContainer;
+    });
+    if (pending !== undefined) {
+      // Its tensors were freed when tidy ended: the result cannot be trusted.
+      Promise.resolve(pending).then(
+        (r) => tf.dispose(r as tf.TensorContainer),
+        () => undefined,
+      );
+      throw new InvalidArgumentError(
+        fn,
+        'options.step',
+        'be synchronous when options.tidy is true (pass tidy: false for an async step and dispose its intermediates yourself)',
+        `a Promise at step ${i}`,
+      );
+    }
+    return raw;
+  };
+
   const started = performance.now();
   let stopReason: TrainLoopResult['stopReason'] = 'completed';
   let stepsRun = 0;
   for (let i = startStep; i < steps; i++) {
-    let raw: unknown;
-    if (tidy) {
-      let pending: PromiseLike<unknown> | undefined;
-      raw = tf.tidy(() => {
-        const r = step(i);
-        if (isThenable(r)) {
-          pending = r;
-          return undefined;
-        }
-        return r as tf.TensorContainer;
-      });
-      if (pending !== undefined) {
-        // Its tensors were freed when tidy ended: the result cannot be trusted.
-        Promise.resolve(pending).then(
-          (r) => tf.dispose(r as tf.TensorContainer),
-          () => undefined,
-        );
-        throw new InvalidArgumentError(
-          fn,
-          'options.step',
-          'be synchronous when options.tidy is true (pass tidy: false for an async step and dispose its intermediates yourself)',
-          `a Promise at step ${i}`,
-        );
+    let batch: TrainBatch | undefined;
+    if (batches !== undefined) {
+      const next = await batches.next();
+      if (next.done) {
+        stopReason = 'end-of-data';
+        break;
       }
-    } else {
-      raw = await step(i);
+      batch = next.value;
+      if (typeof batch !== 'object' || batch === null || !isTensor(batch.images)) {
+        throw new InvalidArgumentError(fn, 'options.batches', 'yield batches with an images tensor', `${describeValue(batch)} at step ${i}`);
+      }
+    }
+    let raw: unknown;
+    try {
+      raw = await runStep(i, batch);
+    } finally {
+      if (batch !== undefined) {
+        if (typeof batch.dispose === 'function') batch.dispose();
+        else tf.dispose([batch.images, ...(batch.labels ? [batch.labels] : [])]);
+      }
     }
     const { loss, embeddings } = await readStepResult(raw, i);
     let progress: TrainProgress;

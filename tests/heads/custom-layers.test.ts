@@ -24,8 +24,8 @@ describe('registerHeadsLayers', () => {
   it('importing selfsup registers nothing; the builders and registerHeadsLayers do, idempotently', () => {
     const registered = () => Object.keys(tf.serialization.SerializationMap.getMap().classNameMap).filter((n) => n.startsWith('Selfsup'));
     expect(registered()).toEqual([]);
-    expect(registerHeadsLayers()).toEqual(['SelfsupL2Normalize', 'SelfsupPrototypes', 'SelfsupWeightNormDense']);
-    expect(registerHeadsLayers()).toEqual(['SelfsupL2Normalize', 'SelfsupPrototypes', 'SelfsupWeightNormDense']);
+    expect(registerHeadsLayers()).toEqual(['SelfsupL2Normalize', 'SelfsupPrototypes', 'SelfsupWeightNormDense', 'SelfsupBagOfTokens']);
+    expect(registerHeadsLayers()).toEqual(['SelfsupL2Normalize', 'SelfsupPrototypes', 'SelfsupWeightNormDense', 'SelfsupBagOfTokens']);
   });
 });
 

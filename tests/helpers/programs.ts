@@ -31,15 +31,20 @@ function splitImports(code: string, into: Imports): string {
   });
 }
 
-/** The blocks as one TypeScript program: merged imports, then each block in its own scope. */
-export function programFromBlocks(blocks: string[]): { imports: string; body: string } {
+/**
+ * The blocks as one TypeScript program: merged imports, then `prelude` (names
+ * the page leaves to the reader, such as "your folder"), then each block in
+ * its own scope.
+ */
+export function programFromBlocks(blocks: string[], prelude = ''): { imports: string; body: string } {
   const imports: Imports = { statements: new Set(), named: new Map() };
+  const given = splitImports(prelude, imports).trim();
   const bodies = blocks.map((code) => splitImports(code, imports).trim());
   const lines = [
     ...imports.statements,
     ...[...imports.named].map(([module, names]) => `import { ${[...names].join(', ')} } from '${module}';`),
   ];
-  return { imports: lines.join('\n'), body: bodies.map((b) => `{\n${b}\n}`).join('\n') };
+  return { imports: lines.join('\n'), body: [given, ...bodies.map((b) => `{\n${b}\n}`)].filter(Boolean).join('\n') };
 }
 
 /** The program as an ES module (`.mts` for tsc). */

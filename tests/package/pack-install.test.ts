@@ -19,6 +19,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../../src/backend/use-backend.js';
+import { writePhotoFolder } from '../../examples/lib/photo-folder.js';
 import { codeBlocks } from '../../scripts/guide-code.js';
 import { serve } from '../../scripts/serve.mjs';
 import { chromiumAvailable, chromiumMissing, launchChromium } from '../helpers/chromium.js';
@@ -54,9 +56,16 @@ const readmeUnionProgram = programFromBlocks(
   codeBlocks(`${root}README.md`).map((b) => b.code.replace(/from '@tensorflow\/tfjs-core'/g, "from '@tensorflow/tfjs'")),
 );
 const SIZES = /(\[steps, batchSize, trainSize, testSize\] = )\[[^\]]+\]/;
-const guideProgram = programFromBlocks(
-  codeBlocks(`${root}docs/getting-started.md`).map((b) => (SIZES.test(b.code) ? b.code.replace(SIZES, '$1[3, 32, 200, 100]') : b.code)),
-);
+const guideBlocks = codeBlocks(`${root}docs/getting-started.md`).map((b) => (SIZES.test(b.code) ? b.code.replace(SIZES, '$1[3, 32, 200, 100]') : b.code));
+/**
+ * Getting started's program in a project: the page leaves `folder` (a folder of your images, one
+ * subfolder per class) and `out` (where the files go) to the reader; here they are a folder of
+ * photo crops written into the project and an output folder beside it.
+ */
+function guideProgram(dir: string): { imports: string; body: string } {
+  const prelude = `import { join } from 'node:path';\nconst folder: string = ${JSON.stringify(join(dir, 'photos'))};\nconst out: string = ${JSON.stringify(join(dir, 'out'))};`;
+  return programFromBlocks(guideBlocks, prelude);
+}
 
 const work = mkdtempSync(join(tmpdir(), 'selfsup-pack-'));
 let tarball = '';
@@ -74,8 +83,10 @@ function project(set: SetName): string {
   const dir = join(work, set);
   execFileSync('mkdir', ['-p', dir]);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${set}`, private: true }));
-  const specs = INSTALL_SETS[set].packages.map((p) => `${p}@${tfjs}`);
+  // The tfjs packages at the version the repository tests, and Node's types for the TypeScript check (the guide's code uses node:path).
+  const specs = [...INSTALL_SETS[set].packages.map((p) => `${p}@${tfjs}`), `@types/node@${pkg.devDependencies['@types/node']}`];
   npm(['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball, ...specs], dir);
+  writePhotoFolder(join(dir, 'photos'), { perClass: 4, size: 40 }); // "your images", for getting started's last section
   projects[set] = dir;
   return dir;
 }
@@ -105,7 +116,8 @@ function typecheck(dir: string, compilerOptions: Record<string, unknown>, files:
   }
 }
 
-beforeAll(() => {
+beforeAll(async () => {
+  await useBackend('cpu'); // writePhotoFolder crops the vendored photos with tfjs
   if (!existsSync(join(root, 'dist/index.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   const out = npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work], root);
   packed = (JSON.parse(out) as (typeof packed & { filename: string })[])[0]!;
@@ -151,11 +163,16 @@ for (const set of Object.keys(INSTALL_SETS) as SetName[]) {
       });
 
       it(`getting started's code runs as ${format === 'esm' ? 'an ES module' : 'CommonJS'}`, () => {
-        const out = run(project(set), `guide-${set}`, format === 'esm' ? esmSource(guideProgram) : cjsSource(guideProgram), format);
+        const dir = project(set);
+        const program = guideProgram(dir);
+        const out = run(dir, `guide-${set}`, format === 'esm' ? esmSource(program) : cjsSource(program), format);
         expect(out).toContain("backend: 'wasm'");
         expect(out).toMatch(/NT-Xent loss after one step: \d/);
         expect(out).toMatch(/random encoder: kNN accuracy \d/);
         expect(out).toMatch(/after SimCLR: kNN accuracy \d/);
+        expect(out).toMatch(/16 images, classes astronaut, chelsea, coffee, rocket/);
+        expect(existsSync(join(dir, 'out/encoder/model.json'))).toBe(true);
+        expect(existsSync(join(dir, 'out/embeddings.npy'))).toBe(true);
       });
     }
 
@@ -195,8 +212,8 @@ for (const set of Object.keys(INSTALL_SETS) as SetName[]) {
       const files: Record<string, string> = {
         'readme.mts': esmSource(readmeProgram),
         'readme.cts': cjsSource(readmeProgram),
-        'guide.mts': esmSource(guideProgram),
-        'guide.cts': cjsSource(guideProgram),
+        'guide.mts': esmSource(guideProgram(project(set))),
+        'guide.cts': cjsSource(guideProgram(project(set))),
         // Every area through its subpath, tasks and heads included (they pull in tfjs-layers' types).
         'areas.mts': ['losses', 'augment', 'masking', 'heads', 'tasks', 'eval', 'backend', 'data']
           .map((a) => `export * as ${a} from 'selfsup/${a}';`)

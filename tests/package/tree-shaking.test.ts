@@ -49,6 +49,8 @@ const MARKERS: Record<string, string> = {
   augment: 'be a number in [0, 0.5] or a [min, max] pair',
   masking: 'hold distinct indices in [0, ',
   tasks: "produce views of the encoder's input size",
+  dataPipeline: 'selfsup.batch-stream',
+  io: 'selfsup-model',
 };
 
 describe('tree-shaking', () => {
@@ -78,6 +80,24 @@ describe('tree-shaking', () => {
     for (const other of [MARKERS.losses!, 'ZHANG313_AB_BINS', 'function ntXentLoss', MARKERS.data!]) expect(out).not.toContain(other);
     const all = await bundle(`import * as losses from 'selfsup/losses'; console.log(losses);`);
     expect(all).toContain('ZHANG313_AB_BINS');
+  });
+
+  it('a browser bundle of everything names no Node built-in and no Node-only package', async () => {
+    const all = await bundle(`import * as s from 'selfsup'; console.log(s);`);
+    expect(all).not.toMatch(/from ["']node:|require\(["']node:/);
+    for (const name of ['sharp', 'jpeg-js', 'pngjs']) expect(all).not.toContain(`require("${name}")`);
+  });
+
+  it('importing imageFolder from selfsup/data leaves the vendored data, the models and io out', async () => {
+    const out = await bundle(`import { imageFolder, tensorDataset } from 'selfsup/data'; console.log(imageFolder, tensorDataset);`);
+    expect(out).toContain(MARKERS.dataPipeline);
+    for (const area of ['data', 'heads', 'io', 'tasks', 'backend']) expect(out, `${area} leaked into the bundle`).not.toContain(MARKERS[area]);
+  });
+
+  it('importing saveModel leaves the data pipeline and the tasks out', async () => {
+    const out = await bundle(`import { saveModel } from 'selfsup/io'; console.log(saveModel);`);
+    expect(out).toContain(MARKERS.io);
+    for (const area of ['data', 'dataPipeline', 'tasks', 'augment']) expect(out, `${area} leaked into the bundle`).not.toContain(MARKERS[area]);
   });
 
   it('importing from a subpath keeps only that area', async () => {
