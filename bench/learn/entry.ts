@@ -30,6 +30,20 @@ export interface LearnContext {
   quick: boolean;
 }
 
+/**
+ * A random-init baseline for entries that train their own encoder (a ViT):
+ * the runner evaluates `makeEncoder` untrained once, as a row named `name`,
+ * and judges those entries against it.
+ */
+export interface LearnBaseline {
+  /** Row name, e.g. `'random-init-vit'`. */
+  name: string;
+  /** The untrained encoder, with the weights the entries' encoder starts from. */
+  makeEncoder(context: LearnContext): ImageEncoder;
+  /** What the encoder is, for the table. */
+  notes: string;
+}
+
 /** One row of the learning benchmark. */
 export interface LearnEntry {
   /** Row name in the table, e.g. `'simclr'`. */
@@ -47,4 +61,10 @@ export interface LearnEntry {
   hyperparameters: Record<string, number | string | boolean>;
   /** Deviations from the paper and why (small images, short schedules, …). */
   notes?: string;
+  /**
+   * The random-init baseline of an entry that builds its own encoder; it is
+   * judged against that row (probe and kNN) instead of `random-init`.
+   * @default the reference conv encoder's `random-init`
+   */
+  baseline?: LearnBaseline;
 }

@@ -1,4 +1,21 @@
-import { BarlowTwins, BYOL, cosineSchedule, DINO, grayscaleAugment, MoCoV2, NNCLR, SimCLR, SimSiam, SwAV, VICReg } from 'selfsup';
+import {
+  BarlowTwins,
+  BYOL,
+  cosineSchedule,
+  DCL,
+  DINO,
+  FastSiam,
+  grayscaleAugment,
+  MMCR,
+  MoCoV2,
+  NNCLR,
+  SimCLR,
+  SimSiam,
+  SwAV,
+  TiCo,
+  VICReg,
+  VICRegL,
+} from 'selfsup';
 import type { LearnContext, LearnEntry } from './entry.js';
 
 /**
@@ -18,6 +35,11 @@ const STEPS = 120;
 const SIMCLR_STEPS = 480;
 const LR = 3e-3;
 const QUICK_STEPS = 25;
+/**
+ * Images per step of the four-view methods (MMCR, FastSiam): 128 images × 4
+ * views is the same 512 encoder passes per step as 256 images × 2 views.
+ */
+const MULTI_VIEW_BATCH = 128;
 
 const augment = () => grayscaleAugment({ cropScale: [0.3, 1] });
 
@@ -158,6 +180,82 @@ export const JOINT_EMBEDDING_ENTRIES: LearnEntry[] = [
         supportSetSize: 4096,
         hiddenDim: 512,
         projectionDim: 128,
+      }),
+  },
+  {
+    name: 'dcl',
+    family: 'joint-embedding',
+    steps: STEPS,
+    quickSteps: QUICK_STEPS,
+    batchSize: BATCH,
+    hyperparameters: { temperature: 0.2, projector: '512→512→128 (BN)', learningRate: LR },
+    build: (ctx) => new DCL(ctx.makeEncoder(), { ...common(ctx, STEPS), temperature: 0.2, hiddenDim: 512, projectionDim: 128 }),
+  },
+  {
+    name: 'dclw',
+    family: 'joint-embedding',
+    steps: STEPS,
+    quickSteps: QUICK_STEPS,
+    batchSize: BATCH,
+    hyperparameters: { temperature: 0.2, sigma: 0.5, projector: '512→512→128 (BN)', learningRate: LR },
+    build: (ctx) =>
+      new DCL(ctx.makeEncoder(), { ...common(ctx, STEPS), weighted: true, sigma: 0.5, temperature: 0.2, hiddenDim: 512, projectionDim: 128 }),
+  },
+  {
+    name: 'mmcr',
+    family: 'joint-embedding',
+    steps: STEPS,
+    quickSteps: QUICK_STEPS,
+    batchSize: MULTI_VIEW_BATCH,
+    hyperparameters: { views: 4, lambda: 0, projector: '512→512→128 (BN)', learningRate: LR },
+    notes: '128 images × 4 views per step: the same 512 encoder passes as the two-view rows',
+    build: (ctx) => new MMCR(ctx.makeEncoder(), { ...common(ctx, STEPS), numViews: 4, hiddenDim: 512, projectionDim: 128 }),
+  },
+  {
+    name: 'tico',
+    family: 'joint-embedding',
+    steps: STEPS,
+    quickSteps: QUICK_STEPS,
+    batchSize: BATCH,
+    hyperparameters: { beta: 0.9, rho: 8, momentum: 0.99, projector: '512→512→128 (BN)', learningRate: LR },
+    notes: 'constant target momentum 0.99, as the BYOL row',
+    build: (ctx) =>
+      new TiCo(ctx.makeEncoder(), { ...common(ctx, STEPS), momentum: 0.99, hiddenDim: 512, projectionDim: 128 }),
+  },
+  {
+    name: 'fastsiam',
+    family: 'joint-embedding',
+    steps: STEPS,
+    quickSteps: QUICK_STEPS,
+    batchSize: MULTI_VIEW_BATCH,
+    hyperparameters: { views: 4, projector: '512→512→512 (BN, output BN)', predictor: '512→128→512', learningRate: LR },
+    notes: '128 images × 4 views per step: the same 512 encoder passes as the two-view rows',
+    build: (ctx) => new FastSiam(ctx.makeEncoder(), { ...common(ctx, STEPS), numViews: 4, projectionDim: 512 }),
+  },
+  {
+    name: 'vicregl',
+    family: 'joint-embedding',
+    steps: STEPS,
+    quickSteps: QUICK_STEPS,
+    batchSize: BATCH,
+    hyperparameters: {
+      weights: '25/25/1',
+      alpha: 0.75,
+      numMatches: '[20, 4] of 16 map positions',
+      projector: '128→512→512→512 (BN), on the mean of the 4×4 map',
+      localProjector: '128→128→128 (BN) per map position',
+      learningRate: LR,
+    },
+    notes: 'its own crops (scale [0.3, 1]) and flips, so the grids of matched locations are known; the brightness/contrast jitter of the other rows after them',
+    build: (ctx) =>
+      new VICRegL(ctx.makeEncoder(), {
+        augment: grayscaleAugment({ crop: false, flip: false }),
+        cropScale: [0.3, 1],
+        seed: ctx.seed + 1,
+        totalSteps: ctx.quick ? QUICK_STEPS : STEPS,
+        learningRate: learningRate(ctx, STEPS, LR),
+        projectionDim: 512,
+        localProjectionDim: 128,
       }),
   },
 ];

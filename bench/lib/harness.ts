@@ -135,10 +135,11 @@ const PYTHON = '/usr/bin/python3';
  * Runs a committed peer script `bench/peers/<script>` with `/usr/bin/python3`
  * and the tuned single-thread environment; the script prints one JSON array of
  * `{workload, impl, medianMs, minMs, cpuMedianMs, runs}` on its last line.
+ * `threads` > 1 lets its thread pools (OpenMP, BLAS) use that many threads.
  * Returns `null` (after printing why) when Python or the module it needs is
  * missing, so the JavaScript side still runs.
  */
-export function runPythonPeer(script: string, args: string[] = [], requires: string[] = ['torch']): Measurement[] | null {
+export function runPythonPeer(script: string, args: string[] = [], requires: string[] = ['torch'], threads = 1): Measurement[] | null {
   if (!existsSync(PYTHON)) {
     console.log(`(peer ${script} skipped: ${PYTHON} not found)`);
     return null;
@@ -153,9 +154,10 @@ export function runPythonPeer(script: string, args: string[] = [], requires: str
     }
   }
   const path = fileURLToPath(new URL(`../peers/${script}`, import.meta.url));
+  const n = String(threads);
   const out = execFileSync(PYTHON, [path, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, ...PYTORCH_ENV },
+    env: { ...process.env, ...PYTORCH_ENV, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n },
     maxBuffer: 64 * 1024 * 1024,
     timeout: 30 * 60_000,
   });

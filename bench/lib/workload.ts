@@ -17,6 +17,8 @@ export interface BenchContext {
   quick: boolean;
   /** Default measurement options for this run. */
   options: MeasureOptions;
+  /** Thread counts to measure at, for the groups that take one (`--threads 1,2`). @default [1] */
+  threads?: number[];
 }
 
 /** A measurement that could not be taken, with the reason (shown in the table's notes). */

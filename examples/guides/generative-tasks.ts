@@ -7,7 +7,7 @@
  * set up outside them. The full training runs are the top-level examples
  * (denoising-autoencoder.ts, masked-autoencoder.ts, …).
  */
-import { Colorization, ContextEncoder, loadPhotos, MaskedAutoencoder, SparseAutoencoder, SplitBrainAutoencoder, tinyVit } from 'selfsup';
+import { Colorization, ContextEncoder, loadPhotos, MaskedAutoencoder, SimMIM, SparseAutoencoder, SplitBrainAutoencoder, tinyVit } from 'selfsup';
 import { QUICK } from '../lib/cli.js';
 import { photoCrops } from '../lib/pretext.js';
 
@@ -61,10 +61,35 @@ const show = (label: string, loss: number) => console.log(`${label}: loss ${loss
   const vit = tinyVit({ imageSize: 28, channels: 1, patchSize: 7, dim: 64, depth: 4, heads: 4, pool: 'mean' });
   const task = new MaskedAutoencoder(vit, { maskRatio: 0.75, normPixLoss: true });
   const { prediction, mask, pasted } = task.reconstruct(images); // for display (pixel units with normPixLoss: false)
+  // A conv encoder works too: its 4×4 feature map makes 16 patches of 7×7 pixels.
+  const conv = convEncoder({ inputShape: [28, 28, 1], channels: [32, 64, 128], strides: [2, 2, 2], batchNorm: true, outputGrid: 2 });
+  const onConv = new MaskedAutoencoder(conv, { maskRatio: 0.75, learningRate: 3e-3 });
   // #endregion mae
-  show('masked autoencoder', task.step(images));
+  show('masked autoencoder (ViT)', task.step(images));
+  show('masked autoencoder (conv encoder)', onConv.step(images));
   tf.dispose([prediction, mask, pasted]);
   task.dispose();
+  onConv.dispose();
+  conv.dispose();
+  vit.dispose();
+}
+
+{
+  // #region simmim
+  // A conv encoder: masked in the input, 7×7 patches (its stride: 28 → 4×4 map).
+  const conv = convEncoder({ inputShape: [28, 28, 1], channels: [32, 64, 128], strides: [2, 2, 2], batchNorm: true, outputGrid: 2 });
+  const onConv = new SimMIM(conv, { maskRatio: 0.6 });
+  // A ViT: masked tokens replaced by a learned token (SimMIM's own setting).
+  const vit = tinyVit({ imageSize: 28, channels: 1, patchSize: 7, dim: 64, depth: 4, heads: 4, pool: 'mean' });
+  const onVit = new SimMIM(vit, { maskRatio: 0.6 });
+  const { masked, prediction, mask } = onConv.reconstruct(images); // what the encoder saw, its guess, the mask
+  // #endregion simmim
+  show('SimMIM (conv encoder)', onConv.step(images));
+  show('SimMIM (ViT)', onVit.step(images));
+  tf.dispose([masked, prediction, mask]);
+  onConv.dispose();
+  onVit.dispose();
+  conv.dispose();
   vit.dispose();
 }
 

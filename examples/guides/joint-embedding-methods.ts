@@ -4,9 +4,9 @@
  *
  * Each `#region` is one snippet of the guide, shown there as written here;
  * `nextBatch` and `testImages` (unlabeled Fashion-MNIST) are set up outside
- * them. The nine methods' full runs are bench/learn (`npm run bench:learn`).
+ * them. The methods' full runs are bench/learn (`npm run bench:learn`).
  */
-import { loadFashionMnistSubset, SimCLR, useBackend as setUpBackend } from 'selfsup';
+import { DCL, FastSiam, loadFashionMnistSubset, MMCR, nuclearNorm, SimCLR, TiCo, useBackend as setUpBackend } from 'selfsup';
 import { BACKEND, QUICK } from '../lib/cli.js';
 
 await setUpBackend(BACKEND);
@@ -50,6 +50,24 @@ tf.dispose([v1, v2]);
 // #endregion own-loop
 
 console.log(`SimCLR, own loop: ${simclr.trainableVariables.length} variables updated`);
+
+// #region small-batch
+const dclw = new DCL(encoder, { weighted: true, temperature: 0.2 });  // DCLW: no positive in the denominator
+const tico = new TiCo(encoder, { totalSteps: steps });                // covariance contrast against a moving C
+const fastSiam = new FastSiam(encoder, { numViews: 4 });              // each view predicts the mean of the other three
+const mmcr = new MMCR(encoder, { numViews: 4 });                      // maximise ‖centroids‖_*
+for (const method of [dclw, tico, fastSiam, mmcr]) console.log(method.name, method.step(images).toFixed(3));
+console.log(tico.covariance.shape);                                   // [256, 256]: TiCo's state, updated once per step
+// #endregion small-batch
+for (const method of [dclw, tico, fastSiam, mmcr]) method.dispose();
+
+// #region nuclear-norm
+const centroids = tf.randomNormal([64, 16]) as tf.Tensor2D;
+const norm = nuclearNorm(centroids);                                  // Σ singular values, differentiable
+const gradient = tf.grad((c: tf.Tensor) => nuclearNorm(c as tf.Tensor2D))(centroids); // U Vᵀ
+// #endregion nuclear-norm
+console.log(`‖C‖_* = ${norm.dataSync()[0]!.toFixed(2)}, gradient ${gradient.shape.join('×')}`);
+tf.dispose([centroids, norm, gradient]);
 simclr.dispose();
 optimizer.dispose();
 encoder.dispose();

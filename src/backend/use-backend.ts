@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../core/errors.js';
 import { importUnbundled, isNode } from '../core/node-builtins.js';
-import { assertInteger, assertKnownOptions, describeValue } from '../core/validate.js';
+import { assertInteger, assertKnownOptions, assertOneOf, describeValue } from '../core/validate.js';
 import { registerTrainingKernels, registeredTrainingKernels } from '../kernels/register.js';
-import { setKernelWasmPaths } from '../kernels/wasm-runtime.js';
+import { kernelSimdFor, setKernelWasmPaths, setRelaxedSimd, type WasmBackendLike } from '../kernels/wasm-runtime.js';
 import { registerGradients } from './register-gradients.js';
 
 
@@ -19,6 +19,12 @@ export interface BackendInfo {
   gradients: boolean;
   /** Kernels selfsup registered for this backend. */
   kernels: string[];
+  /**
+   * The instruction set of selfsup's wasm kernels: `'relaxed'` (WebAssembly
+   * relaxed SIMD, fused multiply-add: Chromium ≥ 114, Node ≥ 22) or
+   * `'simd128'`; `null` when they are not loaded (other backends, `kernels: false`).
+   */
+  kernelsSimd: 'relaxed' | 'simd128' | null;
   /** `'node'` or `'browser'`. */
   environment: 'node' | 'browser';
   /** The version of @tensorflow/tfjs-core in use. */
@@ -48,6 +54,14 @@ export interface UseBackendOptions {
    * @default true
    */
   kernels?: boolean;
+  /**
+   * Let selfsup's wasm kernels use WebAssembly relaxed SIMD (fused
+   * multiply-add) where the runtime has it; `false` keeps the SIMD128 build
+   * everywhere. The two builds compute the same functions; sums may differ
+   * in their last bits (a fused multiply-add rounds once).
+   * @default true
+   */
+  relaxedSimd?: boolean;
 }
 
 interface WasmModule {
@@ -120,11 +134,12 @@ let lastInfo: BackendInfo | undefined;
  */
 export async function useBackend(name = 'wasm', options: UseBackendOptions = {}): Promise<BackendInfo> {
   const fn = 'useBackend';
-  assertKnownOptions(options, ['wasmPaths', 'threads', 'kernels'], fn);
+  assertKnownOptions(options, ['wasmPaths', 'threads', 'kernels', 'relaxedSimd'], fn);
   if (typeof name !== 'string' || name.length === 0) {
     throw new BackendError(`${fn}: name must be a backend name such as 'wasm' or 'cpu', got ${describeValue(name)}`);
   }
-  const { wasmPaths, threads, kernels = true } = options;
+  const { wasmPaths, threads, kernels = true, relaxedSimd = true } = options;
+  assertOneOf(relaxedSimd, [true, false], fn, 'options.relaxedSimd');
   if (threads !== undefined) assertInteger(threads, fn, 'options.threads', { min: 1 });
 
   await registerGradients();
@@ -156,6 +171,7 @@ export async function useBackend(name = 'wasm', options: UseBackendOptions = {})
     await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
   }
+  if (name === 'wasm') setRelaxedSimd(relaxedSimd);
   if (kernels) await registerTrainingKernels(name);
   lastInfo = backendInfo();
   return lastInfo;
@@ -181,9 +197,11 @@ export function backendInfo(): BackendInfo {
   const flags = (tf.env() as unknown as { flags: Record<string, unknown> }).flags;
   let simd: boolean | null = null;
   let threads = 1;
+  let kernelsSimd: BackendInfo['kernelsSimd'] = null;
   if (backend === 'wasm') {
     simd = flags['WASM_HAS_SIMD_SUPPORT'] === true;
     threads = wasmModule ? wasmModule.getThreadsCount() : 1;
+    if (registeredTrainingKernels(backend).length > 1) kernelsSimd = kernelSimdFor(tf.backend() as unknown as WasmBackendLike);
   }
   return {
     backend,
@@ -191,6 +209,7 @@ export function backendInfo(): BackendInfo {
     threads,
     gradients: tf.getGradient('BatchMatMul') !== undefined,
     kernels: registeredTrainingKernels(backend),
+    kernelsSimd,
     environment: environment(),
     tfjsVersion: tf.version_core,
   };

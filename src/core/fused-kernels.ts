@@ -1,6 +1,6 @@
 /**
  * Names of selfsup's fused kernels (losses, k-means, augmentation hot
- * paths), and whether the active backend has them. Kept in core, apart from
+ * paths, batch normalisation, optimizer updates), and whether the active backend has them. Kept in core, apart from
  * the kernels (src/kernels/), so that the losses and the augmentations can
  * dispatch on them without importing the kernels area or pulling the
  * WebAssembly runtime into a bundle.
@@ -8,7 +8,9 @@
  * The kernels are registered for 'wasm' only (by `registerTrainingKernels`);
  * on every other backend, or before registration, the callers run their tfjs
  * compositions (src/losses/internal/contrastive.ts, src/losses/k-means.ts,
- * src/augment/).
+ * src/augment/; tfjs-layers' own batch normalisation and tfjs's optimizers,
+ * which src/kernels/batch-norm-training.ts and fused-optimizers.ts route
+ * through the kernels where they are registered).
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -50,6 +52,28 @@ export const FUSED = {
   gaussianBlur: 'SelfsupGaussianBlur',
   /** Per-sample separable bilinear resampling of planar images; attrs `index`, `fraction`, `outHeight`, `outWidth`. */
   resample: 'SelfsupResample',
+  /**
+   * Batch normalisation of a training batch over its leading axes: inputs `x` `[..., C]`, `scale`, `offset` `[C]`;
+   * attr `varianceEpsilon`; outputs y, the batch mean and (biased) variance `[C]`.
+   */
+  batchNormTrain: 'SelfsupBatchNormTrain',
+  /** Its gradient: inputs `dy`, `dmean`, `dvariance`, `x`, `mean`, `variance`, `scale`; outputs dx, dscale, doffset. */
+  batchNormTrainGrad: 'SelfsupBatchNormTrainGrad',
+  /** One Adam step of one variable (tfjs's arithmetic): inputs `x`, `m`, `v`, `gradient`, `bias1`, `bias2`; outputs x', m', v'. */
+  adam: 'SelfsupAdam',
+  /** One momentum-SGD step: inputs `x`, `accumulation`, `gradient`, `c` (−lr), `momentum`; attr `nesterov`; outputs x', a'. */
+  momentum: 'SelfsupMomentum',
+  /** One SGD step: inputs `x`, `gradient`, `c` (−lr); output x'. */
+  sgd: 'SelfsupSgd',
+  /**
+   * Gradient of act(z + bias) for a channels-last output `y`: inputs `dy`, `y`; attrs `activation`
+   * ('linear' | 'relu' | 'relu6'), `bias` (whether to sum db); outputs dz (dy for linear) and db `[C]` when asked.
+   */
+  biasActivationGrad: 'SelfsupBiasActivationGrad',
+  /** GELU x·Φ(x), elementwise: input `x`. */
+  gelu: 'SelfsupGelu',
+  /** Its gradient dy·(Φ(x) + x·φ(x)): inputs `x`, `dy`. */
+  geluGrad: 'SelfsupGeluGrad',
 } as const;
 
 /** Whether the active backend has selfsup's fused kernel `name` registered. */

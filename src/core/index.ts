@@ -19,3 +19,4 @@ export type { Seed } from './rng.js';
 export { l2Normalize } from './normalize.js';
 export type { L2NormalizeOptions } from './normalize.js';
 export { stopGradient } from './stop-gradient.js';
+export { nuclearNorm } from './nuclear-norm.js';

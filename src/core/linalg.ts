@@ -1,6 +1,7 @@
 /**
  * Small dense linear algebra in float64 JavaScript, for what tfjs lacks (an
- * eigendecomposition): RankMe's singular values, and PCA / whitening.
+ * eigendecomposition): RankMe's singular values, MMCR's nuclear norm and its
+ * gradient, and PCA / whitening.
  *
  * @module
  */
@@ -215,9 +216,103 @@ export function smallGram(x: ArrayLike<number>, rows: number, cols: number): { g
   return { gram: g, size: rows };
 }
 
+/**
+ * The singular values of a row-major `rows × cols` matrix X and the singular
+ * vectors of its smaller side, from the eigendecomposition `G = W Λ Wᵀ` of the
+ * smaller Gram matrix G (`XᵀX` when rows ≥ cols, else `XXᵀ`): σ = √max(λ, 0),
+ * and W holds the right singular vectors V (rows ≥ cols) or the left ones U.
+ * The one spectral path of the library: `singularValues` (RankMe) and the
+ * differentiable nuclear norm both go through it.
+ */
+export interface SmallSideSpectrum {
+  /** Singular values σ, ascending (min(rows, cols) of them). */
+  sigma: Float64Array;
+  /** Eigenvectors of the smaller Gram matrix, column k paired with `sigma[k]` (row-major size × size); null unless asked. */
+  vectors: Float64Array | null;
+  /** min(rows, cols). */
+  size: number;
+  /** Whether the Gram matrix was XᵀX (rows ≥ cols): `vectors` are then right singular vectors. */
+  rightSide: boolean;
+}
+
+/** See {@link SmallSideSpectrum}. */
+export function smallSideSpectrum(x: ArrayLike<number>, rows: number, cols: number, withVectors: boolean): SmallSideSpectrum {
+  const { gram, size } = smallGram(x, rows, cols);
+  const { values, vectors } = symmetricEigen(gram, size, withVectors);
+  return { sigma: Float64Array.from(values, (v) => Math.sqrt(Math.max(v, 0))), vectors, size, rightSide: rows >= cols };
+}
+
 /** Singular values of a row-major `rows × cols` matrix, descending (min(rows, cols) of them). */
 export function singularValues(x: ArrayLike<number>, rows: number, cols: number): Float64Array {
-  const { gram, size } = smallGram(x, rows, cols);
-  const { values } = symmetricEigen(gram, size, false);
-  return Float64Array.from(values, (v) => Math.sqrt(Math.max(v, 0))).reverse();
+  return smallSideSpectrum(x, rows, cols, false).sigma.reverse();
+}
+
+/**
+ * Relative threshold below which a singular value counts as zero: numpy's
+ * `matrix_rank` rule `max(rows, cols) · ε` with float32's ε (the inputs are
+ * float32, so smaller singular values are rounding noise).
+ */
+export function rankTolerance(rows: number, cols: number): number {
+  return Math.max(rows, cols) * 2 ** -23;
+}
+
+/**
+ * The nuclear norm `‖X‖_* = Σ σ_i` of a row-major `rows × cols` matrix and,
+ * when asked, its minimum-norm (sub)gradient `U_r V_rᵀ` over the singular
+ * values above {@link rankTolerance}·σ_max, in float64:
+ * `X·V_r Σ_r⁻¹ V_rᵀ` (rows ≥ cols) or `U_r Σ_r⁻¹ U_rᵀ·X`. `V f(Λ) Vᵀ` is a
+ * function of the Gram matrix, so the result does not depend on how a
+ * repeated singular value's vectors were chosen; directions of zero singular
+ * values get no gradient (a valid subgradient: any `‖·‖₂ ≤ 1` completion is).
+ * Non-finite input gives NaN (value and gradient), never a partial result.
+ */
+export function nuclearNormOf(
+  x: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  withGradient: boolean,
+): { value: number; gradient: Float64Array | null } {
+  for (let i = 0; i < rows * cols; i++) {
+    if (!Number.isFinite(x[i] as number)) {
+      return { value: NaN, gradient: withGradient ? new Float64Array(rows * cols).fill(NaN) : null };
+    }
+  }
+  const { sigma, vectors, size, rightSide } = smallSideSpectrum(x, rows, cols, withGradient);
+  let value = 0;
+  for (const s of sigma) value += s;
+  if (!withGradient) return { value, gradient: null };
+  const largest = size > 0 ? sigma[size - 1]! : 0;
+  const tolerance = rankTolerance(rows, cols) * largest;
+  // P = W diag(1/σ) Wᵀ over the kept singular values (size × size).
+  const p = new Float64Array(size * size);
+  for (let k = 0; k < size; k++) {
+    const s = sigma[k]!;
+    if (!(s > tolerance)) continue;
+    for (let i = 0; i < size; i++) {
+      const wi = vectors![i * size + k]! / s;
+      if (wi === 0) continue;
+      for (let j = 0; j < size; j++) p[i * size + j] = p[i * size + j]! + wi * vectors![j * size + k]!;
+    }
+  }
+  const gradient = new Float64Array(rows * cols);
+  if (rightSide) {
+    // X P: rows × cols times cols × cols.
+    for (let r = 0; r < rows; r++) {
+      for (let k = 0; k < cols; k++) {
+        const xrk = x[r * cols + k] as number;
+        if (xrk === 0) continue;
+        for (let j = 0; j < cols; j++) gradient[r * cols + j] = gradient[r * cols + j]! + xrk * p[k * cols + j]!;
+      }
+    }
+  } else {
+    // P X: rows × rows times rows × cols.
+    for (let i = 0; i < rows; i++) {
+      for (let k = 0; k < rows; k++) {
+        const pik = p[i * rows + k]!;
+        if (pik === 0) continue;
+        for (let j = 0; j < cols; j++) gradient[i * cols + j] = gradient[i * cols + j]! + pik * (x[k * cols + j] as number);
+      }
+    }
+  }
+  return { value, gradient };
 }

@@ -30,3 +30,23 @@ export function unpatchifyRaw(patches: tf.Tensor3D, patchSize: number, height: n
     return tf.reshape(tf.transpose(blocks, [0, 1, 3, 2, 4, 5]), [b, height, width, c]) as tf.Tensor4D;
   });
 }
+
+/**
+ * Patch-index tensors known to be valid (int32 `[B, K]`, distinct indices in
+ * `[0, numPatches)` per row) because selfsup built them (`randomPatchMask`'s
+ * `idsKeep`): their check needs no read back to JavaScript, which a training
+ * step would otherwise pay at every use (tensors are immutable, so the mark
+ * stays true).
+ */
+const validPatchIds = new WeakMap<object, number>();
+
+/** Marks `ids` as valid indices into `numPatches` patches (see {@link validPatchIds}). */
+export function markValidPatchIds(ids: tf.Tensor, numPatches: number): void {
+  validPatchIds.set(ids, numPatches);
+}
+
+/** Whether `ids` was marked valid for `numPatches` patches. */
+export function isMarkedValidPatchIds(ids: object, numPatches: number): boolean {
+  return validPatchIds.get(ids) === numPatches;
+}
+

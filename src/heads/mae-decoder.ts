@@ -262,8 +262,8 @@ export function maeDecoder(encoder: VisionTransformer, options: MaeDecoderOption
   return new MaeDecoder(encoder, decoderConfig(options, fn), createRng(options.seed));
 }
 
-/** Validates and fills in {@link MaeDecoderOptions}. */
-function decoderConfig(options: MaeDecoderOptions, fn: string): Required<Omit<MaeDecoderOptions, 'seed'>> {
+/** @internal Validates and fills in {@link MaeDecoderOptions} (also for MaskedAutoencoder's decoder of a conv encoder). */
+export function decoderConfig(options: MaeDecoderOptions, fn: string): Required<Omit<MaeDecoderOptions, 'seed'>> {
   assertKnownOptions(options, ['dim', 'depth', 'heads', 'mlpRatio', 'positionalEmbedding', 'layerNormEps', 'seed'], fn);
   const { dim = 32, depth = 2, heads = 4, mlpRatio = 4, positionalEmbedding = 'sincos', layerNormEps = 1e-6 } = options;
   assertInteger(dim, fn, 'options.dim', { min: 1 });

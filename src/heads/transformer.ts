@@ -7,6 +7,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, ShapeError, ValueRangeError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
+import { customGradient } from '../core/custom-gradient.js';
+import { isMarkedValidPatchIds } from '../core/patches.js';
+import { FUSED, hasFusedKernel } from '../core/fused-kernels.js';
 import { assertTensor, formatShape } from '../core/validate.js';
 import { kernelValues } from './init.js';
 
@@ -218,8 +221,18 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: 
 
 /** Exact GELU, `x · Φ(x)` with the error function (PyTorch's `nn.GELU()` default). */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  if (x.dtype === 'float32' && hasFusedKernel(FUSED.gelu)) return fusedGelu(x);
   return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
 }
+
+/** GELU as one kernel forward and one backward (selfsup's wasm kernels; the same function to float32 rounding). */
+const fusedGelu = customGradient((save, x: tf.Tensor) => {
+  save([x]);
+  return {
+    value: tf.engine().runKernel(FUSED.gelu, { x }) as tf.Tensor,
+    gradFunc: (dy, [saved]) => tf.engine().runKernel(FUSED.geluGrad, { x: saved!, dy }) as tf.Tensor,
+  };
+});
 
 /**
  * Multi-head self-attention of Vaswani et al. 2017 on `[B, T, D]`: one fused
@@ -292,6 +305,8 @@ export function assertPatchIds(ids: unknown, batch: number, numPatches: number, 
     throw new ShapeError(fn, arg, `have shape [B, K] = [${batch}, K] with 1 ≤ K ≤ ${numPatches}`, formatShape(t.shape));
   }
   if (t.dtype !== 'int32') throw new InvalidArgumentError(fn, arg, 'have dtype int32', t.dtype);
+  // randomPatchMask's indices are valid by construction: no read back (MAE checks them twice per step).
+  if (isMarkedValidPatchIds(t, numPatches)) return;
   const data = t.dataSync();
   const k = t.shape[1]!;
   const seen = new Uint8Array(numPatches);

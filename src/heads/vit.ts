@@ -1,13 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError, ValueRangeError } from '../core/errors.js';
+import { InvalidArgumentError, ShapeError, ValueRangeError } from '../core/errors.js';
 import { assertImages } from '../core/images.js';
 import { patchifyRaw } from '../core/patches.js';
 import { createRng, type Rng, type Seed } from '../core/rng.js';
 import {
+  assertFloat,
   assertInteger,
   assertKnownOptions,
   assertOneOf,
   assertPositive,
+  assertRank,
+  assertShape,
+  assertValuesInRange,
   describeValue,
   formatShape,
 } from '../core/validate.js';
@@ -71,6 +75,16 @@ export interface TinyVitOptions {
    */
   pool?: 'cls' | 'mean';
   /**
+   * With `pool: 'mean'`, average the patch tokens over a g×g grid of equal
+   * cells instead of over the whole image, and concatenate the cells:
+   * features `[B, g·g·D]` (cell-major). The counterpart of `convEncoder`'s
+   * `outputGrid`: on centred, aligned images (digits, garments) where a
+   * feature fires carries class information a global mean throws away. The
+   * patch grid must divide into g×g cells.
+   * @default 1 (one mean over all patches)
+   */
+  outputGrid?: number;
+  /**
    * Learned positional embedding (ViT; starts at `N(0, 0.02²)`), or MAE's fixed
    * 2-D sine-cosine table (needs D divisible by 4).
    * @default 'learned'
@@ -100,6 +114,21 @@ export interface VitEncodeOptions {
    * @default undefined (all L patches, in row-major order)
    */
   keepIds?: tf.Tensor2D;
+  /**
+   * float32 `[B, L]` with 1 at the patches to hide: their patch embeddings
+   * are replaced by `maskToken` before the positional embeddings are added,
+   * so the token keeps its position (BEiT's, iBOT's and DINOv2's masked
+   * image modelling: `torch.where(masks, mask_token, x)`). Needs `maskToken`;
+   * not combined with `keepIds`.
+   * @default undefined (no masking)
+   */
+  mask?: tf.Tensor2D;
+  /**
+   * The learned mask token `[D]` (gradients flow to it), used where `mask` is 1.
+   * The method that masks owns it (DINOv2's student).
+   * @default undefined
+   */
+  maskToken?: tf.Tensor1D;
 }
 
 /**
@@ -141,6 +170,8 @@ export class VisionTransformer extends StoredWeightsModel {
   readonly classToken: boolean;
   /** Pooling used by {@link VisionTransformer.apply}. */
   readonly pool: 'cls' | 'mean';
+  /** Side g of the grid the `'mean'` pooling averages over (1: one global mean). */
+  readonly outputGrid: number;
   /** The kind of positional embedding. */
   readonly positionalEmbedding: 'learned' | 'sincos';
   private readonly eps: number;
@@ -168,6 +199,7 @@ export class VisionTransformer extends StoredWeightsModel {
     this.depth = config.depth;
     this.classToken = config.classToken;
     this.pool = config.pool;
+    this.outputGrid = config.outputGrid;
     this.positionalEmbedding = config.positionalEmbedding;
     this.eps = config.layerNormEps;
     const d = this.dim;
@@ -191,23 +223,34 @@ export class VisionTransformer extends StoredWeightsModel {
    * token first) for `keepIds` `[B, K]`, else L (+1). Only the kept patches
    * are embedded and attended over, each with its own positional embedding
    * (MAE's encoder: "our encoder only operates on a small subset (e.g., 25%)
-   * of the full set").
+   * of the full set"; I-JEPA's context encoder). With `mask` and
+   * `maskToken`, the hidden patches enter as the mask token at their
+   * positions (iBOT's and DINOv2's student). The patch tokens of the output
+   * (after the class token) are what the patch-level methods read.
    */
   encode(images: tf.Tensor4D, options: VitEncodeOptions = {}): tf.Tensor3D {
     const fn = 'VisionTransformer.encode';
     this.assertInput(images, fn);
-    assertKnownOptions(options, ['keepIds'], fn);
+    assertKnownOptions(options, ['keepIds', 'mask', 'maskToken'], fn);
     const batch = images.shape[0];
-    if (options.keepIds !== undefined) assertPatchIds(options.keepIds, batch, this.numPatches, fn, 'options.keepIds');
+    const { keepIds, mask, maskToken } = options;
+    if (keepIds !== undefined) assertPatchIds(keepIds, batch, this.numPatches, fn, 'options.keepIds');
+    if (mask !== undefined || maskToken !== undefined) this.assertMask(mask, maskToken, batch, keepIds !== undefined, fn);
     return tf.tidy(() => {
       let patches: tf.Tensor = patchifyRaw(images, this.patchSize);
       let position: tf.Tensor = this.position;
-      if (options.keepIds !== undefined) {
-        const select = selectionMatrix(options.keepIds, this.numPatches);
+      if (keepIds !== undefined) {
+        const select = selectionMatrix(keepIds, this.numPatches);
         patches = tf.matMul(select, patches);
         position = tf.matMul(select, tf.tile(tf.expandDims(this.position, 0), [batch, 1, 1]));
       }
-      let x = tf.add(linear(patches, this.patchKernel, this.patchBias), position);
+      let embedded = linear(patches, this.patchKernel, this.patchBias);
+      if (mask !== undefined) {
+        // A blend rather than a where: exact for 0/1 masks, and the gradient reaches the token.
+        const hide = tf.expandDims(mask, 2);
+        embedded = tf.add(tf.mul(embedded, tf.sub(1, hide)), tf.mul(hide, tf.reshape(maskToken!, [1, 1, this.dim])));
+      }
+      let x = tf.add(embedded, position);
       if (this.cls !== null) {
         x = tf.concat([tf.tile(tf.reshape(this.cls, [1, 1, this.dim]), [batch, 1, 1]), x], 1);
       }
@@ -225,12 +268,38 @@ export class VisionTransformer extends StoredWeightsModel {
    */
   apply(images: tf.Tensor4D, _kwargs?: { training?: boolean }): tf.Tensor2D {
     this.assertInput(images, 'VisionTransformer.apply');
+    return tf.tidy(() => this.poolTokens(this.encode(images)));
+  }
+
+  /**
+   * Pools the output of {@link VisionTransformer.encode} `[B, T, D]` into
+   * features `[B, D]` as `apply` does (class token, or mean of the patch
+   * tokens present — e.g. only the kept ones of a masked view, as MSN's
+   * encoder sees them).
+   */
+  poolTokens(tokens: tf.Tensor3D): tf.Tensor2D {
+    const fn = 'VisionTransformer.poolTokens';
+    this.assertNotDisposed(fn);
+    assertRank(tokens, 3, fn, 'tokens', '[B, T, D]');
+    const start = this.classToken ? 1 : 0;
+    if (tokens.shape[2] !== this.dim || tokens.shape[1] <= start) {
+      throw new ShapeError(fn, 'tokens', `have D = ${this.dim} and at least ${start + 1} tokens (encode's output)`, formatShape(tokens.shape));
+    }
     return tf.tidy(() => {
-      const tokens = this.encode(images);
       if (this.pool === 'cls') return tf.squeeze(tf.slice(tokens, [0, 0, 0], [-1, 1, -1]), [1]) as tf.Tensor2D;
-      const start = this.classToken ? 1 : 0;
-      return tf.mean(tf.slice(tokens, [0, start, 0], [-1, -1, -1]), 1) as tf.Tensor2D;
+      return this.meanPool(tf.slice(tokens, [0, start, 0], [-1, -1, -1]) as tf.Tensor3D);
     });
+  }
+
+  /** The mean of the patch tokens `[B, T, D]`: over all of them, or per cell of the `outputGrid` (all L patches present). */
+  private meanPool(patches: tf.Tensor3D): tf.Tensor2D {
+    const g = this.outputGrid;
+    const [b, t] = patches.shape;
+    if (g === 1 || t !== this.numPatches) return tf.mean(patches, 1) as tf.Tensor2D;
+    const [gh, gw] = this.gridSize;
+    // [B, g, gh/g, g, gw/g, D] → the mean of each cell → [B, g·g·D].
+    const cells = tf.reshape(patches, [b, g, gh / g, g, gw / g, this.dim]);
+    return tf.reshape(tf.mean(cells, [2, 4]), [b, g * g * this.dim]) as tf.Tensor2D;
   }
 
   /**
@@ -256,6 +325,18 @@ export class VisionTransformer extends StoredWeightsModel {
     copy.setWeights(weights);
     tf.dispose(weights);
     return copy;
+  }
+
+  private assertMask(mask: unknown, token: unknown, batch: number, withKeepIds: boolean, fn: string): void {
+    if (mask === undefined || token === undefined) {
+      throw new InvalidArgumentError(fn, mask === undefined ? 'options.mask' : 'options.maskToken', 'be given together with the other (a [B, L] mask and a [D] token)', 'only one of them');
+    }
+    if (withKeepIds) throw new InvalidArgumentError(fn, 'options.mask', 'not be combined with options.keepIds', 'both');
+    assertShape(mask, [batch, this.numPatches], fn, 'options.mask', '[B, L]');
+    assertFloat(mask as tf.Tensor, fn, 'options.mask');
+    assertValuesInRange(mask as tf.Tensor, 0, 1, fn, 'options.mask');
+    assertShape(token, [this.dim], fn, 'options.maskToken', '[D]');
+    assertFloat(token as tf.Tensor, fn, 'options.maskToken');
   }
 
   private assertInput(images: tf.Tensor4D, fn: string): void {
@@ -318,6 +399,7 @@ export function tinyVit(options: TinyVitOptions): VisionTransformer {
       'mlpRatio',
       'classToken',
       'pool',
+      'outputGrid',
       'positionalEmbedding',
       'layerNormEps',
       'seed',
@@ -325,7 +407,7 @@ export function tinyVit(options: TinyVitOptions): VisionTransformer {
     fn,
   );
   const { channels = 3, patchSize = 4, dim = 64, depth = 4, heads = 4, mlpRatio = 4, classToken = true } = options;
-  const { positionalEmbedding = 'learned', layerNormEps = 1e-6 } = options;
+  const { positionalEmbedding = 'learned', layerNormEps = 1e-6, outputGrid = 1 } = options;
   const pool = options.pool ?? (classToken ? 'cls' : 'mean');
   const size = options.imageSize;
   const imageSize: [number, number] = typeof size === 'number' ? [size, size] : Array.isArray(size) ? [size[0], size[1]] : [NaN, NaN];
@@ -347,13 +429,21 @@ export function tinyVit(options: TinyVitOptions): VisionTransformer {
   if (pool === 'cls' && !classToken) {
     throw new ValueRangeError(fn, 'options.pool', "be 'mean' when classToken is false", "'cls'");
   }
+  assertInteger(outputGrid, fn, 'options.outputGrid', { min: 1 });
+  if (outputGrid > 1) {
+    if (pool !== 'mean') throw new ValueRangeError(fn, 'options.outputGrid', "be 1 unless pool is 'mean'", String(outputGrid));
+    const [gh, gw] = [imageSize[0] / patchSize, imageSize[1] / patchSize];
+    if (gh % outputGrid !== 0 || gw % outputGrid !== 0) {
+      throw new ValueRangeError(fn, 'options.outputGrid', `divide the ${gh}×${gw} patch grid`, String(outputGrid));
+    }
+  }
   assertOneOf(positionalEmbedding, ['learned', 'sincos'] as const, fn, 'options.positionalEmbedding');
   if (positionalEmbedding === 'sincos' && dim % 4 !== 0) {
     throw new ValueRangeError(fn, 'options.dim', "be a multiple of 4 for positionalEmbedding 'sincos'", String(dim));
   }
   assertPositive(layerNormEps, fn, 'options.layerNormEps');
   return new VisionTransformer(
-    { imageSize, channels, patchSize, dim, depth, heads, mlpRatio, classToken, pool, positionalEmbedding, layerNormEps },
+    { imageSize, channels, patchSize, dim, depth, heads, mlpRatio, classToken, pool, outputGrid, positionalEmbedding, layerNormEps },
     createRng(options.seed),
   );
 }

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../core/errors.js';
 import { kernelsFor, type WasmBackendLike } from './wasm-runtime.js';
 
-type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+export type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 type Pair = number | [number, number];
 type Shape4 = [number, number, number, number];
 
@@ -46,7 +46,7 @@ function sameShape(actual: readonly number[], expected: readonly number[], what:
 type Geometry = [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
 
 /** The geometry argument list shared by the module's conv functions. */
-function geometry(info: tf.backend_util.Conv2DInfo, outChannelsOrMultiplier: number): Geometry {
+export function geometry(info: tf.backend_util.Conv2DInfo, outChannelsOrMultiplier: number): Geometry {
   return [
     info.batchSize, info.inHeight, info.inWidth, info.inChannels,
     info.outHeight, info.outWidth, outChannelsOrMultiplier,
@@ -56,7 +56,7 @@ function geometry(info: tf.backend_util.Conv2DInfo, outChannelsOrMultiplier: num
   ];
 }
 
-function convInfo(
+export function convInfo(
   xShape: number[], filterShape: number[], attrs: tf.NamedAttrMap, depthwise: boolean,
 ): tf.backend_util.Conv2DInfo {
   return tf.backend_util.computeConv2DInfo(

@@ -7,6 +7,7 @@ import {
   depthwiseBackpropFilterWasm,
   depthwiseBackpropInputWasm,
 } from './conv-backprop-wasm.js';
+import { conv2dForwardWasm } from './conv-forward-wasm.js';
 import { conv2dGradConfig, depthwiseConv2dGradConfig } from './conv-gradients.js';
 import {
   avgPoolGradWasm,
@@ -43,6 +44,12 @@ import {
   ntXentWasm,
   vexpWasm,
 } from './losses-wasm.js';
+import { batchNormTrainGradWasm, batchNormTrainWasm, fusedBatchNormWasm } from './batch-norm-wasm.js';
+import { batchNormTrainGradConfig, installBatchNormTraining } from './batch-norm-training.js';
+import { installFusedOptimizers } from './fused-optimizers.js';
+import { biasActivationGradWasm, geluGradWasm, geluWasm } from './activation-wasm.js';
+import { tileGradConfig } from './tile-gradient.js';
+import { adamWasm, momentumWasm, sgdWasm } from './optimizer-wasm.js';
 import { prepareKernels, type WasmBackendLike } from './wasm-runtime.js';
 
 type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[];
@@ -107,8 +114,27 @@ const WASM_KERNELS: Record<string, KernelFunc> = {
   [FUSED.grayscale]: grayscaleWasm,
   [FUSED.gaussianBlur]: gaussianBlurWasm,
   [FUSED.resample]: resampleWasm,
+  Conv2D: conv2dForwardWasm(original('Conv2D'), false),
+  FusedBatchNorm: fusedBatchNormWasm(original('FusedBatchNorm')),
+  [FUSED.batchNormTrain]: batchNormTrainWasm,
+  [FUSED.batchNormTrainGrad]: batchNormTrainGradWasm,
+  [FUSED.adam]: adamWasm,
+  [FUSED.momentum]: momentumWasm,
+  [FUSED.sgd]: sgdWasm,
+  [FUSED.gelu]: geluWasm,
+  [FUSED.geluGrad]: geluGradWasm,
+  [FUSED.biasActivationGrad]: biasActivationGradWasm,
 };
 for (const f of Object.values(WASM_KERNELS)) OURS.add(f);
+
+/**
+ * Counts `wrapper` as selfsup's kernel when it wraps one of selfsup's (a
+ * profiler's timing wrapper), so the gradients that dispatch on
+ * {@link isSelfsupKernel} keep choosing the fused paths. Internal (bench/).
+ */
+export function adoptKernelWrapper(wrapper: tf.KernelFunc, inner: tf.KernelFunc): void {
+  if (OURS.has(inner)) OURS.add(wrapper);
+}
 
 /** Whether the active backend's `kernelName` is selfsup's (which honours a `dilations` attribute). */
 function isSelfsupKernel(kernelName: string): boolean {
@@ -121,7 +147,7 @@ const CONV2D_GRAD = conv2dGradConfig(isSelfsupKernel);
 const DEPTHWISE_GRAD = depthwiseConv2dGradConfig(isSelfsupKernel);
 const RELU_GRAD = reluGradConfig(isSelfsupKernel);
 const RELU_GRAD_GRAD = reluGradKernelGradConfig(isSelfsupKernel);
-const GRADIENTS = [CONV2D_GRAD, DEPTHWISE_GRAD, RELU_GRAD, RELU_GRAD_GRAD];
+const GRADIENTS = [CONV2D_GRAD, DEPTHWISE_GRAD, RELU_GRAD, RELU_GRAD_GRAD, batchNormTrainGradConfig, tileGradConfig];
 
 /**
  * Installs selfsup's gradients (dilation-aware `Conv2D` and
@@ -170,7 +196,9 @@ function wrapFusedConv2d(backendName: string): string[] {
   if (!tf.getKernel('FusedConv2D', backendName)) return [];
   let wrapper = fusedWrappers.get(backendName);
   if (!wrapper || tf.getKernel('FusedConv2D', backendName)!.kernelFunc !== wrapper) {
-    wrapper = fusedConv2dKernel(original('FusedConv2D', backendName), isSelfsupKernel);
+    // On wasm the wrapped kernel is selfsup's forward convolution (which hands what it does not cover to tfjs's).
+    const inner = backendName === 'wasm' ? conv2dForwardWasm(original('FusedConv2D', 'wasm'), true) : original('FusedConv2D', backendName);
+    wrapper = fusedConv2dKernel(inner as tf.KernelFunc, isSelfsupKernel);
     fusedWrappers.set(backendName, wrapper);
     install('FusedConv2D', backendName, wrapper);
   }
@@ -189,6 +217,9 @@ async function registerWasmKernels(): Promise<string[]> {
   for (const [kernelName, kernelFunc] of Object.entries(WASM_KERNELS)) {
     install(kernelName, 'wasm', kernelFunc as unknown as tf.KernelFunc);
   }
+  // tfjs-layers' BatchNormalization and tfjs's optimizers take the fused kernels where the active backend has them.
+  installBatchNormTraining();
+  installFusedOptimizers();
   return Object.keys(WASM_KERNELS);
 }
 
@@ -238,7 +269,12 @@ export async function registerTrainingKernels(backendName: string): Promise<stri
   // Every loaded backend's FusedConv2D is wrapped, so no backend's dilated fused calls meet a stale gradient.
   for (const name of tf.engine().backendNames()) if (name !== backendName) wrapFusedConv2d(name);
   const existing = registered.get(backendName);
-  if (existing && allOurs(existing, backendName)) return [...existing];
+  if (existing && allOurs(existing, backendName)) {
+    // Already registered: only make sure the instance is the instruction set asked for (useBackend's relaxedSimd).
+    const wasm = backendName === 'wasm' ? (tf.findBackend('wasm') as unknown as WasmBackendLike | null) : null;
+    if (wasm) await prepareKernels(wasm);
+    return [...existing];
+  }
   const names = wrapFusedConv2d(backendName);
   if (backendName === 'wasm') {
     try {

@@ -3,8 +3,9 @@
  * wasm backend.
  *
  * The module (built from src/kernels/c/ by scripts/build-kernels.ts into
- * `selfsup-kernels.wasm` and `selfsup-kernels-threaded.wasm`, which the
- * package ships in dist/) imports its memory, and is instantiated once per
+ * `selfsup-kernels.wasm` and `selfsup-kernels-threaded.wasm`, and the same
+ * two with relaxed SIMD, `selfsup-kernels-relaxed*.wasm`, which the package
+ * ships in dist/) imports its memory, and is instantiated once per
  * backend memory with tfjs's own `WebAssembly.Memory`. Node reads the file
  * beside this code; a browser fetches it from `useBackend`'s `wasmPaths`
  * (beside tfjs's own .wasm files) or, by default, from beside this module. A kernel then reads its
@@ -121,6 +122,32 @@ export interface KernelExports {
     x: number, out: number, index: number, fraction: number, scratch: number, c: number, b: number, h: number, w: number,
     oh: number, ow: number,
   ): void;
+  conv2d_forward_packed_floats(kh: number, kw: number, c: number, co: number): number;
+  conv2d_forward_block_floats(kh: number, kw: number, c: number): number;
+  conv2d_forward_pack(w: number, packed: number, k: number, co: number): void;
+  conv2d_forward(
+    x: number, packed: number, bias: number, y: number, block: number,
+    n: number, h: number, w: number, c: number, oh: number, ow: number, co: number, kh: number, kw: number,
+    sh: number, sw: number, dh: number, dwl: number, pt: number, pl: number, activation: number, m0: number, m1: number,
+  ): void;
+  bias_activation_grad(dy: number, y: number, dz: number, db: number, rows: number, cols: number, activation: number, c0: number, c1: number): void;
+  gelu_forward(x: number, y: number, i0: number, i1: number): void;
+  gelu_backward(x: number, dy: number, dx: number, i0: number, i1: number): void;
+  batch_norm_moments(x: number, mean: number, variance: number, rows: number, cols: number, c0: number, c1: number): void;
+  batch_norm_factors(variance: number, scale: number, factor: number, cols: number, eps: number, c0: number, c1: number): void;
+  batch_norm_apply(x: number, mean: number, factor: number, offset: number, y: number, rows: number, cols: number, r0: number, r1: number): void;
+  batch_norm_grad_sums(dy: number, x: number, mean: number, sums: number, rows: number, cols: number, c0: number, c1: number): void;
+  batch_norm_grad_coefficients(
+    sums: number, variance: number, scale: number, dmean: number, dvariance: number, dscale: number, doffset: number, coef: number,
+    rows: number, cols: number, eps: number, c0: number, c1: number,
+  ): void;
+  batch_norm_grad_apply(dy: number, x: number, mean: number, coef: number, dx: number, rows: number, cols: number, r0: number, r1: number): void;
+  adam_update(
+    x: number, m: number, v: number, g: number, xOut: number, mOut: number, vOut: number, bias1: number, bias2: number,
+    beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, negLr: number, i0: number, i1: number,
+  ): void;
+  momentum_update(x: number, a: number, g: number, xOut: number, aOut: number, c: number, mu: number, nesterov: number, i0: number, i1: number): void;
+  sgd_update(x: number, g: number, xOut: number, c: number, i0: number, i1: number): void;
 }
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` the kernels use (typed structurally: the package is an optional peer). */
@@ -144,6 +171,8 @@ export class KernelInstance {
   constructor(
     readonly exports: KernelExports,
     private readonly backend: WasmBackendLike,
+    /** Which instruction set the module uses: relaxed SIMD (fused multiply-add) or SIMD128. */
+    readonly simd: KernelSimd = 'simd128',
   ) {}
 
   /**
@@ -163,6 +192,16 @@ export class KernelInstance {
     return this.scratchPtr;
   }
 
+  /** The module's stack in tfjs's heap (set by `bind`), freed with the scratch by {@link KernelInstance.release}. */
+  stackPtr = 0;
+
+  /** Frees this instance's stack and scratch (when another instance replaces it on the same memory). */
+  release(): void {
+    if (this.scratchPtr !== 0) this.backend.wasm._free(this.scratchPtr);
+    if (this.stackPtr !== 0) this.backend.wasm._free(this.stackPtr);
+    this.scratchPtr = this.scratchBytes = this.stackPtr = 0;
+  }
+
   /** Byte offset of a tensor's data in the backend memory. */
   offset(dataId: object): number {
     const data = this.backend.dataIdMap.get(dataId);
@@ -179,6 +218,69 @@ const ready: Partial<Record<Variant, WebAssembly.Module>> = {};
 const instances = new WeakMap<WebAssembly.Memory, KernelInstance>();
 
 type Variant = keyof typeof KERNEL_FILES;
+
+/** The instruction set of a kernel module: WebAssembly relaxed SIMD or plain SIMD128. */
+export type KernelSimd = 'relaxed' | 'simd128';
+
+/**
+ * The smallest module that uses `f32x4.relaxed_madd` (a function returning
+ * relaxed_madd of three zero vectors): it validates exactly where the runtime
+ * implements relaxed SIMD (Chromium ≥ 114, Node ≥ 22; Node 20 only with
+ * `--experimental-wasm-relaxed-simd`), as tfjs detects SIMD.
+ */
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type section: () -> v128
+  0x03, 0x02, 0x01, 0x00, // function section
+  0x0a, 0x3d, 0x01, 0x3b, 0x00, // code section, one body of 59 bytes, no locals
+  ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array<number>(16).fill(0)]), // three v128.const 0
+  0xfd, 0x85, 0x02, // f32x4.relaxed_madd
+  0x0b, // end
+]);
+
+let relaxedSupport: boolean | undefined;
+
+/** Whether this runtime's WebAssembly has relaxed SIMD (checked once). */
+export function relaxedSimdSupported(): boolean {
+  relaxedSupport ??= typeof WebAssembly.validate === 'function' && WebAssembly.validate(RELAXED_SIMD_PROBE);
+  return relaxedSupport;
+}
+
+/** Whether the next instantiation may use the relaxed-SIMD modules (`useBackend`'s `relaxedSimd` option). */
+let allowRelaxed = true;
+
+/**
+ * Chooses between the relaxed-SIMD and SIMD128 kernel modules for the
+ * instances created from now on (`useBackend('wasm', { relaxedSimd })`):
+ * relaxed SIMD is used where `allow` is true and the runtime supports it.
+ * An existing instance of the other kind is replaced on the next
+ * {@link prepareKernels}.
+ */
+export function setRelaxedSimd(allow: boolean): void {
+  allowRelaxed = allow;
+}
+
+function wantedSimd(): KernelSimd {
+  return allowRelaxed && relaxedSimdSupported() ? 'relaxed' : 'simd128';
+}
+
+function variantOf(memory: WebAssembly.Memory, simd: KernelSimd): Variant {
+  const shared = isShared(memory);
+  if (simd === 'relaxed') return shared ? 'relaxedShared' : 'relaxed';
+  return shared ? 'shared' : 'plain';
+}
+
+/**
+ * The instruction set of the kernel instance bound to `backend`'s memory, or
+ * null when none is (for `backendInfo`).
+ */
+export function kernelSimdFor(backend: WasmBackendLike): KernelSimd | null {
+  try {
+    return instances.get(backendMemory(backend))?.simd ?? null;
+  } catch {
+    return null;
+  }
+}
 
 /** Where a browser fetches the kernel files from, as tfjs's `setWasmPaths` takes it (set by `useBackend`). */
 let wasmPaths: string | Record<string, string> | undefined;
@@ -201,9 +303,16 @@ export function setKernelWasmPaths(paths: string | Record<string, string> | unde
  * that bundlers which understand them (webpack 5, Vite, Parcel) emit the file.
  */
 function defaultUrl(variant: Variant): URL {
-  return variant === 'shared'
-    ? new URL('./selfsup-kernels-threaded.wasm', import.meta.url)
-    : new URL('./selfsup-kernels.wasm', import.meta.url);
+  switch (variant) {
+    case 'shared':
+      return new URL('./selfsup-kernels-threaded.wasm', import.meta.url);
+    case 'relaxed':
+      return new URL('./selfsup-kernels-relaxed.wasm', import.meta.url);
+    case 'relaxedShared':
+      return new URL('./selfsup-kernels-relaxed-threaded.wasm', import.meta.url);
+    default:
+      return new URL('./selfsup-kernels.wasm', import.meta.url);
+  }
 }
 
 const SERVE_HINT =
@@ -267,14 +376,16 @@ function isShared(memory: WebAssembly.Memory): boolean {
 }
 
 /**
- * Compiles the kernel module variant that matches `backend`'s memory and
- * instantiates it on that memory (asynchronously, so it also works on a
- * browser's main thread). Rejects when the runtime cannot run it (no wasm
- * SIMD).
+ * Compiles the kernel module variant that matches `backend`'s memory (shared
+ * or not) and the runtime (relaxed SIMD where supported and allowed, else
+ * SIMD128) and instantiates it on that memory (asynchronously, so it also
+ * works on a browser's main thread). Rejects when the runtime cannot run it
+ * (no wasm SIMD).
  */
 export async function prepareKernels(backend: WasmBackendLike): Promise<KernelInstance> {
   const memory = backendMemory(backend);
-  const variant = isShared(memory) ? 'shared' : 'plain';
+  const simd = wantedSimd();
+  const variant = variantOf(memory, simd);
   // Read or fetched on first use only: nothing is loaded by programs that never train on wasm.
   compiled[variant] ??= moduleBytes(variant).then((bytes) => WebAssembly.compile(bytes as BufferSource));
   let module: WebAssembly.Module;
@@ -286,18 +397,20 @@ export async function prepareKernels(backend: WasmBackendLike): Promise<KernelIn
   }
   ready[variant] = module;
   const existing = instances.get(memory);
-  if (existing) return existing;
+  if (existing && existing.simd === simd) return existing;
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
-  return bind(instance, memory, backend);
+  existing?.release();
+  return bind(instance, memory, backend, simd);
 }
 
-function bind(instance: WebAssembly.Instance, memory: WebAssembly.Memory, backend: WasmBackendLike): KernelInstance {
+function bind(instance: WebAssembly.Instance, memory: WebAssembly.Memory, backend: WasmBackendLike, simd: KernelSimd): KernelInstance {
   const exports = instance.exports as unknown as KernelExports;
   // The module's shadow stack must live in memory tfjs will not hand out.
   const stack = backend.wasm._malloc(STACK_BYTES) >>> 0;
   if (stack === 0) throw new BackendError('selfsup wasm kernels: could not allocate the kernel stack');
   exports.__stack_pointer.value = (stack + STACK_BYTES) & ~15;
-  const kernels = new KernelInstance(exports, backend);
+  const kernels = new KernelInstance(exports, backend, simd);
+  kernels.stackPtr = stack;
   instances.set(memory, kernels);
   return kernels;
 }
@@ -311,12 +424,13 @@ export function kernelsFor(backend: WasmBackendLike): KernelInstance {
   const memory = backendMemory(backend);
   const existing = instances.get(memory);
   if (existing) return existing;
-  const module = ready[isShared(memory) ? 'shared' : 'plain'];
+  const simd = wantedSimd();
+  const module = ready[variantOf(memory, simd)];
   if (!module) {
     throw new BackendError(
       "selfsup wasm kernels are not ready for this backend: call await useBackend('wasm') " +
         "(or await registerTrainingKernels('wasm')) after the wasm backend is initialised",
     );
   }
-  return bind(new WebAssembly.Instance(module, { env: { memory } }), memory, backend);
+  return bind(new WebAssembly.Instance(module, { env: { memory } }), memory, backend, simd);
 }

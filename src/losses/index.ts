@@ -1,7 +1,8 @@
 /**
- * The self-supervised objectives: contrastive (NT-Xent, InfoNCE, CLIP), siamese (BYOL, SimSiam),
- * redundancy reduction (Barlow Twins, VICReg), clustering and distillation (DINO, SwAV, k-means
- * pseudo-labels) and the pretext-task losses (rotation, MAE, inpainting, colorization, sparsity).
+ * The self-supervised objectives: contrastive (NT-Xent, InfoNCE, CLIP, DCL / DCLW), siamese (BYOL,
+ * SimSiam, FastSiam), redundancy reduction and covariance (Barlow Twins, VICReg, TiCo), manifold
+ * capacity (MMCR), clustering and distillation (DINO, SwAV, k-means pseudo-labels) and the
+ * pretext-task losses (rotation, MAE, SimMIM, inpainting, colorization, sparsity).
  * Each is a pure, differentiable function over tfjs tensors, verified against PyTorch.
  *
  * `import { ntXentLoss } from 'selfsup/losses'`
@@ -42,3 +43,13 @@ export { kMeans } from './k-means.js';
 export type { KMeansOptions, KMeansResult, KMeansInit } from './k-means.js';
 export { pseudoLabelLoss } from './pseudo-label.js';
 export type { PseudoLabelLossOptions, PseudoLabelBalance } from './pseudo-label.js';
+export { dclLoss, dclwLoss } from './dcl.js';
+export type { DclLossOptions, DclwLossOptions } from './dcl.js';
+export { mmcrLoss } from './mmcr.js';
+export type { MmcrLossOptions } from './mmcr.js';
+export { ticoLoss, updateTicoCovariance } from './tico.js';
+export type { TicoLossOptions, TicoCovarianceOptions } from './tico.js';
+export { fastSiamLoss } from './fast-siam.js';
+export { simMIMLoss } from './simmim.js';
+export { vicreglLoss } from './vicregl.js';
+export type { VicreglLossOptions, VicreglView } from './vicregl.js';

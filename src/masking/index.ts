@@ -15,6 +15,7 @@ export { blockMask } from './block-mask.js';
 export type { BlockMaskOptions } from './block-mask.js';
 export { centerMask, randomRectangleMask, irregularMask } from './inpainting-masks.js';
 export type { CenterMaskOptions, RandomRectangleMaskOptions, IrregularMaskOptions } from './inpainting-masks.js';
+export { patchMaskToPixels } from './patch-mask-to-pixels.js';
 export { applyMask } from './apply-mask.js';
 export type { ApplyMaskOptions } from './apply-mask.js';
 export { pixelDropout, saltAndPepper } from './denoising.js';

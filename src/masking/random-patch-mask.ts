@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
+import { markValidPatchIds } from '../core/patches.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInRange, assertInteger, assertKnownOptions, describeValue, formatShape, isTensor } from '../core/validate.js';
 import { assertBackendReady } from '../core/backend-ready.js';
@@ -89,9 +90,12 @@ export function randomPatchMask(batchSize: number, numPatches: number, options: 
       else mask[b * l + id] = 1;
     }
   }
+  const keepTensor = tf.tensor2d(idsKeep, [batchSize, keep], 'int32');
+  // Valid by construction: the ViT and the MAE decoder then check it without reading it back.
+  markValidPatchIds(keepTensor, l);
   return {
     mask: tf.tensor2d(mask, [batchSize, l]),
-    idsKeep: tf.tensor2d(idsKeep, [batchSize, keep], 'int32'),
+    idsKeep: keepTensor,
     idsRestore: tf.tensor2d(idsRestore, [batchSize, l], 'int32'),
   };
 }

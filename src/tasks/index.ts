@@ -1,7 +1,8 @@
 /**
  * Self-supervised methods and pretext tasks that train a given encoder: the joint-embedding methods
- * (SimCLR, MoCo v2, BYOL, SimSiam, Barlow Twins, VICReg, DINO, SwAV, NNCLR), the generative tasks
- * (autoencoders, masked autoencoders, inpainting, colorization, split-brain), the classic
+ * (SimCLR, MoCo v2, BYOL, SimSiam, Barlow Twins, VICReg, DINO, SwAV, NNCLR, DCL / DCLW, MMCR, TiCo,
+ * FastSiam, VICRegL), the generative tasks (autoencoders, masked autoencoders, SimMIM, inpainting, colorization,
+ * split-brain), the classic
  * discriminative tasks (rotation, jigsaw, context prediction, DeepCluster, Exemplar-CNN) and the
  * multimodal ones (CLIP, zero-shot classification, audio-visual correspondence). Each has
  * `step(images)` → loss, and exposes its pieces for users who write their own loop; the shared
@@ -39,6 +40,16 @@ export { SwAV } from './swav.js';
 export type { SwAVOptions } from './swav.js';
 export { NNCLR } from './nnclr.js';
 export type { NNCLROptions } from './nnclr.js';
+export { DCL } from './dcl.js';
+export type { DCLOptions } from './dcl.js';
+export { MMCR } from './mmcr.js';
+export type { MMCROptions } from './mmcr.js';
+export { TiCo } from './tico.js';
+export type { TiCoOptions } from './tico.js';
+export { FastSiam } from './fast-siam.js';
+export type { FastSiamOptions } from './fast-siam.js';
+export { VICRegL } from './vicregl.js';
+export type { VICRegLOptions, VICRegLViews } from './vicregl.js';
 export type { TaskOptions } from './task-options.js';
 export type { ModalityEncoder } from './internal/common.js';
 // Generative pretext tasks (issue 7).
@@ -48,6 +59,8 @@ export { DenoisingAutoencoder } from './denoising-autoencoder.js';
 export type { DenoisingAutoencoderOptions } from './denoising-autoencoder.js';
 export { MaskedAutoencoder } from './masked-autoencoder.js';
 export type { MaskedAutoencoderOptions, MaeReconstruction } from './masked-autoencoder.js';
+export { SimMIM } from './simmim.js';
+export type { SimMIMOptions, SimMIMReconstruction } from './simmim.js';
 export { ContextEncoder } from './context-encoder.js';
 export type { ContextEncoderOptions, InpaintingMaskKind, InpaintingMaskSampler } from './context-encoder.js';
 export { Colorization, annealedMean } from './colorization.js';

@@ -28,7 +28,7 @@ const PAGE_SCRIPT = `
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { useBackend } from '${join(root, 'src/backend/use-backend.ts')}';
+import { backendInfo, useBackend } from '${join(root, 'src/backend/use-backend.ts')}';
 import { backendMemory } from '${join(root, 'src/kernels/wasm-runtime.ts')}';
 import { ntXentLoss } from '${join(root, 'src/losses/nt-xent.ts')}';
 
@@ -61,7 +61,7 @@ window.run = async () => {
     let lossErr = 0;
     wasmLoss.forEach((g, i) => g.forEach((v, j) => { lossErr = Math.max(lossErr, Math.abs(v - cpuLoss[i][j]) / (1 + Math.abs(cpuLoss[i][j]))); }));
     const wasm = await grads('wasm');
-    const info = { kernels: (await import('${join(root, 'src/kernels/register.ts')}')).registeredTrainingKernels('wasm') };
+    const info = { kernels: (await import('${join(root, 'src/kernels/register.ts')}')).registeredTrainingKernels('wasm'), kernelsSimd: backendInfo().kernelsSimd };
     const backend = tf.findBackend('wasm');
     info.sharedMemory = typeof SharedArrayBuffer !== 'undefined' && backendMemory(backend).buffer instanceof SharedArrayBuffer;
     info.threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
@@ -128,6 +128,7 @@ afterAll(() => {
 interface PageResult {
   error?: string;
   kernels?: string[];
+  kernelsSimd?: string | null;
   sharedMemory?: boolean;
   threads?: number;
   maxErr?: number;
@@ -155,6 +156,8 @@ describe('selfsup kernels in Chromium', () => {
     expect(r.error).toBeUndefined();
     expect(r.kernels).toContain('Conv2DBackpropFilter');
     expect(r.kernels).toContain('SelfsupNtXent');
+    // Chromium ≥ 114 has relaxed SIMD: the relaxed build runs (Debian's Chromium is newer).
+    expect(r.kernelsSimd).toBe('relaxed');
     expect(r.sharedMemory).toBe(false);
     expect(r.maxErr).toBeLessThan(1e-4);
     expect(r.lossErr).toBeLessThan(1e-5);
@@ -167,6 +170,7 @@ describe('selfsup kernels in Chromium', () => {
     expect(r.kernels).toContain('Conv2DBackpropFilter');
     // tfjs loaded its threaded build (its pool is capped at half the cores, so 1 thread on a 2-core machine).
     expect(r.sharedMemory).toBe(true);
+    expect(r.kernelsSimd).toBe('relaxed');
     expect(r.threads).toBeGreaterThanOrEqual(1);
     expect(r.maxErr).toBeLessThan(1e-4);
     expect(r.lossErr).toBeLessThan(1e-5);

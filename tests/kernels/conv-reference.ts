@@ -95,3 +95,12 @@ export function values(size: number, seed: number): Float32Array {
   }
   return out;
 }
+
+/** The convolution itself (conv2d; depthwise with its channel multiplier), float64. */
+export function forwardRef(g: ConvGeometry, x: ArrayLike<number>, w: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(g.n * g.oh * g.ow * (g.depthwise ? g.c * g.co : g.co));
+  forEachTap(g, (xi, wi, yi) => {
+    out[yi]! += x[xi]! * w[wi]!;
+  });
+  return out;
+}

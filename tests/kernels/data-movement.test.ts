@@ -64,6 +64,20 @@ describe('wasm data-movement kernels', () => {
     [[16, 13, 13], [16, 13, 8], false, false],
     [[2, 3, 2, 5, 6], [2, 3, 2, 6, 4], false, false], // rank 5: tfjs folds the batch dims
     [[64, 130], [130, 33], false, false],
+    // k over the 256-wide blocks of the packed b (a weight gradient: k = the batch's tokens), with tails.
+    [[2, 9, 517], [2, 517, 11], false, false],
+    [[9, 517], [11, 517], false, true],
+    [[600, 5], [600, 3], true, false],
+    [[3, 5, 300], [1, 300, 7], false, false], // one b for every product, two k blocks
+    // Small products (n ≤ 32, k ≤ 64) skip the packing: odd rows, 16 + 4 columns, a 3-wide tail, transposed b.
+    [[5, 7, 11], [5, 11, 20], false, false],
+    [[2, 3, 40], [2, 31, 40], false, true],
+    [[4, 17, 16], [4, 17, 16], true, false],
+    [[1, 1, 64], [1, 64, 32], false, false],
+    [[8, 4, 17, 16], [8, 4, 16, 17], false, false], // attention heads arrive as rank 4
+    [[8, 4, 17, 16], [8, 4, 17, 16], false, true],
+    [[2, 3, 5, 6], [6, 4], false, false], // a rank-2 b shared by every product
+    [[1, 5, 6], [1, 1, 6, 7], false, false],
   ];
   for (const [a, b, ta, tb] of matmuls) {
     it(`matMul [${a}]${ta ? 'ᵀ' : ''} · [${b}]${tb ? 'ᵀ' : ''} agrees with cpu and leaks nothing`, async () => {
@@ -72,6 +86,26 @@ describe('wasm data-movement kernels', () => {
       const y = tensor(b, 2);
       expectNoLeak(() => tf.matMul(x, y, ta, tb)).dispose();
       tf.dispose([x, y]);
+    });
+  }
+
+  const fused: [number[], number[], boolean, boolean, boolean, 'linear' | 'relu'][] = [
+    [[9, 7], [7, 13], false, false, false, 'linear'], // a dense layer without bias: selfsup's GEMM
+    [[7, 9], [13, 7], true, true, false, 'linear'],
+    [[9, 7], [7, 13], false, false, true, 'linear'], // with a bias: tfjs's kernel
+    [[9, 7], [13, 7], false, true, true, 'relu'],
+  ];
+  for (const [a, b, ta, tb, withBias, activation] of fused) {
+    it(`fused.matMul [${a}]${ta ? 'ᵀ' : ''} · [${b}]${tb ? 'ᵀ' : ''}${withBias ? ' + bias' : ''} ${activation} agrees with cpu`, async () => {
+      const n = tb ? b[0]! : b[1]!;
+      await agree(() =>
+        tf.tidy(() =>
+          tf.fused.matMul({
+            a: tensor(a, 1) as tf.Tensor2D, b: tensor(b, 2) as tf.Tensor2D, transposeA: ta, transposeB: tb, activation,
+            ...(withBias ? { bias: tensor([n], 3) } : {}),
+          }),
+        ),
+      );
     });
   }
 

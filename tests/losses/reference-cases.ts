@@ -65,6 +65,20 @@ const CALLS: Record<string, Call> = {
       o,
     ),
   sparsityPenalty: (x, o) => losses.sparsityPenalty(x.activations!, o),
+  dclLoss: (x, o) => losses.dclLoss(x.z1 as tf.Tensor2D, x.z2 as tf.Tensor2D, o),
+  dclwLoss: (x, o) => losses.dclwLoss(x.z1 as tf.Tensor2D, x.z2 as tf.Tensor2D, o),
+  mmcrLoss: (x, o) => losses.mmcrLoss(x.views as tf.Tensor3D, o),
+  fastSiamLoss: (x) => losses.fastSiamLoss(x.predictions as tf.Tensor3D, x.projections as tf.Tensor3D),
+  simMIMLoss: (x) => losses.simMIMLoss(x.prediction as tf.Tensor4D, x.images as tf.Tensor4D, x.mask as tf.Tensor4D),
+  vicreglLoss: (x, o) =>
+    losses.vicreglLoss(
+      [
+        { global: x.global1 as tf.Tensor2D, local: x.local1 as tf.Tensor4D, grid: x.grid1 as tf.Tensor4D },
+        { global: x.global2 as tf.Tensor2D, local: x.local2 as tf.Tensor4D, grid: x.grid2 as tf.Tensor4D },
+      ],
+      [],
+      o as never,
+    ),
   colorizationLoss: (x, o, c) => {
     const bins = c.bins === 'zhang313' || c.bins === undefined ? undefined : (x.bins as tf.Tensor2D);
     return losses.colorizationLoss(x.logits as tf.Tensor4D, x.abTargets as tf.Tensor4D, {

@@ -149,7 +149,9 @@ describe('generative tasks learn (conv training backend)', () => {
     expect(last).toBeLessThan(first * 0.7);
     const rec = task.reconstruct(images);
     expect(rec.pasted.shape).toEqual([4, 8, 8, 1]);
-    expect(() => new MaskedAutoencoder(tinyConv(8) as never)).toThrow('MaskedAutoencoder: encoder must be a VisionTransformer made by tinyVit');
+    expect(() => new MaskedAutoencoder(mlpEncoder({ inputShape: [8, 8, 1], units: [4], seed: 0 }))).toThrow(
+      'MaskedAutoencoder: encoder must be a tinyVit or a conv encoder whose feature map can be read before its pooling head',
+    );
     const other = tinyVit({ imageSize: 8, channels: 1, patchSize: 4, dim: 16, depth: 1, heads: 2, seed: 0 });
     const wrong = maeDecoder(other, { dim: 8, depth: 1, heads: 2 });
     expect(() => new MaskedAutoencoder(vit, { decoder: wrong })).toThrow('MaskedAutoencoder: options.decoder must be a MaeDecoder made by maeDecoder(encoder)');

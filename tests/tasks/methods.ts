@@ -3,7 +3,11 @@ import type * as tf from '@tensorflow/tfjs-core';
 import {
   BarlowTwins,
   BYOL,
+  DCL,
   DINO,
+  FastSiam,
+  MMCR,
+  TiCo,
   MoCoV2,
   NNCLR,
   SimCLR,
@@ -47,6 +51,10 @@ export const METHODS: MethodCase[] = [
   },
   { name: 'SwAV', make: (e, x = {}) => new SwAV(e, { numPrototypes: 8, projectionDim: 8, queueSize: 16, seed: 1, ...x }) },
   { name: 'NNCLR', make: (e, x = {}) => new NNCLR(e, { projectionDim: 8, hiddenDim: 16, supportSetSize: 32, seed: 1, ...x }) },
+  { name: 'DCL', make: (e, x = {}) => new DCL(e, { projectionDim: 8, weighted: true, seed: 1, ...x }) },
+  { name: 'MMCR', make: (e, x = {}) => new MMCR(e, { numViews: 3, projectionDim: 8, lambda: 0.01, seed: 1, ...x }) },
+  { name: 'TiCo', make: (e, x = {}) => new TiCo(e, { projectionDim: 8, hiddenDim: 16, totalSteps: 50, seed: 1, ...x }) },
+  { name: 'FastSiam', make: (e, x = {}) => new FastSiam(e, { numViews: 3, seed: 1, ...x }) },
 ];
 
 /** Disposes a task and its encoder. */

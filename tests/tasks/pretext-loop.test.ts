@@ -18,6 +18,7 @@ import {
   MaskedAutoencoder,
   mlpEncoder,
   RotationPrediction,
+  SimMIM,
   SparseAutoencoder,
   SplitBrainAutoencoder,
   tinyVit,
@@ -70,6 +71,8 @@ function buildAll(seed: number): Runner[] {
     single('ExemplarCnn (non-parametric)', new ExemplarCnn(conv(), { numExemplars: 6, variant: 'non-parametric', seed }), gray),
     single('Clip', new Clip(imageNet, text, { embedDim: 4, seed }), gray, tokens),
     single('CrossModalCorrespondence', new CrossModalCorrespondence(conv(), signalNet, { hiddenDim: 4, seed }), gray, signal),
+    single('SimMIM (conv)', new SimMIM(conv(), { seed }), gray),
+    single('SimMIM (ViT)', new SimMIM(vit, { seed }), gray),
   ];
   return runners.map((r, i) => ({
     ...r,

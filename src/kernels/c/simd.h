@@ -23,8 +23,21 @@ typedef __SIZE_TYPE__ size_t;
 #define V_ZERO() wasm_f32x4_splat(0.0f)
 #define V_MUL wasm_f32x4_mul
 #define V_ADD wasm_f32x4_add
-/* a + b * c without FMA: wasm SIMD has no fused multiply-add outside relaxed-simd. */
+#ifdef __wasm_relaxed_simd__
+/*
+ * a + b * c as f32x4.relaxed_madd (the relaxed-SIMD build): one fused
+ * multiply-add where the hardware has FMA (x86 FMA3, ARM), else a multiply
+ * and an add; which one is the runtime's choice, so the last bits of a
+ * kernel's sums may differ between machines in this build (never within
+ * one). clang 16 spells it as a builtin (wasm_simd128.h has no name for it yet).
+ */
+#define V_MADD(a, b, c) __builtin_wasm_relaxed_madd_f32x4((b), (c), (a))
+#define SELFSUP_RELAXED_SIMD 1
+#else
+/* a + b * c without FMA: wasm SIMD128 has no fused multiply-add. */
 #define V_MADD(a, b, c) wasm_f32x4_add((a), wasm_f32x4_mul((b), (c)))
+#define SELFSUP_RELAXED_SIMD 0
+#endif
 
 INLINE int min_i(int a, int b) { return a < b ? a : b; }
 INLINE int max_i(int a, int b) { return a > b ? a : b; }

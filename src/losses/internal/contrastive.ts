@@ -317,3 +317,42 @@ export function clipCore(images: tf.Tensor2D, texts: tf.Tensor2D, logScale: tf.S
   });
   return op(images, texts, logScale) as tf.Scalar;
 }
+
+/**
+ * The decoupled contrastive loss (DCL, Yeh et al. 2022) on normalised
+ * `z = [z1; z2]` `[2N, D]`: NT-Xent's logits `s = zzᵀ/τ` with the positive
+ * pair removed from the denominator as well as the self-similarity,
+ * `(1/2N) Σ_i [logsumexp_{j ∉ {i, pos(i)}} s_ij − w_i·s_i,pos(i)]`; `weights`
+ * `[N, 1]` (DCLW's, no gradient) scale the positive term of both views of
+ * image k, or are 1 when null.
+ */
+export function dclCore(z: tf.Tensor2D, weights: tf.Tensor2D | null, temperature: number): tf.Scalar {
+  const rows = z.shape[0];
+  const n = rows / 2;
+  const op = customGradient((save, zIn: tf.Tensor2D) => {
+    const logits = tf.div(tf.matMul(zIn, tf.transpose(zIn)), temperature) as tf.Tensor2D;
+    // Both the self-similarity and the positive leave the softmax through a −∞ logit (exactly 0 after exp).
+    const eye = tf.eye(n);
+    const pairMask = tf.concat([tf.concat([eye, eye], 1), tf.concat([eye, eye], 1)], 0);
+    const masked = tf.where(tf.cast(pairMask, 'bool'), tf.fill([rows, rows], -Infinity), logits) as tf.Tensor2D;
+    const { logSumExp, probabilities } = softmaxStatistics(masked);
+    const [z1, z2] = tf.split(zIn, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+    const pairDots = rowDot(z1, z2); // [N, 1]
+    const w = weights ?? tf.onesLike(pairDots);
+    // Σ_i w_i s_i,pos visits every pair twice (i → i+N and i+N → i).
+    const positives = tf.div(tf.mul(2, tf.sum(tf.mul(w, pairDots))), temperature);
+    save([zIn, probabilities, w]);
+    return {
+      value: tf.div(tf.sub(tf.sum(logSumExp), positives), rows),
+      gradFunc: (dy, saved) =>
+        tf.tidy(() => {
+          const [zS, p, wS] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+          const [a, b] = tf.split(zS, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+          const weightedPartners = tf.mul(tf.concat([wS, wS], 0), tf.concat([b, a], 0));
+          const spread = tf.matMul(tf.add(p, tf.transpose(p)), zS);
+          return tf.mul(tf.sub(spread, tf.mul(2, weightedPartners)), tf.div(dy, rows * temperature));
+        }),
+    };
+  });
+  return op(z) as tf.Scalar;
+}
