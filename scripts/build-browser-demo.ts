@@ -3,7 +3,7 @@
  * examples/browser/dist/: the page, one ES module with selfsup and tfjs, and
  * tfjs-backend-wasm's .wasm binaries and selfsup's kernel modules beside it
  * (the page passes `wasmPaths: './'`), and the vendored Fashion-MNIST subset
- * (data/fashion-mnist-subset.bin, fetched with `fetchVendoredData`). Serve it with `node scripts/serve.mjs` (COOP/COEP on,
+ * (data/fashion-mnist-subset.bin.gz, fetched with `fetchVendoredData`). Serve it with `node scripts/serve.mjs` (COOP/COEP on,
  * so browsers that allow it can run tfjs's threaded wasm build).
  *
  *   tsx scripts/build-browser-demo.ts [--out=examples/browser/dist]
@@ -42,7 +42,7 @@ export async function buildBrowserDemo(outDir = out): Promise<number> {
   for (const dir of [wasmDir, kernelDir]) {
     for (const f of readdirSync(dir).filter((name) => name.endsWith('.wasm'))) copyFileSync(`${dir}${f}`, `${outDir}/${f}`);
   }
-  copyFileSync(`${root}data/fashion-mnist-subset.bin`, `${outDir}/fashion-mnist-subset.bin`);
+  copyFileSync(`${root}data/fashion-mnist-subset.bin.gz`, `${outDir}/fashion-mnist-subset.bin.gz`);
   return Object.values(result.metafile.outputs).reduce((s, o) => s + o.bytes, 0);
 }
 

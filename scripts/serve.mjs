@@ -21,6 +21,7 @@ const TYPES = {
   '.css': 'text/css; charset=utf-8',
   '.wasm': 'application/wasm',
   '.bin': 'application/octet-stream',
+  '.gz': 'application/gzip', // no Content-Encoding: selfsup's data files are decompressed by the code that fetches them
   '.json': 'application/json',
   '.png': 'image/png',
   '.svg': 'image/svg+xml',

@@ -3,7 +3,7 @@
  * images in a browser ({@link imageFiles}, {@link imageUrls}, {@link imageElements}) or tensors in
  * memory ({@link tensorDataset}) — all streaming seeded, shuffled, prefetched batches through one
  * {@link Dataset} interface with a saveable position. And real data, never downloaded: scikit-learn's
- * digits, a Fashion-MNIST subset and four photographs vendored in the package (`data/*.bin`; in a
+ * digits, a Fashion-MNIST subset and four photographs vendored in the package (`data/*.bin.gz`; in a
  * browser, `fetchVendoredData()` first), and the full
  * Fashion-MNIST from Debian's `dataset-fashion-mnist`.
  *

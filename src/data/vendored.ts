@@ -1,11 +1,12 @@
 /**
- * The vendored datasets are binary files, `data/*.bin` in the package (written
- * by scripts/vendor-data.py; sizes and hashes in ./assets/). Node reads them
- * from the installed package on first use; a browser fetches them once with
- * {@link fetchVendoredData}, after which the loaders are synchronous there too.
+ * The vendored datasets are gzip-compressed binary files, `data/*.bin.gz` in
+ * the package (written by scripts/vendor-data.py; sizes and hashes of the
+ * uncompressed bytes in ./assets/). Node reads them from the installed package
+ * on first use; a browser fetches them once with {@link fetchVendoredData},
+ * after which the loaders are synchronous there too.
  */
 import { InvalidArgumentError, MissingDataError } from '../core/errors.js';
-import { nodeBuiltins } from '../core/node-builtins.js';
+import { nodeBuiltins, type NodeBuiltins } from '../core/node-builtins.js';
 import { assertKnownOptions, describeValue } from '../core/validate.js';
 import { DIGITS_ASSET } from './assets/digits.js';
 import { FASHION_MNIST_SUBSET_ASSET } from './assets/fashion-mnist-subset.js';
@@ -39,11 +40,46 @@ const cache = new Map<VendoredDataName, Uint8Array>();
 function defaultUrl(name: VendoredDataName): URL {
   switch (name) {
     case 'digits':
-      return new URL('../data/digits.bin', import.meta.url);
+      return new URL('../data/digits.bin.gz', import.meta.url);
     case 'fashion-mnist-subset':
-      return new URL('../data/fashion-mnist-subset.bin', import.meta.url);
+      return new URL('../data/fashion-mnist-subset.bin.gz', import.meta.url);
     case 'photos':
-      return new URL('../data/photos.bin', import.meta.url);
+      return new URL('../data/photos.bin.gz', import.meta.url);
+  }
+}
+
+/** Whether `data` starts as a gzip stream does (a server may have decoded it already: Content-Encoding). */
+function isGzip(data: Uint8Array): boolean {
+  return data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b;
+}
+
+function notGzip(name: VendoredDataName, source: string, fn: string, e: unknown): MissingDataError {
+  return new MissingDataError(
+    `${fn}: ${source} is not a complete gzip file (${(e as Error).message}); ` +
+      `serve the files of node_modules/selfsup/data/ unchanged (${ASSETS[name].file})`,
+  );
+}
+
+/** The uncompressed bytes of a file read in Node (synchronously, with Node's zlib). */
+function gunzipInNode(name: VendoredDataName, data: Uint8Array, source: string, fn: string, node: NodeBuiltins): Uint8Array {
+  if (!isGzip(data)) return data;
+  try {
+    return node.zlib.gunzipSync(data);
+  } catch (e) {
+    throw notGzip(name, source, fn, e);
+  }
+}
+
+/** The uncompressed bytes of a fetched file: the platform's `DecompressionStream` (browsers, Node ≥ 18). */
+async function gunzip(name: VendoredDataName, data: Uint8Array, source: string, fn: string): Promise<Uint8Array> {
+  if (!isGzip(data)) return data;
+  const node = nodeBuiltins();
+  if (node) return gunzipInNode(name, data, source, fn, node);
+  try {
+    const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (e) {
+    throw notGzip(name, source, fn, e);
   }
 }
 
@@ -51,7 +87,7 @@ function checked(name: VendoredDataName, data: Uint8Array, source: string, fn: s
   const { file, bytes } = ASSETS[name];
   if (data.byteLength !== bytes) {
     throw new MissingDataError(
-      `${fn}: ${source} holds ${data.byteLength} bytes, not the ${bytes} of selfsup's ${file}; ` +
+      `${fn}: ${source} holds ${data.byteLength} bytes uncompressed, not the ${bytes} of selfsup's ${file}; ` +
         `serve the files of node_modules/selfsup/data/ unchanged`,
     );
   }
@@ -69,7 +105,7 @@ function readFromPackage(name: VendoredDataName, fn: string): Uint8Array | undef
   if (found === undefined) {
     throw new MissingDataError(`${fn}: selfsup's data file ${file} is missing (looked for ${candidates.join(' and ')}); reinstall selfsup`);
   }
-  return checked(name, node.fs.readFileSync(found), found, fn);
+  return checked(name, gunzipInNode(name, node.fs.readFileSync(found), found, fn, node), found, fn);
 }
 
 /**
@@ -132,7 +168,7 @@ async function readFrom(base: string | URL, file: string, fn: string): Promise<{
 }
 
 /**
- * Fetches the datasets vendored in selfsup (`data/*.bin`, ~0.9 MB in all) so
+ * Fetches the datasets vendored in selfsup (`data/*.bin.gz`, 0.55 MB in all) so
  * that {@link loadDigits}, {@link loadFashionMnistSubset} and
  * {@link loadPhotos} work in a browser, where they cannot read files. Serve the
  * package's `data/` folder and pass its URL; bundlers that ship
@@ -166,11 +202,11 @@ export async function fetchVendoredData(options: FetchVendoredDataOptions = {}):
       if (url === undefined) {
         if (readFromPackage(name, LOADER[name])) return;
         const source = defaultUrl(name).href;
-        checked(name, await fetchBytes(source, fn), source, fn);
+        checked(name, await gunzip(name, await fetchBytes(source, fn), source, fn), source, fn);
         return;
       }
       const { data, source } = await readFrom(url, ASSETS[name].file, fn);
-      checked(name, data, source, fn);
+      checked(name, await gunzip(name, data, source, fn), source, fn);
     }),
   );
 }

@@ -16,6 +16,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 
 const dataDir = fileURLToPath(new URL('../../data/', import.meta.url));
 
@@ -30,15 +31,15 @@ describe('data loaders', () => {
     await useBackend('cpu');
   });
 
-  it('vendored assets are binary files in data/ that match their recorded sizes and checksums', () => {
+  it('vendored assets are gzip-compressed binary files in data/ that match their recorded sizes and checksums', () => {
     for (const asset of [DIGITS_ASSET, FASHION_MNIST_SUBSET_ASSET, PHOTOS_ASSET]) {
-      const bytes = readFileSync(`${dataDir}${asset.file}`);
+      const bytes = gunzipSync(readFileSync(`${dataDir}${asset.file}`));
       expect(bytes.length).toBe(asset.bytes);
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(asset.sha256);
     }
   });
 
-  it('fetchVendoredData reads a folder (path or file: URL) and refuses a file of the wrong size', async () => {
+  it('fetchVendoredData reads a folder (path or file: URL) and refuses a truncated file or one of the wrong size', async () => {
     const fresh = async () => {
       vi.resetModules(); // a fresh cache of fetched files
       return (await import('../../src/data/vendored.js')) as typeof import('../../src/data/vendored.js');
@@ -48,12 +49,18 @@ describe('data loaders', () => {
     expect(m.vendoredBytes('digits', 'loadDigits').length).toBe(DIGITS_ASSET.bytes);
     const dir = mkdtempSync(join(tmpdir(), 'selfsup-data-'));
     try {
-      writeFileSync(join(dir, 'digits.bin'), readFileSync(`${dataDir}digits.bin`).subarray(0, 100));
+      writeFileSync(join(dir, 'digits.bin.gz'), readFileSync(`${dataDir}digits.bin.gz`).subarray(0, 100));
       m = await fresh();
       await expect(m.fetchVendoredData({ url: dir, names: ['digits'] })).rejects.toThrow(
-        `fetchVendoredData: ${join(dir, 'digits.bin')} holds 100 bytes, not the 116805 of selfsup's digits.bin`,
+        `fetchVendoredData: ${join(dir, 'digits.bin.gz')} is not a complete gzip file (`,
       );
-      await expect(m.fetchVendoredData({ url: join(dir, 'nowhere'), names: ['photos'] })).rejects.toThrow(`fetchVendoredData: ${join(dir, 'nowhere', 'photos.bin')} was not found`);
+      // A server that decoded the file already (Content-Encoding) hands over the plain bytes: they are checked as they are.
+      writeFileSync(join(dir, 'digits.bin.gz'), gunzipSync(readFileSync(`${dataDir}digits.bin.gz`)).subarray(0, 100));
+      m = await fresh();
+      await expect(m.fetchVendoredData({ url: dir, names: ['digits'] })).rejects.toThrow(
+        `fetchVendoredData: ${join(dir, 'digits.bin.gz')} holds 100 bytes uncompressed, not the 116805 of selfsup's digits.bin.gz`,
+      );
+      await expect(m.fetchVendoredData({ url: join(dir, 'nowhere'), names: ['photos'] })).rejects.toThrow(`fetchVendoredData: ${join(dir, 'nowhere', 'photos.bin.gz')} was not found`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -69,7 +76,7 @@ describe('data loaders', () => {
     vi.stubGlobal('fetch', async (url: string) => {
       fetched.push(url);
       const file = url.split('/').pop()!;
-      return file === 'digits.bin' ? new Response(readFileSync(`${dataDir}digits.bin`)) : new Response('not found', { status: 404, statusText: 'Not Found' });
+      return file === 'digits.bin.gz' ? new Response(readFileSync(`${dataDir}digits.bin.gz`)) : new Response('not found', { status: 404, statusText: 'Not Found' });
     });
     try {
       expect(() => m.vendoredBytes('digits', 'loadDigits')).toThrow(
@@ -77,10 +84,10 @@ describe('data loaders', () => {
       );
       await m.fetchVendoredData({ url: 'https://example.org/assets/selfsup', names: ['digits'] });
       await m.fetchVendoredData({ url: 'https://example.org/assets/selfsup', names: ['digits'] });
-      expect(fetched).toEqual(['https://example.org/assets/selfsup/digits.bin']);
+      expect(fetched).toEqual(['https://example.org/assets/selfsup/digits.bin.gz']); // decompressed with DecompressionStream, as in a browser
       expect(m.vendoredBytes('digits', 'loadDigits').length).toBe(DIGITS_ASSET.bytes);
       await expect(m.fetchVendoredData({ url: 'https://example.org/x/', names: ['photos'] })).rejects.toThrow(
-        'fetchVendoredData: fetching https://example.org/x/photos.bin answered 404 Not Found; serve node_modules/selfsup/data/',
+        'fetchVendoredData: fetching https://example.org/x/photos.bin.gz answered 404 Not Found; serve node_modules/selfsup/data/',
       );
     } finally {
       proc.getBuiltinModule = getBuiltinModule;

@@ -131,8 +131,13 @@ describe('the packed tarball', () => {
     const paths = packed.files.map((f) => f.path);
     console.log(`npm pack: ${(packed.size / 1e6).toFixed(2)} MB packed, ${(packed.unpackedSize / 1e6).toFixed(2)} MB unpacked, ${paths.length} files`);
     expect(paths.filter((p) => p.endsWith('.map'))).toEqual([]);
-    expect(paths.filter((p) => p.endsWith('.bin')).sort()).toEqual(['data/digits.bin', 'data/fashion-mnist-subset.bin', 'data/photos.bin']);
-    expect(paths.filter((p) => p.endsWith('.wasm')).sort()).toEqual(['dist/selfsup-kernels-threaded.wasm', 'dist/selfsup-kernels.wasm']);
+    expect(paths.filter((p) => p.includes('.bin')).sort()).toEqual(['data/digits.bin.gz', 'data/fashion-mnist-subset.bin.gz', 'data/photos.bin.gz']);
+    expect(paths.filter((p) => p.endsWith('.wasm')).sort()).toEqual([
+      'dist/selfsup-kernels-relaxed-threaded.wasm',
+      'dist/selfsup-kernels-relaxed.wasm',
+      'dist/selfsup-kernels-threaded.wasm',
+      'dist/selfsup-kernels.wasm',
+    ]);
     // No asset travels as text inside the code any more (base64 runs of a few KB would betray one).
     for (const p of paths.filter((f) => /\.(c?js|d\.c?ts)$/.test(f))) {
       expect(/[A-Za-z0-9+/]{4000}/.test(readFileSync(join(root, p), 'utf8')), `${p} embeds a base64 blob`).toBe(false);
@@ -281,7 +286,7 @@ for (const set of Object.keys(INSTALL_SETS) as SetName[]) {
           for (const from of [join(dir, 'node_modules/@tensorflow/tfjs-backend-wasm/dist'), join(dir, 'node_modules/selfsup/dist')]) {
             for (const f of readdirSync(from).filter((n) => n.endsWith('.wasm'))) copyFileSync(join(from, f), join(site, 'wasm', f));
           }
-          for (const f of readdirSync(join(dir, 'node_modules/selfsup/data')).filter((n) => n.endsWith('.bin'))) {
+          for (const f of readdirSync(join(dir, 'node_modules/selfsup/data')).filter((n) => n.endsWith('.bin.gz'))) {
             copyFileSync(join(dir, 'node_modules/selfsup/data', f), join(site, 'data', f));
           }
           writeFileSync(

@@ -105,7 +105,7 @@ describe('tree-shaking', () => {
     expect(out).toContain('DIGITS_ASSET');
     expect(out).not.toContain('T-shirt/top'); // the Fashion-MNIST loaders
     expect(out).not.toContain(MARKERS.backend);
-    // The datasets are files (data/*.bin), not code: a loader bundles only its few lines and the assets' sizes.
+    // The datasets are files (data/*.bin.gz), not code: a loader bundles only its few lines and the assets' sizes.
     expect(out.length).toBeLessThan(30_000);
   });
 });
