@@ -29,5 +29,6 @@ describe.skipIf(!hasData && !process.env.CI)('bench:learn --quick', () => {
       expect(m.linearProbe, `${m.method} vs random-init ${random.linearProbe}`).toBeGreaterThan(random.linearProbe);
     }
     expect(checkGoals(report).everyBeatsRandom).toBe(true);
-  });
+    // Minutes of training: on a busy machine it ran past the global 120 s (load 17); this checks learning, not speed.
+  }, 600_000);
 });
