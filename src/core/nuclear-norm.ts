@@ -10,7 +10,7 @@ import { formatShape } from './validate.js';
  * differentiable, although tfjs has no SVD: the singular values come from the
  * eigendecomposition of the smaller Gram matrix (`XᵀX` or `XXᵀ`) in float64
  * (Householder tridiagonalisation and implicit QL, the classic tred2/tql2), the
- * same path as {@link rankMe}'s.
+ * same path as {@link eval!rankMe}'s.
  *
  * Gradient: `∂‖X‖_* / ∂X = U_r V_rᵀ` (Recht, Fazel & Parrilo 2010), written
  * `X·V Σ⁻¹ Vᵀ` so that it depends only on the Gram matrix's spectral

@@ -39,7 +39,7 @@ export interface MmcrLossOptions {
  * `L = −‖C‖_* + λ · (1/B) Σ_b ‖Z_b‖_*`
  *
  * `‖·‖_*` is the nuclear norm (sum of singular values), computed by
- * {@link nuclearNorm} through the eigendecomposition of the smaller Gram
+ * {@link core!nuclearNorm} through the eigendecomposition of the smaller Gram
  * matrix, with the exact gradient `U Vᵀ` (the minimum-norm subgradient where
  * a matrix is rank-deficient). Reduction as lightly's `MMCRLoss` and the
  * official code: the centroid term is not averaged, the local term is.

@@ -44,7 +44,7 @@ export interface MMCROptions extends JointEmbeddingOptions {
  * possible while each cloud shrinks, which by manifold-capacity theory makes
  * the classes linearly separable. No negatives, no momentum network, no
  * stop-gradient; the nuclear norm's gradient comes from selfsup's
- * differentiable {@link nuclearNorm}.
+ * differentiable {@link core!nuclearNorm}.
  *
  * Composition: K views (default 4) of every image through the augmentation
  * (default `simclrAugment({ strength: 0.5 })` on RGB, {@link grayscaleAugment}
