@@ -30,7 +30,7 @@ const simclrName = (b: number, s: number) => `simclrAugment two views ${b}x${s}x
 const MAE = 'MAE masking [256,196,768] ratio 0.75';
 
 async function ours(backend: 'wasm' | 'cpu'): Promise<void> {
-  await useBackend(backend);
+  await useBackend(backend, { threads: 1 }); // torchvision runs on one thread here too
   for (const { batch, size } of SIMCLR) {
     const images = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
     const pipeline = simclrAugment();

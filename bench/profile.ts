@@ -1,5 +1,5 @@
 /**
- * `npm run bench:profile [-- --only simclr,byol] [--runs 5] [--warmup 5] [--batch 256] [--top 12] [--shapes] [--write NAME]`
+ * `npm run bench:profile [-- --only simclr,byol] [--runs 5] [--warmup 5] [--batch 256] [--top 12] [--shapes] [--threads 1] [--write NAME]`
  *
  * Where one training step's time goes on the wasm backend, kernel by kernel:
  * each step of bench/lib/steps.ts (the learning benchmark's SimCLR, BYOL,
@@ -9,7 +9,9 @@
  * kernels (the rest is tfjs's and the layers' JavaScript: tape, scopes,
  * shape checks), the kernel calls, the time by phase (augmentation, forward,
  * backward, optimizer) and by kernel group, and the costliest kernels.
- * `--shapes` tells calls apart by their input shapes. `--write NAME` saves
+ * `--shapes` tells calls apart by their input shapes. `--threads` is the wasm
+ * backend's thread count (default 1, as the committed profiles: with more,
+ * the process CPU time also counts the threads' waiting). `--write NAME` saves
  * bench/results/profile-NAME.json.
  */
 import { loadavg } from 'node:os';
@@ -158,7 +160,7 @@ async function main(): Promise<void> {
   const batch = Number(arg('--batch') ?? 256);
   const top = Number(arg('--top') ?? 12);
   const names = only ?? [...METHOD_STEPS, ...ENCODER_STEPS];
-  await useBackend('wasm');
+  await useBackend('wasm', { threads: Number(arg('--threads') ?? 1) });
   const info = backendInfo();
   const loadStart = loadavg();
   console.log(`kernel profile, batch ${batch}, ${runs} runs per step; ${JSON.stringify({ ...info, kernels: info.kernels.length })}`);

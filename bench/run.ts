@@ -11,6 +11,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
+import { useBackend } from '../src/backend/use-backend.js';
 import { printTable, writeResults, type Measurement } from './lib/harness.js';
 import type { Comparison, GroupResult, WorkloadGroup } from './lib/workload.js';
 import { auditGroup } from './workloads/audit.js';
@@ -19,8 +20,9 @@ import { encoderGroup } from './workloads/encoder.js';
 import { kmeansGroup } from './workloads/kmeans.js';
 import { lossesGroup } from './workloads/losses.js';
 import { stepGroup } from './workloads/step.js';
+import { threadsGroup } from './workloads/threads.js';
 
-const GROUPS: WorkloadGroup[] = [convGroup, encoderGroup, auditGroup, lossesGroup, kmeansGroup, stepGroup];
+const GROUPS: WorkloadGroup[] = [convGroup, encoderGroup, auditGroup, lossesGroup, kmeansGroup, stepGroup, threadsGroup];
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -69,6 +71,8 @@ async function main(): Promise<void> {
   console.log('Ratios: median wall / median wall (min / min, median CPU / median CPU). Other jobs on the machine inflate wall');
   console.log('time but not CPU time; at one thread (the default) the CPU ratio is the steadiest; with more threads compare wall times.\n');
 
+  // One thread unless a group asks for more: the single-threaded groups compare with single-threaded peers.
+  await useBackend('wasm', { threads: 1 });
   const results: Record<string, GroupResult & { ratios: Ratio[] }> = {};
   for (const group of groups) {
     console.log(`## ${group.name}: ${group.description}`);

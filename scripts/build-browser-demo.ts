@@ -18,7 +18,7 @@ const out = process.argv.find((a) => a.startsWith('--out='))?.split('=')[1] ?? `
 /** Builds the demo into `outDir`; returns the bundle size in bytes. */
 export async function buildBrowserDemo(outDir = out): Promise<number> {
   mkdirSync(outDir, { recursive: true });
-  const areas = ['losses', 'augment', 'masking', 'heads', 'tasks', 'eval', 'backend', 'data'];
+  const areas = ['losses', 'augment', 'masking', 'heads', 'tasks', 'eval', 'backend', 'data', 'checkpoint'];
   const result = await build({
     entryPoints: [`${root}examples/browser/main.ts`],
     outfile: `${outDir}/app.js`,

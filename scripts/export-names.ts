@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const ENTRY_POINTS = ['.', 'losses', 'augment', 'masking', 'heads', 'tasks', 'eval', 'backend', 'data', 'io'];
+export const ENTRY_POINTS = ['.', 'losses', 'augment', 'masking', 'heads', 'tasks', 'eval', 'backend', 'data', 'io', 'checkpoint'];
 
 export async function exportNames(): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};

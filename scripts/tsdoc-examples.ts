@@ -1,7 +1,7 @@
 /**
  * Reads the TSDoc of every export of the package (root entry point) with the
  * TypeScript compiler API and returns, per export, its documentation and the
- * code of its `@example` blocks. Used by tests/docs/tsdoc-examples.test.ts to
+ * code of its `@example` blocks (a class's with its members'). Used by tests/docs/tsdoc-examples.test.ts to
  * check that every export is documented and to execute every example.
  */
 import { fileURLToPath } from 'node:url';
@@ -41,10 +41,14 @@ export function collectExportDocs(entry = '../src/index.ts'): ExportDoc[] {
     const decl = symbol.declarations?.[0];
     const isValue = (symbol.flags & ts.SymbolFlags.Value) !== 0;
     const documentation = ts.displayPartsToString(symbol.getDocumentationComment(checker));
-    const examples = symbol
-      .getJsDocTags(checker)
-      .filter((t) => t.name === 'example')
-      .flatMap((t) => codeBlocks(ts.displayPartsToString(t.text)));
+    const examplesOf = (s: ts.Symbol) =>
+      s
+        .getJsDocTags(checker)
+        .filter((t) => t.name === 'example')
+        .flatMap((t) => codeBlocks(ts.displayPartsToString(t.text)));
+    // A class's methods and properties may carry their own examples: they run too.
+    const members = symbol.flags & ts.SymbolFlags.Class ? [...(symbol.members?.values() ?? [])] : [];
+    const examples = [...examplesOf(symbol), ...members.flatMap(examplesOf)];
     return {
       name: exported.name,
       kind: isValue ? 'value' : 'type',

@@ -16,3 +16,4 @@ export * from './heads/index.js';
 export * from './tasks/index.js';
 export * from './eval/index.js';
 export * from './io/index.js';
+export * from './checkpoint/index.js';

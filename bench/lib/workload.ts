@@ -66,9 +66,13 @@ export const IMPL = {
   sklearn: 'scikit-learn',
 } as const;
 
-/** The wasm backend with selfsup's kernels registered. */
-export async function selfsupWasm(): Promise<void> {
-  await useBackend('wasm');
+/**
+ * The wasm backend with selfsup's kernels registered, with `threads` threads
+ * (re-created if it runs another count), or with the count it already runs
+ * (bench/run.ts starts it with one).
+ */
+export async function selfsupWasm(threads?: number): Promise<void> {
+  await useBackend('wasm', threads === undefined ? {} : { threads });
   await registerTrainingKernels('wasm');
 }
 

@@ -1,4 +1,4 @@
-"""PyTorch peer of bench/workloads/conv.ts and encoder.ts (single thread, float32, CPU).
+"""PyTorch peer of bench/workloads/conv.ts and encoder.ts (one thread unless OMP_NUM_THREADS says otherwise, float32, CPU).
 
 Usage: conv_torch.py [--quick] [--only conv|encoder]
 Prints one JSON array of measurements (bench/peers/harness.py) on its last line.
@@ -8,6 +8,7 @@ PyTorch's own layout (NCHW) is used, which is what its CPU conv kernels are
 tuned for; the tfjs side is NHWC. Backward of a single conv computes both dx
 and dW, as the tfjs side does.
 """
+import os
 import sys
 
 import torch
@@ -16,7 +17,8 @@ import torch.nn.functional as F
 
 from harness import emit, measure
 
-torch.set_num_threads(1)
+# One thread unless the runner asks for more (runPythonPeer sets OMP_NUM_THREADS).
+torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
 torch.manual_seed(0)
 QUICK = "--quick" in sys.argv
 RUNS = dict(warmup=1, runs=3) if QUICK else dict(warmup=3, runs=10)

@@ -1,5 +1,6 @@
 """scikit-learn peer of bench/workloads/kmeans.ts: Lloyd k-means, 10,000 x 128
-float32 points, k = 100, exactly 10 iterations from given centres, one thread.
+float32 points, k = 100, exactly 10 iterations from given centres, at the thread
+count the runner sets (OMP_NUM_THREADS, which scikit-learn's OpenMP loops follow; default 1).
 
 Usage: kmeans_sklearn.py [--quick]
 """

@@ -1,9 +1,10 @@
 """PyTorch peer of bench/workloads/losses.ts: the contrastive losses written the
 usual way (normalise, similarity matmul, cross-entropy, autograd), forward +
-backward, single thread, float32.
+backward, one thread unless OMP_NUM_THREADS says otherwise, float32.
 
 Usage: losses_torch.py [--quick]
 """
+import os
 import sys
 
 import torch
@@ -11,7 +12,8 @@ import torch.nn.functional as F
 
 from harness import emit, measure
 
-torch.set_num_threads(1)
+# One thread unless the runner asks for more (runPythonPeer sets OMP_NUM_THREADS).
+torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
 torch.manual_seed(0)
 RUNS = dict(warmup=1, runs=3) if "--quick" in sys.argv else dict(warmup=3, runs=10)
 

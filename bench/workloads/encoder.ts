@@ -48,7 +48,7 @@ export function buildEncoder(inputShape: number[]): tfl.Sequential {
 }
 
 /** A training step closure on the active backend, and its cleanup. */
-function trainingStep(shape: number[]): { step: () => void; dispose: () => void } {
+export function encoderTrainingStep(shape: number[]): { step: () => void; dispose: () => void } {
   const model = buildEncoder(shape.slice(1));
   const optimizer = tf.train.sgd(0.01);
   const x = tf.randomNormal(shape, 0, 1, 'float32', 1);
@@ -62,7 +62,7 @@ function trainingStep(shape: number[]): { step: () => void; dispose: () => void 
 
 async function measureOn(impl: string, shape: [number, number, number, number], opts: BenchContext['options'],
   rows: Measurement[], unavailable: Unavailable[], batch = shape[0]): Promise<void> {
-  const { step, dispose } = trainingStep([batch, shape[1], shape[2], shape[3]]);
+  const { step, dispose } = encoderTrainingStep([batch, shape[1], shape[2], shape[3]]);
   const m = await measureOrExplain(encoderName(shape), impl, step, opts, unavailable);
   if (m) rows.push(batch === shape[0] ? m : extrapolated(m, batch, shape[0]));
   dispose();

@@ -28,7 +28,7 @@ export const stepGroup: WorkloadGroup = {
     const threadCounts = ctx.threads ?? [1];
     const opts = ctx.quick ? ctx.options : { ...ctx.options, runs: 10, maxTimeMs: 30_000 };
     for (const threads of threadCounts) {
-      await useBackend('wasm', threads === 1 ? {} : { threads });
+      await useBackend('wasm', { threads });
       await selfsupWasm();
       const actual = backendInfo().threads;
       if (actual !== threads) notes.push(`asked the wasm backend for ${threads} threads; it runs ${actual}`);

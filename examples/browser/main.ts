@@ -29,7 +29,16 @@ type MethodName = 'simclr' | 'byol' | 'rotation';
 export interface RunReport {
   backend: string;
   simd: boolean | null;
+  /** Threads of the wasm backend (all cores on a cross-origin-isolated page, else 1). */
   threads: number;
+  /** Threads selfsup's own kernels split their work over. */
+  kernelThreads: number;
+  /** Why fewer threads than cores, or null. */
+  threadsReason: string | null;
+  /** `navigator.hardwareConcurrency`. */
+  cores: number;
+  /** What the page shows as its backend. */
+  backendText: string;
   method: MethodName;
   steps: number;
   losses: number[];
@@ -277,7 +286,10 @@ async function main(): Promise<void> {
   $('legend').innerHTML = train.classNames
     .map((name, i) => `<span style="color: ${CLASS_COLORS[i]}">●</span> ${name}`)
     .join(' &nbsp;');
-  $('backend').textContent = `${info.backend}${info.simd ? ' + SIMD' : ''}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
+  // The thread count, and why it is lower than the cores (a page served without COOP/COEP runs on one).
+  $('backend').textContent =
+    `${info.backend}${info.simd ? ' + SIMD' : ''}, ${info.threads} thread${info.threads === 1 ? '' : 's'}` +
+    (info.threadsReason ? ` — ${info.threadsReason}` : '');
   session = await newSession();
   $('start').addEventListener('click', () => {
     if (!session) return;
@@ -314,6 +326,10 @@ const ready = main().catch((e: unknown) => {
       backend: info.backend,
       simd: info.simd,
       threads: info.threads,
+      kernelThreads: info.kernelThreads,
+      threadsReason: info.threadsReason,
+      cores: navigator.hardwareConcurrency,
+      backendText: $('backend').textContent ?? '',
       method,
       steps,
       losses: session.losses,

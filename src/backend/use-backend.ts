@@ -3,7 +3,19 @@ import { BackendError } from '../core/errors.js';
 import { importUnbundled, isNode } from '../core/node-builtins.js';
 import { assertInteger, assertKnownOptions, assertOneOf, describeValue } from '../core/validate.js';
 import { registerTrainingKernels, registeredTrainingKernels } from '../kernels/register.js';
-import { kernelSimdFor, setKernelWasmPaths, setRelaxedSimd, type WasmBackendLike } from '../kernels/wasm-runtime.js';
+import {
+  backendMemory,
+  configureKernelThreads,
+  isSharedMemory,
+  kernelSimdFor,
+  kernelThreadInfo,
+  releaseKernels,
+  setKernelWasmPaths,
+  setRelaxedSimd,
+  type WasmBackendLike,
+} from '../kernels/wasm-runtime.js';
+import { installNodeThreadShim, inspectNodeRuntime, type BundleFacts, type NodeThreadShim } from './node-wasm-threads.js';
+import { browserThreadBlocker, defaultThreadCount, reportCoresToEmscripten, TFJS_MAX_THREADS } from './wasm-threads.js';
 import { registerGradients } from './register-gradients.js';
 
 
@@ -13,8 +25,20 @@ export interface BackendInfo {
   backend: string;
   /** Whether the wasm backend runs its SIMD build; `null` for other backends. */
   simd: boolean | null;
-  /** Threads the backend computes with (1 for cpu; the wasm thread-pool size). */
+  /**
+   * Threads the backend computes with: the size of tfjs-backend-wasm's thread
+   * pool on wasm (1 for its single-threaded build), 1 on cpu.
+   */
   threads: number;
+  /** Threads selfsup's own wasm kernels split their work over (equal to `threads` unless its workers failed to start). */
+  kernelThreads: number;
+  /**
+   * Why `threads` is lower than asked for (or than the default, all cores):
+   * e.g. a page that is not cross-origin isolated, tfjs's cap of 8, or a
+   * tfjs-backend-wasm build the Node shim does not recognise. `null` when
+   * nothing was limited.
+   */
+  threadsReason: string | null;
   /** Whether tfjs-core's gradients are registered (training works). */
   gradients: boolean;
   /** Kernels selfsup registered for this backend. */
@@ -43,9 +67,18 @@ export interface UseBackendOptions {
    */
   wasmPaths?: string | Record<string, string>;
   /**
-   * Size of the wasm thread pool where the browser allows threads
-   * (cross-origin isolated pages). Node runs single-threaded.
-   * @default undefined (tfjs's choice: the number of cores)
+   * Threads of the wasm backend (tfjs's thread pool and selfsup's kernels
+   * alike). `1` runs tfjs's single-threaded SIMD build. More than one runs its
+   * threaded SIMD build: in Node always (selfsup starts it, tfjs alone does
+   * not), in a browser where the page is cross-origin isolated (COOP/COEP
+   * headers); elsewhere the backend falls back to one thread and
+   * `threadsReason` says why. At most 8 (tfjs's limit). The count is fixed
+   * when the backend is created: asking for another one later re-creates the
+   * wasm backend, which is refused while tensors live on it. Ignored by other
+   * backends.
+   * @default the cores available: `os.availableParallelism()` in Node (or the
+   * environment variable `SELFSUP_THREADS` where it is set),
+   * `navigator.hardwareConcurrency` in a cross-origin-isolated page, else 1
    */
   threads?: number;
   /**
@@ -105,6 +138,169 @@ function environment(): 'node' | 'browser' {
   return isNode() ? 'node' : 'browser';
 }
 
+/** What the wasm backend instance was created with. */
+interface WasmThreads {
+  /** The count asked for (explicitly or by default). */
+  requested: number;
+  threads: number;
+  reason: string | null;
+}
+const wasmThreads = new WeakMap<object, WasmThreads>();
+
+const MULTITHREAD_FLAG = 'WASM_HAS_MULTITHREAD_SUPPORT';
+/** A threaded initialisation that takes longer than this is abandoned for the single-threaded build. */
+const THREADED_INIT_TIMEOUT_MS = 60_000;
+
+/** Lets tests run the Node shim against doctored bundle facts (the fail-soft paths). */
+let nodeFactsOverride: BundleFacts | undefined;
+/** @internal */
+export function overrideNodeBundleFactsForTesting(facts: BundleFacts | undefined): void {
+  nodeFactsOverride = facts;
+}
+
+function setMultithreadFlag(value: boolean): string | null {
+  try {
+    tf.env().set(MULTITHREAD_FLAG, value);
+    return null;
+  } catch (e) {
+    return `tfjs-backend-wasm registers no ${MULTITHREAD_FLAG} flag (${(e as Error).message})`;
+  }
+}
+
+/** Removes the wasm backend instance (and selfsup's kernel workers on it) so it can be created again. */
+function recreateWasmRegistration(): void {
+  const factory = tf.findBackendFactory('wasm');
+  const registry = (tf.engine() as unknown as { registryFactory?: Record<string, { priority?: number }> }).registryFactory;
+  const priority = registry?.['wasm']?.priority ?? 2;
+  const backend = tf.findBackend('wasm');
+  if (backend) releaseKernels(backend as unknown as WasmBackendLike);
+  tf.removeBackend('wasm');
+  if (factory) tf.registerBackend('wasm', factory, priority);
+}
+
+async function setBackendOrFail(name: string): Promise<void> {
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend(name);
+    await tf.ready();
+  } catch (e) {
+    throw new BackendError(`useBackend: the '${name}' backend failed to initialise: ${(e as Error).message}`);
+  }
+  if (!ok || tf.getBackend() !== name) {
+    throw new BackendError(
+      `useBackend: the '${name}' backend failed to initialise` +
+        (name === 'wasm' && environment() === 'browser'
+          ? ' (in a browser, check that the .wasm files are served and pass options.wasmPaths)'
+          : ''),
+    );
+  }
+}
+
+/** Races tfjs's initialisation against a worker's load failure and a time limit; true when the backend came up. */
+async function initialiseWithin(failed: Promise<never> | undefined): Promise<true | string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`tfjs's threaded build did not start within ${THREADED_INIT_TIMEOUT_MS / 1000} s`), THREADED_INIT_TIMEOUT_MS);
+    (timer as { unref?: () => void }).unref?.();
+  });
+  try {
+    const outcome = await Promise.race([
+      tf.setBackend('wasm').then((ok) => (ok && tf.getBackend() === 'wasm' ? (true as const) : "tfjs's threaded build failed to initialise")),
+      timeout,
+      ...(failed ? [failed] : []),
+    ]);
+    return outcome;
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Creates the wasm backend with `requested` threads where the runtime allows, else one; returns what it got and why. */
+async function createWasmBackend(wasm: WasmModule, requested: number, byDefault: boolean): Promise<WasmThreads> {
+  let want = Math.min(requested, TFJS_MAX_THREADS);
+  let reason: string | null =
+    requested > TFJS_MAX_THREADS
+      ? `tfjs-backend-wasm runs at most ${TFJS_MAX_THREADS} threads (${requested} ${byDefault ? 'cores available' : 'asked for'})`
+      : null;
+  if (want > 1 && environment() === 'browser') {
+    const blocker = browserThreadBlocker();
+    if (blocker) [want, reason] = [1, blocker];
+  }
+  let shim: NodeThreadShim | undefined;
+  if (want > 1 && environment() === 'node') {
+    const facts = nodeFactsOverride ?? inspectNodeRuntime();
+    const flagProblem = typeof facts === 'string' ? null : setMultithreadFlag(true);
+    if (typeof facts === 'string' || flagProblem) {
+      [want, reason] = [1, `threads are off: ${typeof facts === 'string' ? facts : flagProblem}`];
+    } else {
+      shim = installNodeThreadShim(facts);
+    }
+  }
+  if (want > 1) {
+    const restoreImports = reportCoresToEmscripten(want);
+    wasm.setThreadsCount(want);
+    let outcome: true | string;
+    try {
+      outcome = await initialiseWithin(shim?.failed);
+    } finally {
+      restoreImports();
+      shim?.restore();
+    }
+    if (outcome === true) {
+      shim?.release();
+      const threads = wasm.getThreadsCount();
+      const backend = tf.findBackend('wasm') as unknown as WasmBackendLike;
+      if (!isSharedMemory(backendMemory(backend))) {
+        return { requested, threads: 1, reason: 'tfjs loaded its single-threaded build (was a single .wasm file set with setWasmPaths?)' };
+      }
+      if (threads < want) reason = `tfjs-backend-wasm started ${threads} of the ${want} threads asked for`;
+      return { requested, threads, reason };
+    }
+    // Fail soft: forget the half-made backend and its workers, then take the single-threaded build.
+    shim?.terminate();
+    recreateWasmRegistration();
+    reason = `threads are off: ${outcome}`;
+  }
+  // One thread: tfjs's single-threaded SIMD build (also in an isolated page, where tfjs would pick the threaded one).
+  setMultithreadFlag(false);
+  wasm.setThreadsCount(1);
+  await setBackendOrFail('wasm');
+  return { requested, threads: 1, reason };
+}
+
+/** Makes the wasm backend current with the requested thread count (re-creating it for a different explicit count). */
+async function readyWasm(wasm: WasmModule, threads: number | undefined): Promise<WasmThreads> {
+  const existing = tf.findBackend('wasm');
+  if (existing) {
+    // A backend created without useBackend runs whatever tfjs gave it.
+    const count = wasm.getThreadsCount();
+    const state = wasmThreads.get(existing) ?? { requested: count, threads: count, reason: null };
+    if (threads === undefined || threads === state.requested) {
+      await setBackendOrFail('wasm');
+      return state;
+    }
+    const live = (existing as unknown as { numDataIds(): number }).numDataIds();
+    if (live > 0) {
+      throw new BackendError(
+        `useBackend: the wasm backend runs ${state.threads} thread(s) and the thread count is fixed when it is created; ` +
+          `re-creating it for options.threads = ${threads} would lose the ${live} tensor(s) that live on it. ` +
+          'Dispose them first (or pass threads on the first useBackend call)',
+      );
+    }
+    recreateWasmRegistration();
+  }
+  const requested = threads ?? defaultThreadCount();
+  if (typeof requested === 'string') throw new BackendError(`useBackend: ${requested}`);
+  const state = await createWasmBackend(wasm, requested, threads === undefined);
+  wasmThreads.set(tf.findBackend('wasm')!, state);
+  return state;
+}
+
+/** The wasm set-up in progress, which the next one waits for. */
+let wasmSetUp: Promise<unknown> = Promise.resolve();
+
 let lastInfo: BackendInfo | undefined;
 
 /**
@@ -121,6 +317,13 @@ let lastInfo: BackendInfo | undefined;
  * serves them next to the script. Nothing happens at import time: this call is
  * the whole setup.
  *
+ * The wasm backend uses every core by default (`options.threads`), for tfjs's
+ * thread pool and selfsup's kernels alike: in Node selfsup starts tfjs's
+ * threaded build itself (tfjs keeps it off there), in a browser it needs a
+ * cross-origin-isolated page and falls back to one thread elsewhere, saying why
+ * in `threadsReason`. Results at N threads equal those at one, bit for bit,
+ * for selfsup's kernels.
+ *
  * @param name backend name: `'wasm'`, `'cpu'`, or any registered backend.
  * @returns the same report as {@link backendInfo}.
  *
@@ -129,7 +332,7 @@ let lastInfo: BackendInfo | undefined;
  * import { useBackend } from 'selfsup';
  *
  * const info = await useBackend('wasm');
- * console.log(info.backend, info.simd, info.threads); // wasm true 1
+ * console.log(info.backend, info.simd, info.threads); // wasm true 2 (on a 2-core machine)
  * ```
  */
 export async function useBackend(name = 'wasm', options: UseBackendOptions = {}): Promise<BackendInfo> {
@@ -149,27 +352,16 @@ export async function useBackend(name = 'wasm', options: UseBackendOptions = {})
       wasmModule.setWasmPaths(wasmPaths);
       setKernelWasmPaths(wasmPaths); // selfsup's kernel modules are served beside tfjs's
     }
-    if (threads !== undefined) wasmModule.setThreadsCount(threads);
-  }
-  let ok: boolean;
-  try {
-    ok = await tf.setBackend(name);
-    await tf.ready();
-  } catch (e) {
-    throw new BackendError(`${fn}: the '${name}' backend failed to initialise: ${(e as Error).message}`);
-  }
-  if (!ok || tf.getBackend() !== name) {
-    throw new BackendError(
-      `${fn}: the '${name}' backend failed to initialise` +
-        (name === 'wasm' && environment() === 'browser'
-          ? ' (in a browser, check that the .wasm files are served and pass options.wasmPaths)'
-          : ''),
-    );
-  }
-  if (name === 'wasm') {
+    // One set-up at a time: two concurrent calls must not both create (and shim) the backend.
+    const wasm = wasmModule;
+    const setUp = wasmSetUp.then(() => readyWasm(wasm, threads));
+    wasmSetUp = setUp.catch(() => undefined);
+    const state = await setUp;
     // Evaluate the async flags once so backendInfo() can read them synchronously.
     await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-    await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+    configureKernelThreads(tf.findBackend('wasm') as unknown as WasmBackendLike, state.threads);
+  } else {
+    await setBackendOrFail(name);
   }
   if (name === 'wasm') setRelaxedSimd(relaxedSimd);
   if (kernels) await registerTrainingKernels(name);
@@ -188,7 +380,7 @@ export async function useBackend(name = 'wasm', options: UseBackendOptions = {})
  * import { backendInfo, useBackend } from 'selfsup';
  *
  * await useBackend('cpu');
- * console.log(backendInfo()); // { backend: 'cpu', simd: null, threads: 1, ... }
+ * console.log(backendInfo()); // { backend: 'cpu', simd: null, threads: 1, kernelThreads: 1, threadsReason: null, ... }
  * ```
  */
 export function backendInfo(): BackendInfo {
@@ -197,16 +389,25 @@ export function backendInfo(): BackendInfo {
   const flags = (tf.env() as unknown as { flags: Record<string, unknown> }).flags;
   let simd: boolean | null = null;
   let threads = 1;
+  let kernelThreads = 1;
+  let threadsReason: string | null = null;
   let kernelsSimd: BackendInfo['kernelsSimd'] = null;
-  if (backend === 'wasm') {
+  const instance = tf.findBackend(backend);
+  if (backend === 'wasm' && instance) {
     simd = flags['WASM_HAS_SIMD_SUPPORT'] === true;
-    threads = wasmModule ? wasmModule.getThreadsCount() : 1;
-    if (registeredTrainingKernels(backend).length > 1) kernelsSimd = kernelSimdFor(tf.backend() as unknown as WasmBackendLike);
+    const state = wasmThreads.get(instance);
+    threads = state?.threads ?? (wasmModule ? wasmModule.getThreadsCount() : 1);
+    const k = kernelThreadInfo(instance as unknown as WasmBackendLike);
+    kernelThreads = k.threads;
+    threadsReason = [state?.reason, k.reason].filter((r) => r).join('; ') || null;
+    if (registeredTrainingKernels(backend).length > 1) kernelsSimd = kernelSimdFor(instance as unknown as WasmBackendLike);
   }
   return {
     backend,
     simd,
     threads,
+    kernelThreads,
+    threadsReason,
     gradients: tf.getGradient('BatchMatMul') !== undefined,
     kernels: registeredTrainingKernels(backend),
     kernelsSimd,

@@ -135,3 +135,30 @@ export class MissingDataError extends SelfsupError {}
  * ```
  */
 export class BackendError extends SelfsupError {}
+
+/**
+ * A checkpoint cannot be used: it is missing, truncated or corrupted (a
+ * checksum differs), or it was saved by another method or with other shapes
+ * or options than the task it is loaded into. The message names the
+ * checkpoint and what differs; nothing of the task has been changed when it
+ * is thrown.
+ *
+ * @example
+ * ```ts
+ * import { CheckpointError, SelfsupError } from 'selfsup';
+ *
+ * const err = new CheckpointError('loadCheckpoint', 'the checkpoint holds SimCLR, this task is BYOL');
+ * console.log(err instanceof SelfsupError, err.message); // true loadCheckpoint: the checkpoint holds SimCLR, this task is BYOL
+ * ```
+ */
+export class CheckpointError extends SelfsupError {
+  /** The function that refused the checkpoint. */
+  readonly functionName: string;
+  /** What is wrong with it, without the function name. */
+  readonly reason: string;
+  constructor(functionName: string, reason: string) {
+    super(`${functionName}: ${reason}`);
+    this.functionName = functionName;
+    this.reason = reason;
+  }
+}

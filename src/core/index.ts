@@ -13,9 +13,10 @@ export {
   ValueRangeError,
   MissingDataError,
   BackendError,
+  CheckpointError,
 } from './errors.js';
 export { Rng, createRng } from './rng.js';
-export type { Seed } from './rng.js';
+export type { RngState, Seed } from './rng.js';
 export { l2Normalize } from './normalize.js';
 export type { L2NormalizeOptions } from './normalize.js';
 export { stopGradient } from './stop-gradient.js';

@@ -10,6 +10,11 @@ import { BackendError } from '../core/errors.js';
 import { FUSED } from '../core/fused-kernels.js';
 import { kernelsFor, type WasmBackendLike } from './wasm-runtime.js';
 
+/** Elements per thread's share: a multiple of 4, so each element takes the same SIMD or scalar path as on one thread. */
+const ELEMENT_GRAIN = 1024;
+/** Channels per thread's share of the bias gradient (whole cache lines, a multiple of the SIMD width). */
+const CHANNEL_GRAIN = 16;
+
 interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
   backend: unknown;
@@ -28,7 +33,8 @@ export function geluWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const k = kernelsFor(backend);
   const out = backend.makeOutput([...x.shape], 'float32');
-  k.exports.gelu_forward(k.offset(x.dataId), k.offset(out.dataId), 0, tf.util.sizeFromShape(x.shape));
+  const n = tf.util.sizeFromShape(x.shape);
+  k.run('gelu_forward', [k.offset(x.dataId), k.offset(out.dataId)], n, { work: 20 * n, grain: ELEMENT_GRAIN });
   return out;
 }
 
@@ -40,7 +46,8 @@ export function geluGradWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const k = kernelsFor(backend);
   const out = backend.makeOutput([...x.shape], 'float32');
-  k.exports.gelu_backward(k.offset(x.dataId), k.offset(dy.dataId), k.offset(out.dataId), 0, tf.util.sizeFromShape(x.shape));
+  const n = tf.util.sizeFromShape(x.shape);
+  k.run('gelu_backward', [k.offset(x.dataId), k.offset(dy.dataId), k.offset(out.dataId)], n, { work: 25 * n, grain: ELEMENT_GRAIN });
   return out;
 }
 
@@ -71,7 +78,9 @@ export function biasActivationGradWasm(args: KernelArgs): tf.TensorInfo[] {
     dz = backend.makeOutput([...dy.shape], 'float32');
   }
   const db = withBias ? backend.makeOutput([cols], 'float32') : null;
-  k.exports.bias_activation_grad(k.offset(dy.dataId), k.offset(y.dataId), code === 0 ? 0 : k.offset(dz.dataId), db ? k.offset(db.dataId) : 0, rows, cols, code, 0, cols);
+  // Split over channels: each channel's sum keeps its order (any split gives the same bits).
+  k.run('bias_activation_grad', [k.offset(dy.dataId), k.offset(y.dataId), code === 0 ? 0 : k.offset(dz.dataId), db ? k.offset(db.dataId) : 0, rows, cols, code],
+    cols, { work: 2 * rows * cols, grain: CHANNEL_GRAIN });
   return db ? [dz, db] : [dz];
 }
 

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../core/errors.js';
 import { FUSED } from '../core/fused-kernels.js';
-import { backendMemory, kernelsFor, type WasmBackendLike } from './wasm-runtime.js';
+import { backendMemory, kernelsFor, THREAD_SCRATCH, type WasmBackendLike } from './wasm-runtime.js';
 
 interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
@@ -78,7 +78,8 @@ export function toPlanarWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const kernels = kernelsFor(backend);
   const out = backend.makeOutput([c, b, h, w], 'float32');
-  kernels.exports.to_planar(kernels.offset(x.dataId), kernels.offset(out.dataId), b * h * w, c);
+  const n = b * h * w;
+  kernels.run('to_planar', [kernels.offset(x.dataId), kernels.offset(out.dataId), n, c], n, { work: n * c, grain: 1024 });
   return out;
 }
 
@@ -89,7 +90,8 @@ export function fromPlanarWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const kernels = kernelsFor(backend);
   const out = backend.makeOutput([b, h, w, c], 'float32');
-  kernels.exports.from_planar(kernels.offset(x.dataId), kernels.offset(out.dataId), b * h * w, c);
+  const n = b * h * w;
+  kernels.run('from_planar', [kernels.offset(x.dataId), kernels.offset(out.dataId), n, c], n, { work: n * c, grain: 1024 });
   return out;
 }
 
@@ -103,7 +105,8 @@ export function colorJitterWasm(args: KernelArgs): tf.TensorInfo {
   const out = backend.makeOutput([c, b, h, w], 'float32');
   const { ptrs } = stage(args, [[floats(args, 'params', 9 * b, kernel), 'f32']], 0);
   const kernels = kernelsFor(backend);
-  kernels.exports.color_jitter_planar(kernels.offset(x.dataId), kernels.offset(out.dataId), ptrs[0]!, b, h * w);
+  // Samples are independent: split over them.
+  kernels.run('color_jitter_planar', [kernels.offset(x.dataId), kernels.offset(out.dataId), ptrs[0]!, b, h * w], b, { work: 60 * c * b * h * w });
   return out;
 }
 
@@ -117,7 +120,7 @@ export function grayscaleWasm(args: KernelArgs): tf.TensorInfo {
   const out = backend.makeOutput([c, b, h, w], 'float32');
   const { ptrs } = stage(args, [[floats(args, 'applied', b, kernel), 'f32']], 0);
   const kernels = kernelsFor(backend);
-  kernels.exports.grayscale_planar(kernels.offset(x.dataId), kernels.offset(out.dataId), ptrs[0]!, b, h * w);
+  kernels.run('grayscale_planar', [kernels.offset(x.dataId), kernels.offset(out.dataId), ptrs[0]!, b, h * w], b, { work: 4 * c * b * h * w });
   return out;
 }
 
@@ -130,12 +133,13 @@ export function gaussianBlurWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const out = backend.makeOutput([c, b, h, w], 'float32');
   const kernels = kernelsFor(backend);
-  const { ptrs, extra } = stage(
-    args,
-    [[floats(args, 'taps', b * k, kernel), 'f32'], [floats(args, 'applied', b, kernel), 'f32']],
-    kernels.exports.gaussian_blur_planar_scratch(h, w),
+  const { ptrs } = stage(args, [[floats(args, 'taps', b * k, kernel), 'f32'], [floats(args, 'applied', b, kernel), 'f32']], 0);
+  kernels.run(
+    'gaussian_blur_planar',
+    [kernels.offset(x.dataId), kernels.offset(out.dataId), ptrs[0]!, ptrs[1]!, THREAD_SCRATCH, c, b, h, w, k],
+    b,
+    { work: 4 * k * c * b * h * w, threadScratch: kernels.exports.gaussian_blur_planar_scratch(h, w) },
   );
-  kernels.exports.gaussian_blur_planar(kernels.offset(x.dataId), kernels.offset(out.dataId), ptrs[0]!, ptrs[1]!, extra, c, b, h, w, k);
   return out;
 }
 
@@ -149,11 +153,17 @@ export function resampleWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const out = backend.makeOutput([c, b, oh, ow], 'float32');
   const kernels = kernelsFor(backend);
-  const { ptrs, extra } = stage(
+  const { ptrs } = stage(
     args,
     [[floats(args, 'index', 2 * b * (oh + ow), kernel), 'i32'], [floats(args, 'fraction', b * (oh + ow), kernel), 'f32']],
-    kernels.exports.resample_planar_scratch(oh, w),
+    0,
   );
-  kernels.exports.resample_planar(kernels.offset(x.dataId), kernels.offset(out.dataId), ptrs[0]!, ptrs[1]!, extra, c, b, h, w, oh, ow);
+  // Work units: the c × b planes.
+  kernels.run(
+    'resample_planar',
+    [kernels.offset(x.dataId), kernels.offset(out.dataId), ptrs[0]!, ptrs[1]!, THREAD_SCRATCH, c, b, h, w, oh, ow],
+    c * b,
+    { work: 4 * c * b * (oh * w + oh * ow), threadScratch: kernels.exports.resample_planar_scratch(oh, w) },
+  );
   return out;
 }

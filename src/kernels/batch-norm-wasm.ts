@@ -10,7 +10,25 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../core/errors.js';
 import { FUSED } from '../core/fused-kernels.js';
-import { kernelsFor, type WasmBackendLike } from './wasm-runtime.js';
+import { kernelsFor, type KernelInstance, type WasmBackendLike } from './wasm-runtime.js';
+
+/**
+ * Channels per thread's share of a per-channel reduction: whole cache lines
+ * (16 floats), and a multiple of 4 so every channel is summed in the same
+ * SIMD lane as on one thread. Each channel's sum keeps its order, so any
+ * split gives the same bits; the element-wise passes split over rows.
+ */
+const CHANNEL_GRAIN = 16;
+
+/** Runs a per-channel reduction over channels [0, cols) on the kernel threads. */
+function byChannel(k: KernelInstance, name: 'batch_norm_moments' | 'batch_norm_grad_sums', args: number[], rows: number, cols: number): void {
+  k.run(name, args, cols, { work: 2 * rows * cols, grain: CHANNEL_GRAIN });
+}
+
+/** Runs an element-wise pass over rows [0, rows) on the kernel threads. */
+function byRow(k: KernelInstance, name: 'batch_norm_apply' | 'batch_norm_grad_apply', args: number[], rows: number, cols: number): void {
+  k.run(name, args, rows, { work: 2 * rows * cols });
+}
 
 interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
@@ -53,7 +71,7 @@ export function fusedBatchNormWasm(fallback: tf.KernelFunc): (args: KernelArgs) 
     const factor = kernels.scratch(cols * 4);
     const e = kernels.exports;
     e.batch_norm_factors(at(variance), at(scale), factor, cols, eps, 0, cols);
-    e.batch_norm_apply(at(x), at(mean), factor, at(offset), at(out), rows, cols, 0, rows);
+    byRow(kernels, 'batch_norm_apply', [at(x), at(mean), factor, at(offset), at(out), rows, cols], rows, cols);
     return out;
   };
 }
@@ -89,9 +107,9 @@ export function batchNormTrainWasm(args: KernelArgs): tf.TensorInfo[] {
   const factor = kernels.scratch(cols * 4);
   const at = (t: tf.TensorInfo) => kernels.offset(t.dataId);
   const e = kernels.exports;
-  e.batch_norm_moments(at(x), at(mean), at(variance), rows, cols, 0, cols);
+  byChannel(kernels, 'batch_norm_moments', [at(x), at(mean), at(variance), rows, cols], rows, cols);
   e.batch_norm_factors(at(variance), at(scale), factor, cols, eps, 0, cols);
-  e.batch_norm_apply(at(x), at(mean), factor, at(offset), at(y), rows, cols, 0, rows);
+  byRow(kernels, 'batch_norm_apply', [at(x), at(mean), factor, at(offset), at(y), rows, cols], rows, cols);
   return [y, mean, variance];
 }
 
@@ -117,8 +135,8 @@ export function batchNormTrainGradWasm(args: KernelArgs): tf.TensorInfo[] {
   const coef = sums + cols * 2 * 4;
   const at = (t: tf.TensorInfo) => kernels.offset(t.dataId);
   const e = kernels.exports;
-  e.batch_norm_grad_sums(at(dy), at(x), at(mean), sums, rows, cols, 0, cols);
+  byChannel(kernels, 'batch_norm_grad_sums', [at(dy), at(x), at(mean), sums, rows, cols], rows, cols);
   e.batch_norm_grad_coefficients(sums, at(variance), at(scale), at(dmean), at(dvariance), at(dscale), at(doffset), coef, rows, cols, eps, 0, cols);
-  e.batch_norm_grad_apply(at(dy), at(x), at(mean), coef, at(dx), rows, cols, 0, rows);
+  byRow(kernels, 'batch_norm_grad_apply', [at(dy), at(x), at(mean), coef, at(dx), rows, cols], rows, cols);
   return [dx, dscale, doffset];
 }

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../core/errors.js';
-import { kernelsFor, type WasmBackendLike } from './wasm-runtime.js';
+import { kernelsFor, THREAD_SCRATCH, type WasmBackendLike } from './wasm-runtime.js';
 
 export type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 type Pair = number | [number, number];
@@ -56,6 +56,12 @@ export function geometry(info: tf.backend_util.Conv2DInfo, outChannelsOrMultipli
   ];
 }
 
+/** Multiply-adds × 2 of the convolution (about the work of either gradient, or of the forward convolution). */
+export function convFlops(info: tf.backend_util.Conv2DInfo, depthwise = false): number {
+  const perOutput = info.filterHeight * info.filterWidth * (depthwise ? 1 : info.inChannels);
+  return 2 * info.batchSize * info.outHeight * info.outWidth * info.outChannels * perOutput;
+}
+
 export function convInfo(
   xShape: number[], filterShape: number[], attrs: tf.NamedAttrMap, depthwise: boolean,
 ): tf.backend_util.Conv2DInfo {
@@ -84,8 +90,14 @@ export function conv2dBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const k = kernelsFor(backend);
   const out = backend.makeOutput([...filterShape], 'float32');
   const e = k.exports;
-  const scratch = k.scratch(e.conv2d_backprop_filter_scratch(info.filterHeight, info.filterWidth, info.inChannels, info.outChannels));
-  e.conv2d_backprop_filter(k.offset(x.dataId), k.offset(dy.dataId), k.offset(out.dataId), scratch, ...geometry(info, info.outChannels));
+  const { filterHeight: kh, filterWidth: kw, inChannels: c, outChannels: co } = info;
+  // Split over groups of rows (or, for c <= 3, columns) of dW: each dW element is summed by one thread.
+  k.run(
+    'conv2d_backprop_filter',
+    [k.offset(x.dataId), k.offset(dy.dataId), k.offset(out.dataId), THREAD_SCRATCH, ...geometry(info, co)],
+    e.conv2d_backprop_filter_units(kh, kw, c, co),
+    { work: convFlops(info), threadScratch: e.conv2d_backprop_filter_scratch(kh, kw, c, co) },
+  );
   return out;
 }
 
@@ -103,8 +115,13 @@ export function conv2dBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   const k = kernelsFor(backend);
   const out = backend.makeOutput([...inputShape], 'float32');
   const e = k.exports;
-  const scratch = k.scratch(e.conv2d_backprop_input_scratch(info.filterHeight, info.filterWidth, info.inChannels, info.outChannels));
-  e.conv2d_backprop_input(k.offset(dy.dataId), k.offset(filter.dataId), k.offset(out.dataId), scratch, ...geometry(info, info.outChannels));
+  // Split over images: their dx never overlap.
+  k.run(
+    'conv2d_backprop_input',
+    [k.offset(dy.dataId), k.offset(filter.dataId), k.offset(out.dataId), THREAD_SCRATCH, ...geometry(info, info.outChannels)],
+    info.batchSize,
+    { work: convFlops(info), threadScratch: e.conv2d_backprop_input_scratch(info.filterHeight, info.filterWidth, info.inChannels, info.outChannels) },
+  );
   return out;
 }
 
@@ -121,7 +138,13 @@ export function depthwiseBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const k = kernelsFor(backend);
   const out = backend.makeOutput([...filterShape], 'float32');
-  k.exports.depthwise_backprop_filter(k.offset(x.dataId), k.offset(dy.dataId), k.offset(out.dataId), ...geometry(info, filterShape[3]!));
+  // Split over groups of input channels: each dW element is summed by one thread.
+  k.run(
+    'depthwise_backprop_filter',
+    [k.offset(x.dataId), k.offset(dy.dataId), k.offset(out.dataId), ...geometry(info, filterShape[3]!)],
+    k.exports.depthwise_backprop_filter_units(info.inChannels),
+    { work: convFlops(info, true) },
+  );
   return out;
 }
 
@@ -138,6 +161,11 @@ export function depthwiseBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const k = kernelsFor(backend);
   const out = backend.makeOutput([...inputShape], 'float32');
-  k.exports.depthwise_backprop_input(k.offset(dy.dataId), k.offset(filter.dataId), k.offset(out.dataId), ...geometry(info, filter.shape[3]!));
+  k.run(
+    'depthwise_backprop_input',
+    [k.offset(dy.dataId), k.offset(filter.dataId), k.offset(out.dataId), ...geometry(info, filter.shape[3]!)],
+    info.batchSize,
+    { work: convFlops(info, true) },
+  );
   return out;
 }

@@ -12,8 +12,8 @@
  * tfjs's kernel too.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { convInfo, geometry } from './conv-backprop-wasm.js';
-import { kernelsFor, type KernelInstance, type WasmBackendLike } from './wasm-runtime.js';
+import { convFlops, convInfo, geometry } from './conv-backprop-wasm.js';
+import { kernelsFor, THREAD_SCRATCH, type KernelInstance, type WasmBackendLike } from './wasm-runtime.js';
 
 interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
@@ -55,12 +55,17 @@ export function conv2dForwardWasm(fallback: tf.KernelFunc, fused: boolean): (arg
     const out = backend.makeOutput([...info.outShape], 'float32');
     const e = k.exports;
     const [kh, kw, c] = [info.filterHeight, info.filterWidth, info.inChannels];
-    const packedFloats = e.conv2d_forward_packed_floats(kh, kw, c, info.outChannels);
-    const scratch = k.scratch((packedFloats + e.conv2d_forward_block_floats(kh, kw, c)) * 4);
-    e.conv2d_forward_pack(k.offset(filter.dataId), scratch, kh * kw * c, info.outChannels);
+    const packed = k.scratch(e.conv2d_forward_packed_floats(kh, kw, c, info.outChannels) * 4);
+    e.conv2d_forward_pack(k.offset(filter.dataId), packed, kh * kw * c, info.outChannels);
+    // Output pixels split over the threads, each with its own im2col block (any split gives the same bits).
     const m = info.batchSize * info.outHeight * info.outWidth;
-    e.conv2d_forward(k.offset(x.dataId), scratch, bias ? k.offset(bias.dataId) : 0, k.offset(out.dataId), scratch + packedFloats * 4,
-      ...geometry(info, info.outChannels), activation, 0, m);
+    k.run(
+      'conv2d_forward',
+      [k.offset(x.dataId), packed, bias ? k.offset(bias.dataId) : 0, k.offset(out.dataId), THREAD_SCRATCH,
+        ...geometry(info, info.outChannels), activation],
+      m,
+      { work: convFlops(info), grain: 4, threadScratch: e.conv2d_forward_block_floats(kh, kw, c) * 4 },
+    );
     return out;
   };
 }

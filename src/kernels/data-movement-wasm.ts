@@ -3,7 +3,7 @@
  * transpose, which a training step pays on every large activation.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { kernelsFor, type WasmBackendLike } from './wasm-runtime.js';
+import { kernelsFor, THREAD_SCRATCH, type WasmBackendLike } from './wasm-runtime.js';
 
 interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
@@ -61,7 +61,11 @@ export function sumWasm(fallback: tf.KernelFunc, mean = false): (args: KernelArg
     const backend = args.backend as WasmBackendLike;
     const kernels = kernelsFor(backend);
     const out = backend.makeOutput(outShape, 'float32');
-    kernels.exports.sum_leading_axes(kernels.offset(x.dataId), kernels.offset(out.dataId), rows, cols, mean ? 1 / rows : 1);
+    // Blocks of rows are summed (in parallel) into partials, which one thread adds up in block order.
+    const blocks = Math.ceil(rows / kernels.exports.sum_block_rows(cols));
+    const partials = kernels.scratch(blocks * cols * 4);
+    kernels.run('sum_leading_axes_blocks', [kernels.offset(x.dataId), partials, rows, cols], blocks, { work: rows * cols });
+    kernels.exports.sum_leading_axes_total(partials, kernels.offset(out.dataId), blocks, cols, mean ? 1 / rows : 1);
     return out;
   };
 }
@@ -97,9 +101,13 @@ function batchMatMul(args: KernelArgs, transA: boolean, transB: boolean): tf.Ten
   const batchDims = batchA === 1 && batchB !== 1 ? leadB : batchB === 1 && batchA !== 1 ? leadA : leadA.length >= leadB.length ? leadA : leadB;
   const out = backend.makeOutput([...batchDims, m, n], 'float32');
   const kernels = kernelsFor(backend);
-  const scratch = kernels.scratch(kernels.exports.batch_matmul_scratch(k, n));
-  kernels.exports.batch_matmul(kernels.offset(a.dataId), kernels.offset(b.dataId), kernels.offset(out.dataId), scratch,
-    batchA, batchB, m, k, n, transA ? 1 : 0, transB ? 1 : 0);
+  const batch = Math.max(batchA, batchB);
+  kernels.run(
+    'batch_matmul',
+    [kernels.offset(a.dataId), kernels.offset(b.dataId), kernels.offset(out.dataId), THREAD_SCRATCH, batchA, batchB, m, k, n, transA ? 1 : 0, transB ? 1 : 0],
+    kernels.exports.batch_matmul_units(batchA, batchB, m, k, n),
+    { work: 2 * batch * m * n * k, threadScratch: kernels.exports.batch_matmul_scratch(k, n) },
+  );
   return out;
 }
 
@@ -155,7 +163,8 @@ export function reluGradWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const kernels = kernelsFor(backend);
   const out = backend.makeOutput([...x.shape], 'float32');
-  kernels.exports.relu_grad(kernels.offset(dy.dataId), kernels.offset(x.dataId), kernels.offset(out.dataId), tf.util.sizeFromShape(x.shape));
+  const size = tf.util.sizeFromShape(x.shape);
+  kernels.run('relu_grad', [kernels.offset(dy.dataId), kernels.offset(x.dataId), kernels.offset(out.dataId)], size, { work: size, grain: 1024 });
   return out;
 }
 
@@ -200,6 +209,11 @@ function poolGeometry(info: tf.backend_util.Conv2DInfo): [number, number, number
   ];
 }
 
+/** Window reads of a pooling gradient. */
+function poolWork(info: tf.backend_util.Conv2DInfo): number {
+  return info.batchSize * info.outHeight * info.outWidth * info.inChannels * info.filterHeight * info.filterWidth;
+}
+
 /** `MaxPoolGrad` vectorised over channels (tfjs-backend-wasm's runs ~55× its forward pass). */
 export function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
   const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
@@ -207,7 +221,13 @@ export function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const kernels = kernelsFor(backend);
   const out = backend.makeOutput([...input.shape], 'float32');
-  kernels.exports.max_pool_grad(kernels.offset(input.dataId), kernels.offset(dy.dataId), kernels.offset(out.dataId), ...poolGeometry(info));
+  // Split over images: their dx never overlap.
+  kernels.run(
+    'max_pool_grad',
+    [kernels.offset(input.dataId), kernels.offset(dy.dataId), kernels.offset(out.dataId), ...poolGeometry(info)],
+    info.batchSize,
+    { work: poolWork(info) },
+  );
   return out;
 }
 
@@ -218,7 +238,9 @@ export function avgPoolGradWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const kernels = kernelsFor(backend);
   const out = backend.makeOutput([...input.shape], 'float32');
-  kernels.exports.avg_pool_grad(kernels.offset(dy.dataId), kernels.offset(out.dataId), ...poolGeometry(info));
+  kernels.run('avg_pool_grad', [kernels.offset(dy.dataId), kernels.offset(out.dataId), ...poolGeometry(info)], info.batchSize, {
+    work: poolWork(info),
+  });
   return out;
 }
 

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../core/errors.js';
 import { FUSED } from '../core/fused-kernels.js';
-import { kernelsFor, type KernelInstance, type WasmBackendLike } from './wasm-runtime.js';
+import { kernelsFor, THREAD_SCRATCH, type KernelInstance, type WasmBackendLike } from './wasm-runtime.js';
 
 interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
@@ -38,6 +38,27 @@ function setup(args: KernelArgs): [WasmBackendLike, KernelInstance, (t: tf.Tenso
   return [backend, kernels, (t) => kernels.offset(t.dataId)];
 }
 
+/** Pointers to consecutive 16-byte-aligned regions of `bytes[i]` bytes in the instance's scratch buffer. */
+function carve(kernels: KernelInstance, bytes: number[]): number[] {
+  const offsets: number[] = [];
+  let total = 0;
+  for (const b of bytes) {
+    offsets.push(total);
+    total += Math.ceil(b / 16) * 16;
+  }
+  const base = kernels.scratch(total);
+  return offsets.map((o) => base + o);
+}
+
+const F32 = 4;
+const F64 = 8;
+const round8 = (v: number) => Math.ceil(v / 8) * 8;
+
+/** Normalises the rows of x into y with their norms (normalize_rows over threads). */
+function normalizeRows(kernels: KernelInstance, x: number, y: number, norms: number, rows: number, d: number): void {
+  kernels.run('normalize_rows', [x, y, norms, d, EPS], rows, { work: 3 * rows * d, grain: 4 });
+}
+
 /** `SelfsupNtXent`: z1, z2 [N, D] → loss, z [2N, D], norms [2N], w = P + Pᵀ [2N, 2N] (P the softmax). */
 export function ntXentWasm(args: KernelArgs): tf.TensorInfo[] {
   const kernel = FUSED.ntXent;
@@ -50,8 +71,27 @@ export function ntXentWasm(args: KernelArgs): tf.TensorInfo[] {
   const z = backend.makeOutput([m, d], 'float32');
   const norms = backend.makeOutput([m], 'float32');
   const p = backend.makeOutput([m, m], 'float32');
-  const scratch = kernels.scratch(kernels.exports.nt_xent_forward_scratch(n, d));
-  kernels.exports.nt_xent_forward(at(z1), at(z2), at(z), at(norms), at(p), at(loss), scratch, n, d, temperature(args), EPS);
+  const e = kernels.exports;
+  const [packed, rowLoss, blockScratch] = carve(kernels, [round8(m) * d * F32, m * F64, e.nt_xent_block_scratch()]);
+  normalizeRows(kernels, at(z1), at(z), at(norms), n, d);
+  normalizeRows(kernels, at(z2), at(z) + n * d * F32, at(norms) + n * F32, n, d);
+  kernels.run('pack_rows_as_columns', [at(z), packed!, 0, m, d], round8(m) / 8, { work: m * d });
+  const blocks = e.nt_xent_blocks(m);
+  const flops = m * m * d;
+  if (kernels.threadsFor(flops, blocks) === 1) {
+    // One thread: the three phases interleaved per block row, while its rows are in cache (same bits).
+    e.nt_xent_fused(at(z), packed!, at(p), rowLoss!, blockScratch!, n, d, temperature(args));
+  } else {
+    // Block row b multiplies b + 1 blocks of the lower triangle.
+    kernels.run('nt_xent_similarity', [at(z), packed!, at(p), THREAD_SCRATCH, m, d, temperature(args)], blocks, {
+      work: flops, threadScratch: e.nt_xent_block_scratch(), weight: (b) => b + 1,
+    });
+    kernels.run('nt_xent_softmax', [at(p), rowLoss!, n], m, { work: 8 * m * m, grain: 4 });
+    kernels.run('nt_xent_symmetrize', [at(p), THREAD_SCRATCH, m], blocks, {
+      work: 2 * m * m, threadScratch: e.nt_xent_block_scratch(), weight: (b) => blocks - b,
+    });
+  }
+  e.mean_of_doubles(rowLoss!, m, at(loss));
   return [loss, z, norms, p];
 }
 
@@ -67,8 +107,15 @@ export function ntXentGradWasm(args: KernelArgs): tf.TensorInfo[] {
   const [backend, kernels, at] = setup(args);
   const dz1 = backend.makeOutput([n, d], 'float32');
   const dz2 = backend.makeOutput([n, d], 'float32');
-  const scratch = kernels.scratch(kernels.exports.nt_xent_backward_scratch(n, d));
-  kernels.exports.nt_xent_backward(at(z), at(norms), at(p), at(dy), at(dz1), at(dz2), scratch, n, d, temperature(args), EPS);
+  const dp = round8(d);
+  const [packed] = carve(kernels, [m * dp * F32]);
+  kernels.run('pack_column_panels', [at(z), packed!, 0, m, d], dp / 8, { work: m * d });
+  kernels.run(
+    'nt_xent_backward_rows',
+    [at(z), at(norms), at(p), packed!, at(dy), at(dz1), at(dz2), THREAD_SCRATCH, n, d, temperature(args), EPS],
+    Math.ceil(m / 4),
+    { work: 2 * m * m * d, threadScratch: 4 * dp * F32 },
+  );
   return [dz1, dz2];
 }
 
@@ -89,11 +136,14 @@ export function infoNCEQueueWasm(args: KernelArgs): tf.TensorInfo[] {
   const negNorms = backend.makeOutput([kn], 'float32');
   const pPos = backend.makeOutput([n], 'float32');
   const pNeg = backend.makeOutput([n, kn], 'float32');
-  const scratch = kernels.scratch(kernels.exports.info_nce_queue_forward_scratch(n, kn, d));
-  kernels.exports.info_nce_queue_forward(
-    at(q), at(k), at(negatives), at(qn), at(kNormed), at(qNorms), at(kNorms), at(negNorms), at(pPos), at(pNeg), at(loss),
-    scratch, n, kn, d, temperature(args), EPS,
-  );
+  const [packed, inv, rowLoss] = carve(kernels, [round8(kn) * d * F32, kn * F32, n * F64]);
+  normalizeRows(kernels, at(q), at(qn), at(qNorms), n, d);
+  normalizeRows(kernels, at(k), at(kNormed), at(kNorms), n, d);
+  kernels.run('info_nce_queue_norms', [at(negatives), at(negNorms), inv!, d, EPS], kn, { work: 2 * kn * d, grain: 4 });
+  kernels.run('pack_rows_as_columns', [at(negatives), packed!, inv!, kn, d], round8(kn) / 8, { work: kn * d });
+  kernels.run('info_nce_queue_logits', [at(qn), at(kNormed), packed!, at(pPos), at(pNeg), rowLoss!, n, kn, d, temperature(args)],
+    Math.ceil(n / 4), { work: 2 * n * kn * d });
+  kernels.exports.mean_of_doubles(rowLoss!, n, at(loss));
   return [loss, qn, kNormed, qNorms, kNorms, negNorms, pPos, pNeg];
 }
 
@@ -112,10 +162,15 @@ export function infoNCEQueueGradQueryWasm(args: KernelArgs): tf.TensorInfo {
   const k = negatives.shape[0]!;
   const [backend, kernels, at] = setup(args);
   const dq = backend.makeOutput([n, d], 'float32');
-  const scratch = kernels.scratch(kernels.exports.info_nce_queue_backward_query_scratch(n, k, d));
-  kernels.exports.info_nce_queue_backward_query(
-    at(qn), at(kn), at(qNorms), at(negatives), at(negNorms), at(pPos), at(pNeg), at(dy), at(dq), scratch, n, k, d,
-    temperature(args), EPS,
+  const dp = round8(d);
+  const [packed, inv, g] = carve(kernels, [k * dp * F32, k * F32, n * dp * F32]);
+  kernels.exports.inverse_denominators(at(negNorms), inv!, k, EPS);
+  kernels.run('pack_column_panels', [at(negatives), packed!, inv!, k, d], dp / 8, { work: k * d });
+  kernels.run(
+    'info_nce_queue_backward_query_rows',
+    [at(qn), at(kn), at(qNorms), packed!, at(pPos), at(pNeg), at(dy), at(dq), g!, n, k, d, temperature(args), EPS],
+    Math.ceil(n / 4),
+    { work: 2 * n * k * d },
   );
   return dq;
 }
@@ -131,8 +186,12 @@ export function infoNCEQueueGradKeyWasm(args: KernelArgs): tf.TensorInfo {
   const [n, d] = qn.shape as [number, number];
   const [backend, kernels, at] = setup(args);
   const dk = backend.makeOutput([n, d], 'float32');
-  const scratch = kernels.scratch(d * 4);
-  kernels.exports.info_nce_queue_backward_key(at(qn), at(kn), at(kNorms), at(pPos), at(dy), at(dk), scratch, n, d, temperature(args), EPS);
+  kernels.run(
+    'info_nce_queue_backward_key',
+    [at(qn), at(kn), at(kNorms), at(pPos), at(dy), at(dk), THREAD_SCRATCH, n, d, temperature(args), EPS],
+    n,
+    { work: 4 * n * d, grain: 4, threadScratch: d * F32 },
+  );
   return dk;
 }
 
@@ -148,9 +207,14 @@ export function infoNCEQueueGradNegativesWasm(args: KernelArgs): tf.TensorInfo {
   const k = negatives.shape[0]!;
   const [backend, kernels, at] = setup(args);
   const dNeg = backend.makeOutput([k, d], 'float32');
-  const scratch = kernels.scratch(kernels.exports.info_nce_queue_backward_negatives_scratch(n, d));
-  kernels.exports.info_nce_queue_backward_negatives(
-    at(qn), at(negatives), at(negNorms), at(pNeg), at(dy), at(dNeg), scratch, n, k, d, temperature(args), EPS,
+  const dp = round8(d);
+  const [packed] = carve(kernels, [n * dp * F32]);
+  kernels.run('pack_column_panels', [at(qn), packed!, 0, n, d], dp / 8, { work: n * d });
+  kernels.run(
+    'info_nce_queue_backward_negatives_rows',
+    [packed!, at(negatives), at(negNorms), at(pNeg), at(dy), at(dNeg), THREAD_SCRATCH, n, k, d, temperature(args), EPS],
+    Math.ceil(k / 4),
+    { work: 2 * n * k * d, threadScratch: kernels.exports.panel_rows_scratch(n, d) },
   );
   return dNeg;
 }
@@ -170,11 +234,17 @@ export function clipWasm(args: KernelArgs): tf.TensorInfo[] {
   const tNorms = backend.makeOutput([n], 'float32');
   const g = backend.makeOutput([n, n], 'float32');
   const dLogScale = backend.makeOutput([], 'float32');
-  const scratch = kernels.scratch(kernels.exports.clip_forward_scratch(n, d));
-  kernels.exports.clip_forward(
-    at(images), at(texts), at(logScale), at(imagesN), at(textsN), at(iNorms), at(tNorms), at(g), at(loss), at(dLogScale),
-    scratch, n, d, EPS,
-  );
+  const [packed, rmax, rinv, cmax, cinv, diag, rowLse, colLse, rowGl] = carve(kernels, [
+    round8(n) * d * F32, n * F32, n * F32, n * F32, n * F32, n * F32, n * F64, n * F64, n * F64,
+  ]);
+  normalizeRows(kernels, at(images), at(imagesN), at(iNorms), n, d);
+  normalizeRows(kernels, at(texts), at(textsN), at(tNorms), n, d);
+  kernels.run('pack_rows_as_columns', [at(textsN), packed!, 0, n, d], round8(n) / 8, { work: n * d });
+  kernels.run('clip_logits', [at(imagesN), packed!, at(logScale), at(g), n, d], Math.ceil(n / 4), { work: 2 * n * n * d });
+  kernels.run('clip_row_stats', [at(g), rmax!, rinv!, rowLse!, diag!, n], n, { work: 8 * n * n, grain: 4 });
+  kernels.run('clip_column_stats', [at(g), cmax!, cinv!, colLse!, n], Math.ceil(n / 4), { work: 8 * n * n });
+  kernels.run('clip_gradient', [at(g), rmax!, rinv!, cmax!, cinv!, rowGl!, n], n, { work: 16 * n * n, grain: 4 });
+  kernels.exports.clip_finish(rowLse!, colLse!, rowGl!, diag!, at(loss), at(dLogScale), n);
   return [loss, imagesN, textsN, iNorms, tNorms, g, dLogScale];
 }
 
@@ -191,9 +261,33 @@ export function clipGradWasm(args: KernelArgs): tf.TensorInfo {
   const [n, d] = images.shape as [number, number];
   const [backend, kernels, at] = setup(args);
   const dx = backend.makeOutput([n, d], 'float32');
-  const scratch = kernels.scratch(kernels.exports.clip_backward_scratch(n, d));
-  kernels.exports.clip_backward(at(images), at(texts), at(norms), at(g), at(logScale), at(dy), at(dx), scratch, n, d, EPS, which);
+  const dp = round8(d);
+  const [packed] = carve(kernels, [n * dp * F32]);
+  kernels.run('pack_column_panels', [at(which ? images : texts), packed!, 0, n, d], dp / 8, { work: n * d });
+  kernels.run(
+    'clip_backward_rows',
+    [at(images), at(texts), at(norms), at(g), packed!, at(logScale), at(dy), at(dx), THREAD_SCRATCH, n, d, EPS, which],
+    Math.ceil(n / 4),
+    { work: 2 * n * n * d, threadScratch: kernels.exports.panel_rows_scratch(n, d) },
+  );
   return dx;
+}
+
+/** Bytes of the packed centroids and their squared norms. */
+const centroidBytes = (k: number, d: number) => [round8(k) * d * F32, round8(k) * F32];
+
+/** Prepares the centroids (into packed, cnorm) and assigns every row (labels, and per-row inertia if `rowInertia`). */
+function assign(
+  kernels: KernelInstance, x: number, centroids: number, labels: number, rowInertia: number, [packed, cnorm]: number[],
+  n: number, d: number, k: number,
+): void {
+  kernels.run('kmeans_prepare', [centroids, packed!, cnorm!, d, k], round8(k) / 8, { work: 2 * k * d });
+  kernels.run(
+    'kmeans_assign_rows',
+    [x, centroids, packed!, cnorm!, labels, rowInertia, THREAD_SCRATCH, n, d, k],
+    kernels.exports.kmeans_row_chunks(n),
+    { work: 2 * n * k * d, threadScratch: kernels.exports.kmeans_scratch(d, k) },
+  );
 }
 
 /** `SelfsupKMeansStep`: x [N, D], centroids [k, D] → labels (int32 [N]), next centroids [k, D] (empty clusters keep theirs). */
@@ -206,13 +300,10 @@ export function kMeansStepWasm(args: KernelArgs): tf.TensorInfo[] {
   const [backend, kernels, at] = setup(args);
   const labels = backend.makeOutput([n], 'int32');
   const next = backend.makeOutput([k, d], 'float32');
-  const scratchBytes = kernels.exports.kmeans_scratch(d, k);
-  // The sums and counts live after the packed centroids in the same scratch buffer.
-  const sumsOffset = Math.ceil(scratchBytes / 16) * 16;
-  const countsOffset = sumsOffset + k * d * 4;
-  const scratch = kernels.scratch(countsOffset + Math.ceil((k * 4) / 16) * 16);
-  kernels.exports.kmeans_assign(at(x), at(centroids), at(labels), scratch + sumsOffset, scratch + countsOffset, 0, scratch, n, d, k);
-  kernels.exports.kmeans_means(scratch + sumsOffset, scratch + countsOffset, at(centroids), at(next), d, k);
+  const [packed, cnorm, sumsPtr, countsPtr] = carve(kernels, [...centroidBytes(k, d), k * d * F32, k * F32]);
+  assign(kernels, at(x), at(centroids), at(labels), 0, [packed!, cnorm!], n, d, k);
+  kernels.run('kmeans_sums', [at(x), at(labels), sumsPtr!, countsPtr!, n, d, k], kernels.exports.kmeans_column_groups(d), { work: n * d });
+  kernels.exports.kmeans_means(sumsPtr!, countsPtr!, at(centroids), at(next), d, k);
   return [labels, next];
 }
 
@@ -226,8 +317,9 @@ export function kMeansAssignWasm(args: KernelArgs): tf.TensorInfo[] {
   const [backend, kernels, at] = setup(args);
   const labels = backend.makeOutput([n], 'int32');
   const inertia = backend.makeOutput([], 'float32');
-  const scratch = kernels.scratch(kernels.exports.kmeans_scratch(d, k));
-  kernels.exports.kmeans_assign(at(x), at(centroids), at(labels), 0, 0, at(inertia), scratch, n, d, k);
+  const [packed, cnorm, rowInertia] = carve(kernels, [...centroidBytes(k, d), n * F64]);
+  assign(kernels, at(x), at(centroids), at(labels), rowInertia!, [packed!, cnorm!], n, d, k);
+  kernels.exports.sum_of_doubles(rowInertia!, n, at(inertia));
   return [labels, inertia];
 }
 

@@ -9,6 +9,13 @@ import { BackendError } from '../core/errors.js';
 import { FUSED } from '../core/fused-kernels.js';
 import { kernelsFor, type KernelInstance, type WasmBackendLike } from './wasm-runtime.js';
 
+/**
+ * Elements per thread's share: a multiple of 4, so every element takes the
+ * same SIMD or scalar path as on one thread (any split gives the same bits),
+ * and of whole cache lines.
+ */
+const GRAIN = 1024;
+
 interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
   backend: unknown;
@@ -36,8 +43,9 @@ export function adamWasm(args: KernelArgs): tf.TensorInfo[] {
   const out = [backend.makeOutput([...x.shape], 'float32'), backend.makeOutput([...x.shape], 'float32'), backend.makeOutput([...x.shape], 'float32')];
   const [xo, mo, vo] = out.map((t) => kernels.offset(t.dataId)) as [number, number, number];
   // The constants as tfjs's ops see them: 1 − β computed in double, then each rounded to float32 on the way in.
-  kernels.exports.adam_update(at('x'), at('m'), at('v'), at('gradient'), xo, mo, vo, at('bias1'), at('bias2'),
-    beta1, 1 - beta1, beta2, 1 - beta2, epsilon, -learningRate, 0, tf.util.sizeFromShape(x.shape));
+  const n = tf.util.sizeFromShape(x.shape);
+  kernels.run('adam_update', [at('x'), at('m'), at('v'), at('gradient'), xo, mo, vo, at('bias1'), at('bias2'),
+    beta1, 1 - beta1, beta2, 1 - beta2, epsilon, -learningRate], n, { work: 12 * n, grain: GRAIN });
   return out;
 }
 
@@ -46,8 +54,9 @@ export function momentumWasm(args: KernelArgs): tf.TensorInfo[] {
   const [backend, kernels, at, x] = setup(args, FUSED.momentum, ['x', 'accumulation', 'gradient', 'c', 'momentum']);
   const out = [backend.makeOutput([...x.shape], 'float32'), backend.makeOutput([...x.shape], 'float32')];
   const [xo, ao] = out.map((t) => kernels.offset(t.dataId)) as [number, number];
-  kernels.exports.momentum_update(at('x'), at('accumulation'), at('gradient'), xo, ao, at('c'), at('momentum'),
-    args.attrs?.['nesterov'] ? 1 : 0, 0, tf.util.sizeFromShape(x.shape));
+  const n = tf.util.sizeFromShape(x.shape);
+  kernels.run('momentum_update', [at('x'), at('accumulation'), at('gradient'), xo, ao, at('c'), at('momentum'),
+    args.attrs?.['nesterov'] ? 1 : 0], n, { work: 5 * n, grain: GRAIN });
   return out;
 }
 
@@ -55,6 +64,7 @@ export function momentumWasm(args: KernelArgs): tf.TensorInfo[] {
 export function sgdWasm(args: KernelArgs): tf.TensorInfo {
   const [backend, kernels, at, x] = setup(args, FUSED.sgd, ['x', 'gradient', 'c']);
   const out = backend.makeOutput([...x.shape], 'float32');
-  kernels.exports.sgd_update(at('x'), at('gradient'), kernels.offset(out.dataId), at('c'), 0, tf.util.sizeFromShape(x.shape));
+  const n = tf.util.sizeFromShape(x.shape);
+  kernels.run('sgd_update', [at('x'), at('gradient'), kernels.offset(out.dataId), at('c')], n, { work: 3 * n, grain: GRAIN });
   return out;
 }

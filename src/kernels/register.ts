@@ -270,7 +270,8 @@ export async function registerTrainingKernels(backendName: string): Promise<stri
   for (const name of tf.engine().backendNames()) if (name !== backendName) wrapFusedConv2d(name);
   const existing = registered.get(backendName);
   if (existing && allOurs(existing, backendName)) {
-    // Already registered: only make sure the instance is the instruction set asked for (useBackend's relaxedSimd).
+    // Already registered: the wasm backend may have been re-created (another thread count), and its memory needs its
+    // own instance (and pool); an existing one must be the instruction set asked for (useBackend's relaxedSimd).
     const wasm = backendName === 'wasm' ? (tf.findBackend('wasm') as unknown as WasmBackendLike | null) : null;
     if (wasm) await prepareKernels(wasm);
     // tfjs-layers may have been loaded since (its BatchNormalization is routed once it is there).

@@ -19,108 +19,129 @@
 import { BackendError } from '../core/errors.js';
 import { nodeBuiltins } from '../core/node-builtins.js';
 import { KERNEL_FILES } from './generated/kernels-wasm.js';
+import { KernelPool, MAX_POOL_THREADS, splitRanges } from './thread-pool.js';
 
-/** The functions the kernel module exports (pointers are byte offsets into tfjs's memory). */
+/**
+ * The functions the kernel module exports (pointers are byte offsets into
+ * tfjs's memory). Those that end in a range (`begin, end` of their work
+ * units; `m0, m1` output pixels, `c0, c1` channels, `r0, r1` rows, `i0, i1`
+ * elements) compute that part of their output and are split over threads
+ * (see {@link RANGED_KERNELS}).
+ */
 export interface KernelExports {
   __stack_pointer: WebAssembly.Global;
+  conv2d_backprop_filter_units(kh: number, kw: number, c: number, co: number): number;
   conv2d_backprop_filter_scratch(kh: number, kw: number, c: number, co: number): number;
   conv2d_backprop_filter(
     x: number, dy: number, dw: number, scratch: number,
     n: number, h: number, w: number, c: number, oh: number, ow: number, co: number, kh: number, kw: number,
-    sh: number, sw: number, dh: number, dwl: number, pt: number, pl: number,
+    sh: number, sw: number, dh: number, dwl: number, pt: number, pl: number, begin: number, end: number,
   ): void;
   conv2d_backprop_input_scratch(kh: number, kw: number, c: number, co: number): number;
   conv2d_backprop_input(
     dy: number, w: number, dx: number, scratch: number,
     n: number, h: number, wd: number, c: number, oh: number, ow: number, co: number, kh: number, kw: number,
-    sh: number, sw: number, dh: number, dwl: number, pt: number, pl: number,
+    sh: number, sw: number, dh: number, dwl: number, pt: number, pl: number, begin: number, end: number,
   ): void;
+  depthwise_backprop_filter_units(c: number): number;
   depthwise_backprop_filter(
     x: number, dy: number, dw: number,
     n: number, h: number, w: number, c: number, oh: number, ow: number, q: number, kh: number, kw: number,
-    sh: number, sw: number, dh: number, dwl: number, pt: number, pl: number,
+    sh: number, sw: number, dh: number, dwl: number, pt: number, pl: number, begin: number, end: number,
   ): void;
   depthwise_backprop_input(
     dy: number, w: number, dx: number,
     n: number, h: number, wd: number, c: number, oh: number, ow: number, q: number, kh: number, kw: number,
-    sh: number, sw: number, dh: number, dwl: number, pt: number, pl: number,
+    sh: number, sw: number, dh: number, dwl: number, pt: number, pl: number, begin: number, end: number,
   ): void;
-  sum_leading_axes(x: number, out: number, rows: number, cols: number, scale: number): void;
+  sum_block_rows(cols: number): number;
+  sum_leading_axes_blocks(x: number, partials: number, rows: number, cols: number, begin: number, end: number): void;
+  sum_leading_axes_total(partials: number, out: number, blocks: number, cols: number, scale: number): void;
   max_pool_grad(
     x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
-    fh: number, fw: number, sh: number, sw: number, pt: number, pl: number,
+    fh: number, fw: number, sh: number, sw: number, pt: number, pl: number, begin: number, end: number,
   ): void;
   avg_pool_grad(
     dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
-    fh: number, fw: number, sh: number, sw: number, pt: number, pl: number,
+    fh: number, fw: number, sh: number, sw: number, pt: number, pl: number, begin: number, end: number,
   ): void;
   tile6(x: number, out: number, ...dimsThenReps: number[]): void;
   transpose6(x: number, out: number, ...dimsThenPerm: number[]): void;
+  batch_matmul_units(batchA: number, batchB: number, m: number, k: number, n: number): number;
   batch_matmul_scratch(k: number, n: number): number;
   batch_matmul(
     a: number, b: number, out: number, scratch: number, batchA: number, batchB: number,
-    m: number, k: number, n: number, transA: number, transB: number,
+    m: number, k: number, n: number, transA: number, transB: number, begin: number, end: number,
   ): void;
-  relu_grad(dy: number, x: number, out: number, n: number): void;
-  nt_xent_forward_scratch(n: number, d: number): number;
-  nt_xent_forward(
-    z1: number, z2: number, z: number, norms: number, p: number, loss: number, scratch: number,
-    n: number, d: number, invTau: number, eps: number,
+  relu_grad(dy: number, x: number, out: number, begin: number, end: number): void;
+  normalize_rows(x: number, y: number, norms: number, d: number, eps: number, begin: number, end: number): void;
+  pack_rows_as_columns(b: number, packed: number, invNorm: number, n: number, k: number, begin: number, end: number): void;
+  pack_column_panels(b: number, packed: number, invNorm: number, k: number, n: number, begin: number, end: number): void;
+  mean_of_doubles(v: number, n: number, out: number): void;
+  sum_of_doubles(v: number, n: number, out: number): void;
+  nt_xent_blocks(m: number): number;
+  nt_xent_block_scratch(): number;
+  nt_xent_similarity(z: number, packed: number, p: number, scratch: number, m: number, d: number, invTau: number, begin: number, end: number): void;
+  nt_xent_softmax(p: number, rowLoss: number, n: number, begin: number, end: number): void;
+  nt_xent_symmetrize(p: number, scratch: number, m: number, begin: number, end: number): void;
+  nt_xent_fused(z: number, packed: number, p: number, rowLoss: number, scratch: number, n: number, d: number, invTau: number): void;
+  nt_xent_backward_rows(
+    z: number, norms: number, w: number, packed: number, dy: number, dz1: number, dz2: number, scratch: number,
+    n: number, d: number, invTau: number, eps: number, begin: number, end: number,
   ): void;
-  nt_xent_backward_scratch(n: number, d: number): number;
-  nt_xent_backward(
-    z: number, norms: number, p: number, dy: number, dz1: number, dz2: number, scratch: number,
-    n: number, d: number, invTau: number, eps: number,
+  info_nce_queue_norms(neg: number, negNorms: number, inv: number, d: number, eps: number, begin: number, end: number): void;
+  inverse_denominators(norms: number, inv: number, n: number, eps: number): void;
+  info_nce_queue_logits(
+    qn: number, kn: number, packed: number, pPos: number, pNeg: number, rowLoss: number,
+    n: number, numNeg: number, d: number, invTau: number, begin: number, end: number,
   ): void;
-  info_nce_queue_forward_scratch(n: number, k: number, d: number): number;
-  info_nce_queue_forward(
-    q: number, k: number, neg: number, qn: number, kn: number, qNorms: number, kNorms: number, negNorms: number,
-    pPos: number, pNeg: number, loss: number, scratch: number, n: number, numNeg: number, d: number, invTau: number, eps: number,
-  ): void;
-  info_nce_queue_backward_query_scratch(n: number, k: number, d: number): number;
-  info_nce_queue_backward_query(
-    qn: number, kn: number, qNorms: number, neg: number, negNorms: number, pPos: number, pNeg: number, dy: number,
-    dq: number, scratch: number, n: number, numNeg: number, d: number, invTau: number, eps: number,
+  info_nce_queue_backward_query_rows(
+    qn: number, kn: number, qNorms: number, packed: number, pPos: number, pNeg: number, dy: number, dq: number, g: number,
+    n: number, numNeg: number, d: number, invTau: number, eps: number, begin: number, end: number,
   ): void;
   info_nce_queue_backward_key(
     qn: number, kn: number, kNorms: number, pPos: number, dy: number, dk: number, scratch: number,
-    n: number, d: number, invTau: number, eps: number,
+    n: number, d: number, invTau: number, eps: number, begin: number, end: number,
   ): void;
-  info_nce_queue_backward_negatives_scratch(n: number, d: number): number;
-  info_nce_queue_backward_negatives(
-    qn: number, neg: number, negNorms: number, pNeg: number, dy: number, dNeg: number, scratch: number,
-    n: number, numNeg: number, d: number, invTau: number, eps: number,
+  panel_rows_scratch(n: number, d: number): number;
+  info_nce_queue_backward_negatives_rows(
+    packed: number, neg: number, negNorms: number, pNeg: number, dy: number, dNeg: number, scratch: number,
+    n: number, numNeg: number, d: number, invTau: number, eps: number, begin: number, end: number,
   ): void;
-  clip_forward_scratch(n: number, d: number): number;
-  clip_forward(
-    images: number, texts: number, logScale: number, imagesN: number, textsN: number, iNorms: number, tNorms: number,
-    g: number, loss: number, dLogScale: number, scratch: number, n: number, d: number, eps: number,
-  ): void;
-  clip_backward_scratch(n: number, d: number): number;
-  clip_backward(
-    images: number, texts: number, norms: number, g: number, logScale: number, dy: number, dx: number, scratch: number,
-    n: number, d: number, eps: number, which: number,
+  clip_logits(images: number, packed: number, logScale: number, g: number, n: number, d: number, begin: number, end: number): void;
+  clip_row_stats(g: number, rmax: number, rinv: number, rowLse: number, diag: number, n: number, begin: number, end: number): void;
+  clip_column_stats(g: number, cmax: number, cinv: number, colLse: number, n: number, begin: number, end: number): void;
+  clip_gradient(g: number, rmax: number, rinv: number, cmax: number, cinv: number, rowGl: number, n: number, begin: number, end: number): void;
+  clip_finish(rowLse: number, colLse: number, rowGl: number, diag: number, loss: number, dLogScale: number, n: number): void;
+  clip_backward_rows(
+    images: number, texts: number, norms: number, g: number, packed: number, logScale: number, dy: number, dx: number,
+    scratch: number, n: number, d: number, eps: number, which: number, begin: number, end: number,
   ): void;
   kmeans_scratch(d: number, k: number): number;
-  kmeans_assign(
-    x: number, centroids: number, labels: number, sums: number, counts: number, inertia: number, scratch: number,
-    n: number, d: number, k: number,
+  kmeans_row_chunks(n: number): number;
+  kmeans_column_groups(d: number): number;
+  kmeans_prepare(centroids: number, packed: number, cnorm: number, d: number, k: number, begin: number, end: number): void;
+  kmeans_assign_rows(
+    x: number, centroids: number, packed: number, cnorm: number, labels: number, rowInertia: number, scratch: number,
+    n: number, d: number, k: number, begin: number, end: number,
   ): void;
+  kmeans_sums(x: number, labels: number, sums: number, counts: number, n: number, d: number, k: number, begin: number, end: number): void;
   kmeans_means(sums: number, counts: number, centroids: number, next: number, d: number, k: number): void;
   vexp_array(x: number, out: number, n: number): void;
   min_max(x: number, out: number, n: number): void;
-  to_planar(x: number, out: number, n: number, c: number): void;
-  from_planar(x: number, out: number, n: number, c: number): void;
-  color_jitter_planar(x: number, out: number, params: number, b: number, hw: number): void;
-  grayscale_planar(x: number, out: number, applied: number, b: number, hw: number): void;
+  to_planar(x: number, out: number, n: number, c: number, begin: number, end: number): void;
+  from_planar(x: number, out: number, n: number, c: number, begin: number, end: number): void;
+  color_jitter_planar(x: number, out: number, params: number, b: number, hw: number, begin: number, end: number): void;
+  grayscale_planar(x: number, out: number, applied: number, b: number, hw: number, begin: number, end: number): void;
   gaussian_blur_planar_scratch(h: number, w: number): number;
   gaussian_blur_planar(
     x: number, out: number, taps: number, applied: number, scratch: number, c: number, b: number, h: number, w: number, k: number,
+    begin: number, end: number,
   ): void;
   resample_planar_scratch(oh: number, w: number): number;
   resample_planar(
     x: number, out: number, index: number, fraction: number, scratch: number, c: number, b: number, h: number, w: number,
-    oh: number, ow: number,
+    oh: number, ow: number, begin: number, end: number,
   ): void;
   conv2d_forward_packed_floats(kh: number, kw: number, c: number, co: number): number;
   conv2d_forward_block_floats(kh: number, kw: number, c: number): number;
@@ -150,6 +171,59 @@ export interface KernelExports {
   sgd_update(x: number, g: number, xOut: number, c: number, i0: number, i1: number): void;
 }
 
+/** The exports that take a work range `begin, end` last, in the order the pool's workers index them. */
+export const RANGED_KERNELS = [
+  'conv2d_backprop_filter',
+  'conv2d_backprop_input',
+  'depthwise_backprop_filter',
+  'depthwise_backprop_input',
+  'sum_leading_axes_blocks',
+  'max_pool_grad',
+  'avg_pool_grad',
+  'batch_matmul',
+  'relu_grad',
+  'normalize_rows',
+  'pack_rows_as_columns',
+  'pack_column_panels',
+  'nt_xent_similarity',
+  'nt_xent_softmax',
+  'nt_xent_symmetrize',
+  'nt_xent_backward_rows',
+  'info_nce_queue_norms',
+  'info_nce_queue_logits',
+  'info_nce_queue_backward_query_rows',
+  'info_nce_queue_backward_key',
+  'info_nce_queue_backward_negatives_rows',
+  'clip_logits',
+  'clip_row_stats',
+  'clip_column_stats',
+  'clip_gradient',
+  'clip_backward_rows',
+  'kmeans_prepare',
+  'kmeans_assign_rows',
+  'kmeans_sums',
+  'to_planar',
+  'from_planar',
+  'color_jitter_planar',
+  'grayscale_planar',
+  'gaussian_blur_planar',
+  'resample_planar',
+  'conv2d_forward',
+  'bias_activation_grad',
+  'gelu_forward',
+  'gelu_backward',
+  'batch_norm_moments',
+  'batch_norm_apply',
+  'batch_norm_grad_sums',
+  'batch_norm_grad_apply',
+  'adam_update',
+  'momentum_update',
+  'sgd_update',
+] as const satisfies readonly (keyof KernelExports)[];
+
+/** A kernel that computes a range of work units. */
+export type RangedKernel = (typeof RANGED_KERNELS)[number];
+
 /** The parts of tfjs-backend-wasm's `BackendWasm` the kernels use (typed structurally: the package is an optional peer). */
 export interface WasmBackendLike {
   wasm: {
@@ -163,10 +237,50 @@ export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: 'float32' | 'int32'): { dataId: object; shape: number[]; dtype: 'float32' | 'int32' };
 }
 
-/** One instance of the kernel module bound to one backend memory, with its reusable scratch. */
+/** How a ranged kernel call is split over threads. */
+export interface RunOptions {
+  /** Range boundaries fall on multiples of this many units (the last range ends at the total). @default 1 */
+  grain?: number;
+  /** Approximate cost of the whole call (flops or element operations): small calls stay on one thread. */
+  work: number;
+  /**
+   * Bytes of scratch each thread gets for itself: the argument that is
+   * {@link THREAD_SCRATCH} in `args` becomes the thread's own pointer.
+   */
+  threadScratch?: number;
+  /** Relative cost of each unit, for uneven units (grain 1). */
+  weight?: (unit: number) => number;
+}
+
+/** Marks the argument of a ranged call that is replaced by each thread's own scratch pointer. */
+export const THREAD_SCRATCH = -1;
+
+/** A call below this much work runs on the calling thread: waking the workers costs more than it saves. */
+const MIN_PARALLEL_WORK = 1 << 18;
+
+/** How ranged calls are split (tests lower both to split small calls, or cap the threads to compare with one). */
+const split = { maxThreads: Number.POSITIVE_INFINITY, minWork: MIN_PARALLEL_WORK };
+
+/**
+ * @internal Caps the threads a ranged kernel call uses and sets the work
+ * below which it stays on one thread; `undefined` restores the defaults. For
+ * tests that compare 1-thread and N-thread results on small inputs.
+ */
+export function setKernelSplitForTesting(options: { maxThreads?: number; minWork?: number } | undefined): void {
+  split.maxThreads = options?.maxThreads ?? Number.POSITIVE_INFINITY;
+  split.minWork = options?.minWork ?? MIN_PARALLEL_WORK;
+}
+
+/** One instance of the kernel module bound to one backend memory, with its reusable scratch and thread pool. */
 export class KernelInstance {
   private scratchPtr = 0;
   private scratchBytes = 0;
+  private threadScratchPtr = 0;
+  private threadScratchBytes = 0;
+  private pool: KernelPool | undefined;
+  private poolTried = false;
+  private poolReason: string | null = null;
+  private stacks: number[] = [];
 
   constructor(
     readonly exports: KernelExports,
@@ -175,31 +289,59 @@ export class KernelInstance {
     readonly simd: KernelSimd = 'simd128',
   ) {}
 
+  /** Threads a ranged kernel is split over (1 without a pool). */
+  get threads(): number {
+    return this.pool?.threads ?? 1;
+  }
+
+  /** Calls split over the pool's workers so far. */
+  get pooledCalls(): number {
+    return this.pool?.jobs ?? 0;
+  }
+
+  /** Why the pool has fewer threads than were asked for, or null. */
+  get threadsReason(): string | null {
+    return this.poolReason;
+  }
+
+  private allocate(current: number, currentBytes: number, bytes: number, what: string): [number, number] {
+    if (bytes <= currentBytes) return [current, currentBytes];
+    if (current !== 0) this.backend.wasm._free(current);
+    const size = Math.ceil((bytes * 1.5) / 65536) * 65536;
+    const ptr = this.backend.wasm._malloc(size) >>> 0;
+    if (ptr === 0) throw new BackendError(`selfsup wasm kernels: could not allocate ${size} bytes of ${what}`);
+    return [ptr, size];
+  }
+
   /**
    * A scratch buffer of at least `bytes` bytes, reused across calls and only
    * reallocated (with 50 % headroom) when a call needs more. Its contents are
    * undefined on entry.
    */
   scratch(bytes: number): number {
-    if (bytes > this.scratchBytes) {
-      if (this.scratchPtr !== 0) this.backend.wasm._free(this.scratchPtr);
-      const size = Math.ceil((bytes * 1.5) / 65536) * 65536;
-      const ptr = this.backend.wasm._malloc(size) >>> 0;
-      if (ptr === 0) throw new BackendError(`selfsup wasm kernels: could not allocate ${size} bytes of scratch memory`);
-      this.scratchPtr = ptr;
-      this.scratchBytes = size;
-    }
+    [this.scratchPtr, this.scratchBytes] = this.allocate(this.scratchPtr, this.scratchBytes, bytes, 'scratch memory');
     return this.scratchPtr;
+  }
+
+  /** The threads a ranged call of `work` over `total` units (boundaries on multiples of `grain`) would use. */
+  threadsFor(work: number, total: number, grain = 1): number {
+    if (!this.pool || work < split.minWork) return 1;
+    return Math.max(1, Math.min(this.pool.threads, split.maxThreads, Math.ceil(total / grain)));
   }
 
   /** The module's stack in tfjs's heap (set by `bind`), freed with the scratch by {@link KernelInstance.release}. */
   stackPtr = 0;
 
-  /** Frees this instance's stack and scratch (when another instance replaces it on the same memory). */
+  /**
+   * Stops the workers and frees this instance's stacks and scratch (when
+   * another instance, of the other instruction set, replaces it on the same memory).
+   */
   release(): void {
-    if (this.scratchPtr !== 0) this.backend.wasm._free(this.scratchPtr);
-    if (this.stackPtr !== 0) this.backend.wasm._free(this.stackPtr);
-    this.scratchPtr = this.scratchBytes = this.stackPtr = 0;
+    this.stopPool();
+    for (const ptr of [this.scratchPtr, this.threadScratchPtr, this.stackPtr]) {
+      if (ptr !== 0) this.backend.wasm._free(ptr);
+    }
+    this.scratchPtr = this.scratchBytes = this.threadScratchPtr = this.threadScratchBytes = this.stackPtr = 0;
   }
 
   /** Byte offset of a tensor's data in the backend memory. */
@@ -208,14 +350,91 @@ export class KernelInstance {
     if (!data) throw new BackendError('selfsup wasm kernels: a tensor passed to the kernel is not on the wasm backend');
     return data.memoryOffset >>> 0;
   }
+
+  /**
+   * Calls the ranged kernel `name` over the work units [0, total): split
+   * into contiguous ranges over the pool's threads when the call is large
+   * enough, else in one range on this thread. Each thread's range is passed
+   * as the kernel's last two arguments, after `args`; with `threadScratch`,
+   * the argument given as {@link THREAD_SCRATCH} is the thread's own scratch.
+   */
+  run(name: RangedKernel, args: readonly number[], total: number, options: RunOptions): void {
+    if (total <= 0) return;
+    const fn = this.exports[name] as unknown as (...a: number[]) => void;
+    const grain = options.grain ?? 1;
+    const threads = this.threadsFor(options.work, total, grain);
+    const index = args.indexOf(THREAD_SCRATCH);
+    if ((index >= 0) !== (options.threadScratch !== undefined)) {
+      throw new BackendError(`selfsup wasm kernels: ${name} needs both a THREAD_SCRATCH argument and threadScratch bytes`);
+    }
+    let stride = 0;
+    let base = 0;
+    const own = [...args];
+    if (index >= 0) {
+      stride = Math.ceil(options.threadScratch! / 64) * 64;
+      [this.threadScratchPtr, this.threadScratchBytes] = this.allocate(
+        this.threadScratchPtr, this.threadScratchBytes, stride * threads, 'per-thread scratch memory',
+      );
+      base = this.threadScratchPtr;
+      own[index] = base;
+    }
+    if (threads === 1) {
+      fn(...own, 0, total);
+      return;
+    }
+    if (this.pool!.lost) {
+      // A worker is gone: the kernels go on, on this thread alone, and backendInfo says why.
+      this.poolReason = `selfsup's kernels run on one thread: ${this.pool!.lost}`;
+      this.stopPool();
+      fn(...own, 0, total);
+      return;
+    }
+    const ranges = splitRanges(total, threads, grain, options.weight);
+    this.pool!.run(
+      { fn: RANGED_KERNELS.indexOf(name), args: own, ranges, ...(index >= 0 ? { scratch: { index, base, stride } } : {}) },
+      (begin, end) => fn(...own, begin, end),
+    );
+  }
+
+  /** Starts `threads - 1` workers on `module` (shared memory only); on failure runs single-threaded and keeps the reason. */
+  async startPool(module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number): Promise<void> {
+    if (threads <= 1 || this.poolTried) return;
+    this.poolTried = true;
+    const wanted = Math.min(threads, MAX_POOL_THREADS);
+    try {
+      for (let t = 1; t < wanted; t++) {
+        const stack = this.backend.wasm._malloc(STACK_BYTES) >>> 0;
+        if (stack === 0) throw new Error('could not allocate a worker stack');
+        this.stacks.push(stack);
+      }
+      this.pool = await KernelPool.start(module, memory, RANGED_KERNELS, this.stacks.map((s) => (s + STACK_BYTES) & ~15));
+    } catch (e) {
+      this.poolReason = `selfsup's kernel workers did not start (${(e as Error).message}); its kernels run on one thread`;
+      this.freeStacks();
+    }
+  }
+
+  private freeStacks(): void {
+    for (const s of this.stacks) this.backend.wasm._free(s);
+    this.stacks = [];
+  }
+
+  /** Stops the workers and frees their stacks (the backend is about to go away, or a worker is lost). */
+  stopPool(): void {
+    this.pool?.stop();
+    this.pool = undefined;
+    this.freeStacks();
+  }
 }
 
-/** Bytes of stack the module gets (its code needs almost none: no arrays live on its stack). */
+/** Bytes of stack the module gets per thread (its code needs little: a few small arrays, no recursion). */
 const STACK_BYTES = 64 * 1024;
 
 let compiled: Partial<Record<Variant, Promise<WebAssembly.Module>>> = {};
 const ready: Partial<Record<Variant, WebAssembly.Module>> = {};
 const instances = new WeakMap<WebAssembly.Memory, KernelInstance>();
+/** Threads asked for per backend memory (set by useBackend before the kernels are prepared). */
+const requestedThreads = new WeakMap<WebAssembly.Memory, number>();
 
 type Variant = keyof typeof KERNEL_FILES;
 
@@ -265,7 +484,7 @@ function wantedSimd(): KernelSimd {
 }
 
 function variantOf(memory: WebAssembly.Memory, simd: KernelSimd): Variant {
-  const shared = isShared(memory);
+  const shared = isSharedMemory(memory);
   if (simd === 'relaxed') return shared ? 'relaxedShared' : 'relaxed';
   return shared ? 'shared' : 'plain';
 }
@@ -371,16 +590,44 @@ export function backendMemory(backend: WasmBackendLike): WebAssembly.Memory {
   );
 }
 
-function isShared(memory: WebAssembly.Memory): boolean {
+/** Whether `memory` is shared (tfjs's threaded build). */
+export function isSharedMemory(memory: WebAssembly.Memory): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * Sets how many threads selfsup's kernels use on `backend` (its memory must
+ * be shared for more than one); takes effect when the kernels are prepared.
+ */
+export function configureKernelThreads(backend: WasmBackendLike, threads: number): void {
+  requestedThreads.set(backendMemory(backend), threads);
+}
+
+/** The threads selfsup's kernels run with on `backend`, why fewer than asked for, and how many calls were split so far. */
+export function kernelThreadInfo(backend: WasmBackendLike): { threads: number; reason: string | null; pooledCalls: number } {
+  const instance = instances.get(backendMemory(backend));
+  return { threads: instance?.threads ?? 1, reason: instance?.threadsReason ?? null, pooledCalls: instance?.pooledCalls ?? 0 };
+}
+
+/** Stops selfsup's kernel workers on `backend` and forgets its instance (before the backend is removed). */
+export function releaseKernels(backend: WasmBackendLike): void {
+  let memory: WebAssembly.Memory;
+  try {
+    memory = backendMemory(backend);
+  } catch {
+    return;
+  }
+  instances.get(memory)?.stopPool();
+  instances.delete(memory);
 }
 
 /**
  * Compiles the kernel module variant that matches `backend`'s memory (shared
  * or not) and the runtime (relaxed SIMD where supported and allowed, else
  * SIMD128) and instantiates it on that memory (asynchronously, so it also
- * works on a browser's main thread). Rejects when the runtime cannot run it
- * (no wasm SIMD).
+ * works on a browser's main thread), with the thread pool
+ * {@link configureKernelThreads} asked for on a shared memory (its workers
+ * run the same variant). Rejects when the runtime cannot run it (no wasm SIMD).
  */
 export async function prepareKernels(backend: WasmBackendLike): Promise<KernelInstance> {
   const memory = backendMemory(backend);
@@ -396,11 +643,19 @@ export async function prepareKernels(backend: WasmBackendLike): Promise<KernelIn
     throw e;
   }
   ready[variant] = module;
-  const existing = instances.get(memory);
-  if (existing && existing.simd === simd) return existing;
-  const instance = await WebAssembly.instantiate(module, { env: { memory } });
-  existing?.release();
-  return bind(instance, memory, backend, simd);
+  let kernels = instances.get(memory);
+  if (kernels?.simd !== simd) {
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    // (Another call may have bound the same kind meanwhile.)
+    kernels = instances.get(memory);
+    if (kernels?.simd !== simd) {
+      kernels?.release();
+      kernels = bind(instance, memory, backend, simd);
+    }
+  }
+  const threads = requestedThreads.get(memory) ?? 1;
+  if (isSharedMemory(memory) && threads > 1) await kernels.startPool(module, memory, threads);
+  return kernels;
 }
 
 function bind(instance: WebAssembly.Instance, memory: WebAssembly.Memory, backend: WasmBackendLike, simd: KernelSimd): KernelInstance {
@@ -418,7 +673,7 @@ function bind(instance: WebAssembly.Instance, memory: WebAssembly.Memory, backen
 /**
  * The kernel instance for `backend`'s memory. Instantiated by
  * {@link prepareKernels}; if the backend was re-created since (new memory),
- * instantiated here synchronously from the already compiled module.
+ * instantiated here synchronously from the already compiled module (single-threaded).
  */
 export function kernelsFor(backend: WasmBackendLike): KernelInstance {
   const memory = backendMemory(backend);

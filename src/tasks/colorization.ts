@@ -315,6 +315,11 @@ export class Colorization extends BasePretextTask {
     }
   }
 
+  /** Checkpoints also carry the running ab prior and how far its estimation got. */
+  protected override stateFields(): string[] {
+    return [...super.stateFields(), 'priorEstimate', 'priorBatches', 'priorFrozen'];
+  }
+
   override dispose(): void {
     super.dispose();
     this.bins.dispose();

@@ -275,6 +275,11 @@ export class ContextEncoder extends BasePretextTask {
     }
   }
 
+  /** Checkpoints also carry the discriminator's last loss. */
+  protected override stateFields(): string[] {
+    return [...super.stateFields(), 'lastDiscriminatorLoss'];
+  }
+
   override dispose(): void {
     super.dispose();
     if (this.ownsGeneratorOptimizer) this.optimizer.dispose();

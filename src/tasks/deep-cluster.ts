@@ -285,6 +285,15 @@ export class DeepCluster extends BasePretextTask {
     }
   }
 
+  /** Checkpoints also carry the image memory's fill, the clustering the head is trained on and when it was made. */
+  protected override stateFields(): string[] {
+    return [
+      ...super.stateFields(),
+      ...['ownSteps', 'stepsSinceClustering', 'memoryCount', 'memoryPointer'],
+      ...['clustered', 'members', 'clusteredCount', 'lastClustering'],
+    ];
+  }
+
   override dispose(): void {
     super.dispose();
     this.headOptimizer.dispose();

@@ -15,6 +15,7 @@ import { assertEncoder, assertImageBatch, checkTrainingOptions, encoderFeatureDi
 import { crossEntropy } from './internal/classify.js';
 import { IntensityJitter } from './internal/intensity-jitter.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
+import type { TaskState } from './task-state.js';
 import type { TaskOptions } from './task-options.js';
 
 /** Options of {@link ExemplarCnn}. */
@@ -218,6 +219,18 @@ export class ExemplarCnn extends BasePretextTask {
     } finally {
       tf.dispose([copies, labels]);
     }
+  }
+
+  /** Checkpoints also carry how many exemplars are collected and where the bank refresh is. */
+  protected override stateFields(): string[] {
+    return [...super.stateFields(), 'filled', 'nextRefresh'];
+  }
+
+  override setState(state: TaskState): void {
+    super.setState(state);
+    // The exemplars may have changed: rebuild their tensor on next use.
+    this.seedTensor?.dispose();
+    this.seedTensor = null;
   }
 
   override dispose(): void {

@@ -14,6 +14,8 @@
  */
 export { BasePretextTask, embedImages, encodeImages } from './pretext-task.js';
 export type { EmbedOptions, ImageEncoder, PretextTask } from './pretext-task.js';
+export { disposeTaskState } from './task-state.js';
+export type { JsonValue, StatefulObject, StatefulTask, TaskState } from './task-state.js';
 // Joint-embedding methods (issue 6).
 export { cloneEncoder } from './clone-encoder.js';
 export { TargetNetwork } from './target-network.js';

@@ -195,6 +195,11 @@ export class Jigsaw extends BasePretextTask {
     return this.minimize(() => this.lossOf(images), this.trainableVariables);
   }
 
+  /** Checkpoints also carry the permutation set (drawn at construction: an unseeded task draws another one). */
+  protected override stateFields(): string[] {
+    return [...super.stateFields(), 'permutations'];
+  }
+
   override dispose(): void {
     super.dispose();
     if (this.ownsHead) this.head.dispose();

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertImages } from '../core/images.js';
 import { assertInteger, assertKnownOptions } from '../core/validate.js';
 import { trainableVariables, type ModelWeights } from '../train/variables.js';
+import { collectTaskState, restoreTaskState, type StateHost, type TaskState } from './task-state.js';
 
 /**
  * An encoder a selfsup method can train: anything that maps an NHWC image
@@ -173,6 +174,85 @@ export abstract class BasePretextTask implements PretextTask {
     value?.dispose();
     this.stepCount++;
     return out;
+  }
+
+  /**
+   * Everything needed to continue training exactly, as named tensors and
+   * JSON ({@link TaskState}): every variable the task holds (encoder, heads,
+   * batch-norm statistics, target networks), its optimizers' state (moments,
+   * iteration counts), queues and memory banks, centres, the step count and
+   * the position of its random stream. The tensors are new (cheap copies that
+   * share storage until the task moves on): dispose them with
+   * `disposeTaskState`. `saveCheckpoint` writes this to disk.
+   *
+   * A subclass gets this for free for state held in fields of the types the
+   * protocol recognises (models, `tf.Variable`s, target networks, optimizers,
+   * `Rng`s, `MemoryBank`s and other objects with `getState`/`setState`,
+   * numeric typed arrays); plain counters and other values a step changes
+   * must be named in {@link BasePretextTask.stateFields}.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs-core';
+   * import { SimCLR, mlpEncoder, disposeTaskState } from 'selfsup';
+   *
+   * const make = () => new SimCLR(mlpEncoder({ inputShape: [8, 8, 1], units: [16], seed: 0 }), { projectionDim: 8, seed: 1 });
+   * const images = tf.randomUniform([8, 8, 8, 1], 0, 1, 'float32', 2) as tf.Tensor4D;
+   * const a = make();
+   * a.step(images);
+   * const state = a.getState(); // after 1 step
+   * const b = make();
+   * b.setState(state); // b continues where a was
+   * disposeTaskState(state);
+   * console.log(a.step(images) === b.step(images), b.steps); // true 2
+   * a.dispose();
+   * b.dispose();
+   * ```
+   */
+  getState(): TaskState {
+    this.prepareState();
+    return collectTaskState(this, this.stateHost(), `${this.name}.getState`);
+  }
+
+  /**
+   * Restores a state from {@link BasePretextTask.getState} (of a task of the
+   * same method, built with the same options and encoder architecture), all
+   * or nothing: the method, the options and the kind, dtype and shape of
+   * every piece are checked first, and a `CheckpointError` naming the first
+   * difference leaves the task as it was. The task keeps its own copies:
+   * dispose the state afterwards.
+   */
+  setState(state: TaskState): void {
+    this.prepareState();
+    restoreTaskState(this, state, this.stateHost(), `${this.name}.setState`);
+  }
+
+  /**
+   * Creates the pieces of state a task makes on first use (an optimizer
+   * built lazily), so that a fresh task holds every piece a checkpoint of a
+   * trained one does. Called by `getState` and `setState`; a subclass with
+   * its own lazy pieces extends it.
+   */
+  protected prepareState(): void {
+    void this.optimizer;
+  }
+
+  /**
+   * Names of the task's own fields that hold state the protocol cannot
+   * recognise by type — counters, flags, lists, tensors that are not
+   * variables — saved and restored as they are (JSON values, tensors and
+   * numeric typed arrays). A subclass that adds such fields extends the
+   * list: `return [...super.stateFields(), 'myCounter']`. Every other field
+   * holding plain data is read as configuration and must match on load, so a
+   * counter left out of this list makes loading fail with an "options
+   * differ" error rather than resume wrongly.
+   */
+  protected stateFields(): string[] {
+    return ['stepCount'];
+  }
+
+  private stateHost(): StateHost {
+    return { name: this.name, steps: this.steps, stateFields: this.stateFields() };
   }
 
   dispose(): void {

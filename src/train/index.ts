@@ -12,7 +12,7 @@ export type {
 } from './schedules.js';
 export { setLearningRate } from './set-learning-rate.js';
 export { MemoryBank } from './memory-bank.js';
-export type { EnqueueOptions, MemoryBankOptions } from './memory-bank.js';
+export type { EnqueueOptions, MemoryBankOptions, MemoryBankState } from './memory-bank.js';
 export { TrainingMonitor } from './training-monitor.js';
 export type {
   CollapseMonitorOptions,
@@ -22,6 +22,6 @@ export type {
   TrainWarning,
 } from './training-monitor.js';
 export { trainLoop } from './train-loop.js';
-export type { StepResult, TrainBatch, TrainLoopOptions, TrainLoopResult } from './train-loop.js';
+export type { StepResult, TrainBatch, TrainLoopCheckpointOptions, TrainLoopOptions, TrainLoopResult } from './train-loop.js';
 export { ProgressBar, formatProgress } from './progress-bar.js';
 export type { ProgressBarOptions, ProgressExtras, ProgressStream } from './progress-bar.js';

@@ -40,6 +40,22 @@ export interface EnqueueOptions {
 }
 
 /**
+ * Everything a {@link MemoryBank} holds, for checkpoints:
+ * {@link MemoryBank.getState} returns it and {@link MemoryBank.setState}
+ * takes it back.
+ */
+export interface MemoryBankState {
+  /** The `[K, D]` entries, in storage order (a new tensor: dispose it when done). */
+  entries: tf.Tensor2D;
+  /** The row the next enqueue writes first. */
+  position: number;
+  /** Rows enqueued since creation. */
+  enqueued: number;
+  /** The step of the last enqueue that gave one (for the once-per-step check), or null. */
+  lastStep: number | null;
+}
+
+/**
  * A first-in-first-out queue of K embeddings, the state of MoCo's negatives
  * (He et al. 2020: "the current mini-batch is enqueued to the dictionary, and
  * the oldest mini-batch in the queue is removed"), NNCLR's support set and
@@ -202,6 +218,53 @@ export class MemoryBank {
       const similarity = tf.matMul(normalizeLastAxis(query), tf.transpose(normalizeLastAxis(support)));
       return tf.argMax(similarity, 1) as tf.Tensor1D;
     });
+  }
+
+  /**
+   * The bank's content and position (a new entries tensor the caller
+   * disposes), so that a checkpoint can restore it exactly with
+   * {@link MemoryBank.setState}.
+   *
+   * @example
+   * ```ts
+   * import * as tf from '@tensorflow/tfjs-core';
+   * import { MemoryBank } from 'selfsup';
+   *
+   * const queue = new MemoryBank({ size: 4, dim: 2, seed: 0 });
+   * queue.enqueue(tf.ones([3, 2]) as tf.Tensor2D);
+   * const saved = queue.getState();
+   * const copy = new MemoryBank({ size: 4, dim: 2, init: 'zeros' });
+   * copy.setState(saved);
+   * console.log(copy.position, copy.enqueued); // 3 3
+   * tf.dispose(saved.entries);
+   * ```
+   */
+  getState(): MemoryBankState {
+    this.assertLive('getState');
+    return { entries: tf.clone(this.bank) as tf.Tensor2D, position: this.pointer, enqueued: this.written, lastStep: this.lastStep ?? null };
+  }
+
+  /**
+   * Restores a state from {@link MemoryBank.getState} (of a bank of the same
+   * size and dim). Everything is checked before anything is assigned; the
+   * bank keeps its own copy of the entries.
+   */
+  setState(state: MemoryBankState): void {
+    const fn = 'MemoryBank.setState';
+    this.assertLive('setState');
+    if (typeof state !== 'object' || state === null) {
+      throw new InvalidArgumentError(fn, 'state', 'be { entries, position, enqueued, lastStep }', String(state));
+    }
+    assertRank(state.entries, 2, fn, 'state.entries', '[K, D]');
+    assertShape(state.entries, [this.size, this.dim], fn, 'state.entries', '[K, D]');
+    assertFloat(state.entries, fn, 'state.entries');
+    assertInteger(state.position, fn, 'state.position', { min: 0, max: this.size - 1 });
+    assertInteger(state.enqueued, fn, 'state.enqueued', { min: 0 });
+    if (state.lastStep !== null) assertInteger(state.lastStep, fn, 'state.lastStep', { min: 0 });
+    this.bank.assign(state.entries);
+    this.pointer = state.position;
+    this.written = state.enqueued;
+    this.lastStep = state.lastStep ?? undefined;
   }
 
   /** Frees the storage. Idempotent. */

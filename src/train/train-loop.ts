@@ -15,6 +15,41 @@ import {
  */
 export type StepResult = tf.Scalar | number | { loss: tf.Scalar | number; embeddings?: tf.Tensor2D };
 
+/** Options of {@link TrainLoopOptions.checkpoint}: when the loop saves a checkpoint, and how. */
+export interface TrainLoopCheckpointOptions {
+  /**
+   * Writes a checkpoint; called with the number of steps completed (the
+   * `startStep` of a resumed run) and awaited before the next step. Usually
+   * `(step) => saveCheckpoint(task, dir, { extra: { dataset: data.state() } })`.
+   * Required.
+   */
+  save: (stepsDone: number) => void | Promise<void>;
+  /**
+   * Save after every `every` steps (when the steps completed are a multiple
+   * of it, so a resumed run keeps the same schedule); 0 saves only at the end
+   * and on a signal.
+   * @default 0
+   */
+  every?: number;
+  /**
+   * Also save when the loop ends normally (completed, or stopped by
+   * `onProgress`), unless that step was just saved. Never after a non-finite
+   * loss.
+   * @default true
+   */
+  atEnd?: boolean;
+  /**
+   * In Node, catch SIGINT (Ctrl-C) and SIGTERM while the loop runs: the step
+   * in progress finishes, a checkpoint is saved, and the loop returns with
+   * `stopReason: 'signal'` (exit afterwards if you want the process to end).
+   * A second signal ends the process at once — the last checkpoint is safe,
+   * saves being atomic. The loop yields to the event loop after every step
+   * so that signals are seen.
+   * @default false
+   */
+  onSignal?: boolean;
+}
+
 /**
  * A batch the loop hands to the step: any object with NHWC `images` (a
  * dataset's `Batch` from `selfsup/data` is one). The loop disposes it after
@@ -100,6 +135,13 @@ export interface TrainLoopOptions {
    * @default undefined
    */
   onWarning?: (warning: TrainWarning) => void;
+  /**
+   * Save checkpoints as the loop runs: every N steps, at the end, and on
+   * SIGINT/SIGTERM (see {@link TrainLoopCheckpointOptions}). Resume with
+   * `startStep` set to the step the checkpoint returns.
+   * @default undefined (no checkpoints)
+   */
+  checkpoint?: TrainLoopCheckpointOptions;
 }
 
 /** What {@link trainLoop} returns. */
@@ -108,8 +150,15 @@ export interface TrainLoopResult {
   losses: number[];
   /** Number of steps run. */
   stepsRun: number;
-  /** Why the loop ended. */
-  stopReason: 'completed' | 'callback' | 'non-finite-loss' | 'end-of-data';
+  /**
+   * Why the loop ended (`'end-of-data'`: the `batches` stream ended; `'signal'`:
+   * SIGINT or SIGTERM with `checkpoint.onSignal`).
+   */
+  stopReason: 'completed' | 'callback' | 'non-finite-loss' | 'end-of-data' | 'signal';
+  /** The signal that stopped the loop, if one did. */
+  signal: 'SIGINT' | 'SIGTERM' | null;
+  /** The steps completed at each checkpoint the loop saved, in order. */
+  checkpoints: number[];
   /** Wall-clock seconds. */
   seconds: number;
   /** Mean steps per second over the run. */
@@ -161,7 +210,9 @@ async function readStepResult(result: unknown, i: number): Promise<{ loss: numbe
  * The step does all the work (it usually calls `optimizer.minimize`), so the
  * loop fits every method; to write your own loop instead, use a
  * {@link TrainingMonitor} directly. A NaN loss throws by default, naming the
- * step (`onNonFiniteLoss: 'stop'` returns instead).
+ * step (`onNonFiniteLoss: 'stop'` returns instead). With `checkpoint`, the
+ * loop saves every N steps, at the end and on SIGINT/SIGTERM (see
+ * {@link TrainLoopCheckpointOptions}); resume with `startStep`.
  *
  * @example
  * ```ts
@@ -223,6 +274,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
       'window',
       'collapse',
       'onWarning',
+      'checkpoint',
     ],
     fn,
   );
@@ -243,6 +295,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
   }
   if (options.batchSize !== undefined) assertInteger(options.batchSize, fn, 'options.batchSize', { min: 1 });
   if (options.window !== undefined) assertInteger(options.window, fn, 'options.window', { min: 1 });
+  const checkpoint = readCheckpointOptions(options.checkpoint, fn);
   const monitor = new TrainingMonitor({
     steps,
     window: options.window ?? 20,
@@ -282,55 +335,80 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
   const started = performance.now();
   let stopReason: TrainLoopResult['stopReason'] = 'completed';
   let stepsRun = 0;
-  for (let i = startStep; i < steps; i++) {
-    let batch: TrainBatch | undefined;
-    if (batches !== undefined) {
-      const next = await batches.next();
-      if (next.done) {
-        stopReason = 'end-of-data';
+  const saved: number[] = [];
+  const save = async (stepsDone: number) => {
+    if (checkpoint === null || saved.at(-1) === stepsDone) return;
+    await checkpoint.save(stepsDone);
+    saved.push(stepsDone);
+  };
+  const signals = checkpoint?.onSignal ? watchSignals() : null;
+  try {
+    for (let i = startStep; i < steps; i++) {
+      let batch: TrainBatch | undefined;
+      if (batches !== undefined) {
+        const next = await batches.next();
+        if (next.done) {
+          stopReason = 'end-of-data';
+          // A normal end, like the last step: the steps run so far are saved.
+          if (checkpoint?.atEnd && stepsRun > 0) await save(i);
+          break;
+        }
+        batch = next.value;
+        if (typeof batch !== 'object' || batch === null || !isTensor(batch.images)) {
+          throw new InvalidArgumentError(fn, 'options.batches', 'yield batches with an images tensor', `${describeValue(batch)} at step ${i}`);
+        }
+      }
+      let raw: unknown;
+      try {
+        raw = await runStep(i, batch);
+      } finally {
+        if (batch !== undefined) {
+          if (typeof batch.dispose === 'function') batch.dispose();
+          else tf.dispose([batch.images, ...(batch.labels ? [batch.labels] : [])]);
+        }
+      }
+      const { loss, embeddings } = await readStepResult(raw, i);
+      let progress: TrainProgress;
+      try {
+        progress = monitor.record(loss, { step: i, ...(embeddings ? { embeddings } : {}) });
+      } finally {
+        embeddings?.dispose();
+      }
+      stepsRun++;
+      if (!Number.isFinite(loss)) {
+        if (onNonFiniteLoss === 'throw') {
+          throw new SelfsupError(
+            `${fn}: the loss at step ${i} is ${loss}; training diverged (lower the learning rate, check the inputs ` +
+              `for NaN, or pass onNonFiniteLoss: 'stop')`,
+          );
+        }
+        stopReason = 'non-finite-loss';
+        if (onProgress) await onProgress(progress);
         break;
       }
-      batch = next.value;
-      if (typeof batch !== 'object' || batch === null || !isTensor(batch.images)) {
-        throw new InvalidArgumentError(fn, 'options.batches', 'yield batches with an images tensor', `${describeValue(batch)} at step ${i}`);
+      const last = i === steps - 1;
+      let stop = false;
+      if (onProgress && ((i - startStep + 1) % progressEvery === 0 || last)) {
+        if ((await onProgress(progress)) === false) {
+          stopReason = last ? 'completed' : 'callback';
+          stop = !last;
+        }
       }
-    }
-    let raw: unknown;
-    try {
-      raw = await runStep(i, batch);
-    } finally {
-      if (batch !== undefined) {
-        if (typeof batch.dispose === 'function') batch.dispose();
-        else tf.dispose([batch.images, ...(batch.labels ? [batch.labels] : [])]);
+      if (checkpoint !== null) {
+        if (checkpoint.every > 0 && (i + 1) % checkpoint.every === 0) await save(i + 1);
+        if (signals !== null) await signals.turn();
+        if (signals?.received) {
+          await save(i + 1);
+          stopReason = 'signal';
+          break;
+        }
+        if ((last || stop) && checkpoint.atEnd) await save(i + 1);
       }
+      if (stop) break;
+      if (yieldEvery > 0 && (i - startStep + 1) % yieldEvery === 0) await new Promise((r) => setTimeout(r, 0));
     }
-    const { loss, embeddings } = await readStepResult(raw, i);
-    let progress: TrainProgress;
-    try {
-      progress = monitor.record(loss, { step: i, ...(embeddings ? { embeddings } : {}) });
-    } finally {
-      embeddings?.dispose();
-    }
-    stepsRun++;
-    if (!Number.isFinite(loss)) {
-      if (onNonFiniteLoss === 'throw') {
-        throw new SelfsupError(
-          `${fn}: the loss at step ${i} is ${loss}; training diverged (lower the learning rate, check the inputs ` +
-            `for NaN, or pass onNonFiniteLoss: 'stop')`,
-        );
-      }
-      stopReason = 'non-finite-loss';
-      if (onProgress) await onProgress(progress);
-      break;
-    }
-    const last = i === steps - 1;
-    if (onProgress && ((i - startStep + 1) % progressEvery === 0 || last)) {
-      if ((await onProgress(progress)) === false) {
-        stopReason = last ? 'completed' : 'callback';
-        if (!last) break;
-      }
-    }
-    if (yieldEvery > 0 && (i - startStep + 1) % yieldEvery === 0) await new Promise((r) => setTimeout(r, 0));
+  } finally {
+    signals?.stop();
   }
   const seconds = (performance.now() - started) / 1000;
   const stepsPerSecond = seconds > 0 ? stepsRun / seconds : 0;
@@ -342,5 +420,69 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     stepsPerSecond,
     samplesPerSecond: options.batchSize !== undefined ? stepsPerSecond * options.batchSize : null,
     warnings: monitor.warnings,
+    signal: signals?.received ?? null,
+    checkpoints: saved,
+  };
+}
+
+function readCheckpointOptions(options: unknown, fn: string): Required<TrainLoopCheckpointOptions> | null {
+  if (options === undefined) return null;
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(fn, 'options.checkpoint', 'be { save, every?, atEnd?, onSignal? }', describeValue(options));
+  }
+  assertKnownOptions(options, ['save', 'every', 'atEnd', 'onSignal'], fn, 'options.checkpoint');
+  const { save, every = 0, atEnd = true, onSignal = false } = options as TrainLoopCheckpointOptions;
+  if (typeof save !== 'function') {
+    throw new InvalidArgumentError(fn, 'options.checkpoint.save', 'be a function (stepsDone) => void | Promise<void>', describeValue(save));
+  }
+  assertInteger(every, fn, 'options.checkpoint.every', { min: 0 });
+  assertOneOf(atEnd, [true, false], fn, 'options.checkpoint.atEnd');
+  assertOneOf(onSignal, [true, false], fn, 'options.checkpoint.onSignal');
+  return { save, every, atEnd, onSignal };
+}
+
+type SignalName = 'SIGINT' | 'SIGTERM';
+interface NodeProcess {
+  pid: number;
+  on(event: SignalName, listener: (signal: SignalName) => void): unknown;
+  off(event: SignalName, listener: (signal: SignalName) => void): unknown;
+  kill(pid: number, signal: SignalName): unknown;
+}
+
+/**
+ * Listens for SIGINT and SIGTERM while the loop runs (Node only; elsewhere
+ * nothing arrives). The first is recorded for the loop to stop at the next
+ * step boundary; a second one removes the listeners and re-raises itself, so
+ * the process ends as it would have without them.
+ */
+function watchSignals(): { readonly received: SignalName | null; turn(): Promise<void>; stop(): void } {
+  const proc = (globalThis as { process?: Partial<NodeProcess> }).process;
+  let received: SignalName | null = null;
+  if (typeof proc?.on !== 'function' || typeof proc.off !== 'function') {
+    return { received: null, turn: async () => undefined, stop: () => undefined };
+  }
+  const node = proc as NodeProcess;
+  const stop = () => {
+    node.off('SIGINT', listener);
+    node.off('SIGTERM', listener);
+  };
+  const listener = (signal: SignalName) => {
+    if (received === null) {
+      received = signal;
+      return;
+    }
+    stop();
+    node.kill(node.pid, signal);
+  };
+  node.on('SIGINT', listener);
+  node.on('SIGTERM', listener);
+  const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
+  return {
+    get received() {
+      return received;
+    },
+    // A macrotask turn: signals are delivered by the event loop, never between microtasks.
+    turn: () => new Promise<void>((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0))),
+    stop,
   };
 }

@@ -124,6 +124,10 @@ describe('the browser demo in Chromium', () => {
       expect(errors).toEqual([]);
       expect(report.backend).toBe('wasm');
       expect(report.simd).toBe(true);
+      // scripts/serve.mjs sends COOP/COEP: every core (at most 8), for tfjs and selfsup's kernels, and the page says so.
+      const cores = Math.min(8, report.cores);
+      expect(report).toMatchObject({ threads: cores, kernelThreads: cores, threadsReason: null });
+      expect(report.backendText).toBe(`wasm + SIMD, ${cores} thread${cores === 1 ? '' : 's'}`);
       expect(report.losses).toHaveLength(steps);
       expect(report.losses.every(Number.isFinite)).toBe(true);
       // Loss decreased: the mean of the last quarter is below the mean of the first quarter.

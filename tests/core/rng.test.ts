@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, Rng } from '../../src/core/rng.js';
+import { createRng, Rng, type RngState } from '../../src/core/rng.js';
 
 describe('Rng', () => {
   it('is deterministic for a seed and differs across seeds', () => {
@@ -76,6 +76,29 @@ describe('Rng', () => {
     const f1 = createRng(3).fork();
     const f2 = createRng(3).fork();
     expect(f1.next()).toBe(f2.next());
+  });
+
+  it('getState/setState continue a stream exactly, spare normal included, through JSON', () => {
+    const rng = new Rng(123);
+    rng.next();
+    rng.normal(); // leaves a spare Box–Muller draw
+    const saved = JSON.parse(JSON.stringify(rng.getState())) as RngState;
+    expect(saved.spareNormal).not.toBeNull();
+    expect(saved.words.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32)).toBe(true);
+    const expected = [rng.normal(), rng.nextUint32(), rng.uniform(2, 3), rng.int(0, 1000)];
+    const resumed = new Rng(9);
+    resumed.setState(saved);
+    expect([resumed.normal(), resumed.nextUint32(), resumed.uniform(2, 3), resumed.int(0, 1000)]).toEqual(expected);
+    expect(resumed.seed).toBe(123);
+  });
+
+  it('setState refuses a malformed state and changes nothing', () => {
+    const rng = new Rng(5);
+    const before = rng.getState();
+    for (const bad of [null, {}, { seed: 1, words: [0, 0, 0, 0], spareNormal: null }, { seed: 1, words: [1, 2, 3, -1], spareNormal: null }, { seed: 1, words: [1, 2, 3], spareNormal: null }, { seed: 1, words: [1, 2, 3, 4], spareNormal: NaN }]) {
+      expect(() => rng.setState(bad as never)).toThrow('Rng.setState: state must be an Rng state { seed, words: four unsigned 32-bit integers (not all 0), spareNormal: number | null }');
+    }
+    expect(rng.getState()).toEqual(before);
   });
 
   it('rejects bad seeds clearly', () => {

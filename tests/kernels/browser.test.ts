@@ -29,8 +29,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { backendInfo, useBackend } from '${join(root, 'src/backend/use-backend.ts')}';
-import { backendMemory } from '${join(root, 'src/kernels/wasm-runtime.ts')}';
+import { backendMemory, kernelThreadInfo, setKernelSplitForTesting } from '${join(root, 'src/kernels/wasm-runtime.ts')}';
 import { ntXentLoss } from '${join(root, 'src/losses/nt-xent.ts')}';
+import { convEncoder } from '${join(root, 'src/heads/conv-encoder.ts')}';
+import { SimCLR } from '${join(root, 'src/tasks/simclr.ts')}';
 
 async function grads(backend) {
   await useBackend(backend, backend === 'wasm' ? { wasmPaths: '/wasm/' } : {});
@@ -53,6 +55,73 @@ async function lossGrads(backend) {
     return [[f(a, b).dataSync()[0]], ...tf.grads(f)([a, b]).map((g) => Array.from(g.dataSync()))];
   });
 }
+
+// Threads: the default count, then selfsup's kernels at 1 thread vs all (bits), then a SimCLR step at all threads vs 1.
+function bitsOf(tensors) {
+  return tensors.map((t) => Array.from(new Uint32Array(t.dataSync().slice().buffer)));
+}
+function sameBits(a, b) {
+  return a.length === b.length && a.every((x, i) => x.length === b[i].length && x.every((v, j) => v === b[i][j]));
+}
+function kernelOutputs() {
+  return tf.tidy(() => {
+    const x = tf.randomUniform([4, 16, 16, 8], -1, 1, 'float32', 1);
+    const w = tf.randomUniform([3, 3, 8, 16], -1, 1, 'float32', 2);
+    const f = (xx, ww) => tf.sum(tf.square(tf.relu(tf.conv2d(xx, ww, 1, 'same'))));
+    const a = tf.randomUniform([64, 24], -1, 1, 'float32', 3);
+    const b = tf.randomUniform([64, 24], -1, 1, 'float32', 4);
+    const g = (p, q) => ntXentLoss(p, q, { temperature: 0.1 });
+    // A weight gradient's product: k = 600 in blocks of 256, a transposed and read in place.
+    const prod = tf.matMul(tf.randomUniform([600, 40], -1, 1, 'float32', 5), tf.randomUniform([600, 24], -1, 1, 'float32', 6), true, false);
+    return bitsOf([...tf.grads(f)([x, w]), g(a, b), ...tf.grads(g)([a, b]), prod]);
+  });
+}
+async function simclrStep(threads) {
+  await useBackend('wasm', { wasmPaths: '/wasm/', ...(threads ? { threads } : {}) });
+  const encoder = convEncoder({ inputShape: [16, 16, 1], channels: [8, 16], batchNorm: true, seed: 3 });
+  const task = new SimCLR(encoder, { projectionDim: 8, seed: 1 });
+  const images = tf.randomUniform([16, 16, 16, 1], 0, 1, 'float32', 5);
+  const losses = [task.step(images), task.step(images)];
+  const weights = bitsOf(encoder.getWeights());
+  images.dispose();
+  task.dispose();
+  encoder.dispose();
+  return { losses, weights };
+}
+
+window.threads = async () => {
+  try {
+    const info = await useBackend('wasm', { wasmPaths: '/wasm/' });
+    const backend = tf.findBackend('wasm');
+    const report = {
+      hardwareConcurrency: navigator.hardwareConcurrency,
+      crossOriginIsolated: self.crossOriginIsolated === true,
+      threads: info.threads,
+      kernelThreads: info.kernelThreads,
+      threadsReason: info.threadsReason,
+      kernelsSimd: info.kernelsSimd,
+      sharedMemory: typeof SharedArrayBuffer !== 'undefined' && backendMemory(backend).buffer instanceof SharedArrayBuffer,
+    };
+    if (info.threads > 1) {
+      setKernelSplitForTesting({ minWork: 0, maxThreads: 1 });
+      const one = kernelOutputs();
+      setKernelSplitForTesting({ minWork: 0 });
+      const before = kernelThreadInfo(backend).pooledCalls;
+      const all = kernelOutputs();
+      report.pooledCalls = kernelThreadInfo(backend).pooledCalls - before;
+      setKernelSplitForTesting(undefined);
+      report.sameKernelBits = sameBits(one, all);
+      const many = await simclrStep();
+      const single = await simclrStep(1);
+      report.singleThreads = backendInfo().threads;
+      report.sameStepLosses = many.losses.every((l, i) => Object.is(l, single.losses[i])) && many.losses.every(Number.isFinite);
+      report.sameStepWeights = sameBits(many.weights, single.weights);
+    }
+    return report;
+  } catch (e) {
+    return { error: String(e && e.stack || e) };
+  }
+};
 
 window.run = async () => {
   try {
@@ -136,13 +205,29 @@ interface PageResult {
   sizes?: number[];
 }
 
-async function runPage(query: string): Promise<PageResult> {
+interface ThreadsResult {
+  error?: string;
+  hardwareConcurrency: number;
+  crossOriginIsolated: boolean;
+  threads: number;
+  kernelThreads: number;
+  threadsReason: string | null;
+  kernelsSimd: string | null;
+  sharedMemory: boolean;
+  pooledCalls?: number;
+  sameKernelBits?: boolean;
+  singleThreads?: number;
+  sameStepLosses?: boolean;
+  sameStepWeights?: boolean;
+}
+
+async function runPage<T = PageResult>(query: string, hook: 'run' | 'threads' = 'run'): Promise<T> {
   const browser = await launchChromium();
   try {
     const page = await browser.context.newPage();
     await page.goto(`${base}${query}`);
     await page.waitForFunction(() => typeof (window as unknown as { run?: unknown }).run === 'function', null, { timeout: 60_000 });
-    return (await page.evaluate(() => (window as unknown as { run: () => Promise<unknown> }).run())) as PageResult;
+    return (await page.evaluate((name) => (window as unknown as Record<string, () => Promise<unknown>>)[name]!(), hook)) as T;
   } finally {
     await browser.close();
   }
@@ -168,11 +253,36 @@ describe('selfsup kernels in Chromium', () => {
     const r = await runPage('?coi=1');
     expect(r.error).toBeUndefined();
     expect(r.kernels).toContain('Conv2DBackpropFilter');
-    // tfjs loaded its threaded build (its pool is capped at half the cores, so 1 thread on a 2-core machine).
+    // tfjs loaded its threaded build, with all cores (not tfjs's own cap of half of them).
     expect(r.sharedMemory).toBe(true);
     expect(r.kernelsSimd).toBe('relaxed');
     expect(r.threads).toBeGreaterThanOrEqual(1);
     expect(r.maxErr).toBeLessThan(1e-4);
     expect(r.lossErr).toBeLessThan(1e-5);
   });
+
+  it.skipIf(!available)(`run on one thread, saying why, on a page that is not cross-origin isolated${available ? '' : ` (skipped: ${why})`}`, async () => {
+    const r = await runPage<ThreadsResult>('', 'threads');
+    expect(r.error).toBeUndefined();
+    expect(r).toMatchObject({ crossOriginIsolated: false, threads: 1, kernelThreads: 1, sharedMemory: false });
+    if (r.hardwareConcurrency > 1) expect(r.threadsReason).toMatch(/not cross-origin isolated.*Cross-Origin-Opener-Policy/);
+  });
+
+  it.skipIf(!available)(
+    `use every core on a cross-origin-isolated page, with the same bits as on one thread${available ? '' : ` (skipped: ${why})`}`,
+    async () => {
+      const r = await runPage<ThreadsResult>('?coi=1', 'threads');
+      expect(r.error).toBeUndefined();
+      const cores = Math.min(8, r.hardwareConcurrency);
+      // The relaxed-SIMD build on shared memory, in selfsup's pool too.
+      expect(r).toMatchObject({ crossOriginIsolated: true, threads: cores, kernelThreads: cores, sharedMemory: true, threadsReason: null, kernelsSimd: 'relaxed' });
+      if (cores > 1) {
+        expect(r.pooledCalls).toBeGreaterThan(0);
+        expect(r.sameKernelBits).toBe(true);
+        expect(r.singleThreads).toBe(1);
+        expect(r.sameStepLosses).toBe(true);
+        expect(r.sameStepWeights).toBe(true);
+      }
+    },
+  );
 });

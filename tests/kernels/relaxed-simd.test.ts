@@ -44,11 +44,19 @@ describe('relaxed-SIMD kernels', () => {
       cwd: fileURLToPath(new URL('../..', import.meta.url)),
       timeout: 120_000,
     });
-    const report = JSON.parse(out.trim().split('\n').pop()!) as { kernelsSimd: string[]; finite: boolean; diffs: Record<string, number> };
+    const report = JSON.parse(out.trim().split('\n').pop()!) as {
+      kernelsSimd: string[];
+      finite: boolean;
+      diffs: Record<string, number>;
+      threaded: { kernelsSimd: string; threads: number; kernelThreads: number; pooled: number; threadDiffs: string[] };
+    };
     expect(report.kernelsSimd).toEqual(['relaxed', 'simd128', 'relaxed']);
     expect(report.finite).toBe(true);
     for (const [name, diff] of Object.entries(report.diffs)) expect(diff, name).toBeLessThan(2e-6);
     // The fused multiply-add is really used: the GEMM-based gradients round differently somewhere.
     expect(Object.values(report.diffs).some((d) => d > 0)).toBe(true);
+    // On 3 threads the relaxed module runs in selfsup's kernel pool too, with the same bits as on one thread.
+    expect(report.threaded).toMatchObject({ kernelsSimd: 'relaxed', threads: 3, kernelThreads: 3, threadDiffs: [] });
+    expect(report.threaded.pooled).toBeGreaterThan(0);
   });
 });

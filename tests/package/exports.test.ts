@@ -25,7 +25,7 @@ describe('public API', () => {
     expect(pkg.sideEffects).toBe(false);
     expect(pkg.type).toBe('module');
     expect(Object.keys(pkg.exports)).toEqual(
-      expect.arrayContaining(['.', './losses', './augment', './masking', './heads', './tasks', './eval', './backend', './data', './io']),
+      expect.arrayContaining(['.', './losses', './augment', './masking', './heads', './tasks', './eval', './backend', './data', './io', './checkpoint']),
     );
     for (const peer of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-wasm']) {
       expect(pkg.peerDependencies[peer]).toMatch(/^\^4\./);

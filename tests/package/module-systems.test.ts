@@ -2,11 +2,13 @@
  * The built package works as its users install it: imported from ESM and
  * required from CommonJS, with only tfjs-core + tfjs-layers + tfjs-backend-wasm
  * installed, and beside the @tensorflow/tfjs union package. Gradients must be
- * registered in every case (tfjs-core's Node bundle registers none).
+ * registered in every case (tfjs-core's Node bundle registers none), and the
+ * wasm backend must run on every core (selfsup starts tfjs's threaded build in
+ * Node) with the script exiting by itself.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +22,10 @@ const BODY = `
   const model = layers.sequential({ layers: [layers.layers.dense({ units: 1, inputShape: [2] })] });
   model.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
   const h = await model.fit(tf.ones([4, 2]), tf.ones([4, 1]), { epochs: 1, verbose: 0 });
-  console.log(JSON.stringify({ backend: info.backend, simd: info.simd, gradients: info.gradients, g1: g[1], loss: h.history.loss[0] }));
+  console.log(JSON.stringify({
+    backend: info.backend, simd: info.simd, gradients: info.gradients, threads: info.threads, kernelThreads: info.kernelThreads,
+    threadsReason: info.threadsReason, g1: g[1], loss: h.history.loss[0],
+  }));
 `;
 
 const ESM = `
@@ -49,13 +54,19 @@ function run(cwd: string, file: string, source: string, preserveSymlinks: boolea
   const path = join(cwd, file);
   writeFileSync(path, source);
   const args = preserveSymlinks ? ['--preserve-symlinks', '--preserve-symlinks-main', path] : [path];
-  const out = execFileSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 90_000 });
+  // The default thread count, not the one vitest.config.ts sets for the unit tests.
+  const env = { ...process.env };
+  delete env['SELFSUP_THREADS'];
+  const out = execFileSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 90_000, env });
   const line = out.trim().split('\n').pop() ?? '';
   return JSON.parse(line) as Record<string, unknown>;
 }
 
 function expectTrained(r: Record<string, unknown>): void {
   expect(r).toMatchObject({ backend: 'wasm', simd: true, gradients: true });
+  // Every core (tfjs's threaded build started by selfsup's shim from the built code), and the script exited by itself.
+  const cores = Math.min(8, availableParallelism());
+  expect(r).toMatchObject({ threads: cores, kernelThreads: cores, threadsReason: null });
   expect(r.g1 as number).toBeCloseTo(Math.E, 4);
   expect(Number.isFinite(r.loss as number)).toBe(true);
 }

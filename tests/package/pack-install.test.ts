@@ -220,7 +220,7 @@ for (const set of Object.keys(INSTALL_SETS) as SetName[]) {
         'guide.mts': esmSource(guideProgram(project(set))),
         'guide.cts': cjsSource(guideProgram(project(set))),
         // Every area through its subpath, tasks and heads included (they pull in tfjs-layers' types).
-        'areas.mts': ['losses', 'augment', 'masking', 'heads', 'tasks', 'eval', 'backend', 'data']
+        'areas.mts': ['losses', 'augment', 'masking', 'heads', 'tasks', 'eval', 'backend', 'data', 'io', 'checkpoint']
           .map((a) => `export * as ${a} from 'selfsup/${a}';`)
           .join('\n'),
       };

@@ -51,6 +51,7 @@ const MARKERS: Record<string, string> = {
   tasks: "produce views of the encoder's input size",
   dataPipeline: 'selfsup.batch-stream',
   io: 'selfsup-model',
+  checkpoint: 'selfsup-checkpoint',
 };
 
 describe('tree-shaking', () => {

@@ -141,3 +141,42 @@ describe('MemoryBank errors and lifecycle', () => {
     tf.dispose([wrong, ok]);
   });
 });
+
+describe('MemoryBank state', () => {
+  it('getState/setState restore content, position and the once-per-step check; bad states change nothing', async () => {
+    await useBackend('cpu');
+    const bank = new MemoryBank({ size: 5, dim: 2, seed: 1 });
+    bank.enqueue(tf.tidy(() => tf.ones([3, 2])) as tf.Tensor2D, { step: 4 });
+    const state = bank.getState();
+    expect([state.position, state.enqueued, state.lastStep]).toEqual([3, 3, 4]);
+    const copy = new MemoryBank({ size: 5, dim: 2, init: 'zeros' });
+    const before = tf.memory().numTensors;
+    copy.setState(state);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(state.entries); // the bank keeps its own reference
+    const a = bank.read();
+    const b = copy.read();
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    expect([copy.position, copy.enqueued, copy.filled]).toEqual([3, 3, 3]);
+    const next = tf.tidy(() => tf.fill([4, 2], 2)) as tf.Tensor2D;
+    expect(() => copy.enqueue(next, { step: 4 })).toThrow('exactly once per step');
+    bank.enqueue(next, { step: 5 });
+    copy.enqueue(next, { step: 5 });
+    const a2 = bank.read();
+    const b2 = copy.read();
+    expect(Array.from(b2.dataSync())).toEqual(Array.from(a2.dataSync()));
+    expect(copy.position).toBe(bank.position);
+
+    const good = copy.getState();
+    const wrongShape = tf.zeros([4, 2]) as tf.Tensor2D;
+    expect(() => copy.setState({ ...good, entries: wrongShape })).toThrow('MemoryBank.setState: state.entries must have shape [K, D] = [5, 2], got [4, 2]');
+    expect(() => copy.setState({ ...good, position: 5 })).toThrow('MemoryBank.setState: state.position must be an integer in [0, 4], got 5');
+    expect(() => copy.setState({ ...good, lastStep: -1 })).toThrow('MemoryBank.setState: state.lastStep must be an integer ≥ 0, got -1');
+    expect(() => copy.setState(null as never)).toThrow('MemoryBank.setState: state must be { entries, position, enqueued, lastStep }');
+    expect(copy.position).toBe(bank.position);
+    tf.dispose([a, b, a2, b2, next, wrongShape, good.entries]);
+    bank.dispose();
+    copy.dispose();
+    expect(() => copy.getState()).toThrow('MemoryBank.getState: this must not be disposed');
+  });
+});

@@ -180,3 +180,67 @@ describe('TrainingMonitor', () => {
     tf.dispose([collapsed, healthy]);
   });
 });
+
+describe('trainLoop checkpoints', () => {
+  it('saves every N steps completed (a resumed run keeps the schedule) and at the end, once per step', async () => {
+    const run = async (options: { steps: number; startStep?: number; every?: number; atEnd?: boolean }) => {
+      const saved: number[] = [];
+      const { steps, startStep, ...checkpoint } = options;
+      const result = await trainLoop({ steps, ...(startStep !== undefined ? { startStep } : {}), step: () => 1, checkpoint: { ...checkpoint, save: (s) => void saved.push(s) } });
+      expect(result.checkpoints).toEqual(saved);
+      return saved;
+    };
+    expect(await run({ steps: 7, every: 3 })).toEqual([3, 6, 7]);
+    expect(await run({ steps: 9, startStep: 4, every: 3 })).toEqual([6, 9]);
+    expect(await run({ steps: 7, every: 3, atEnd: false })).toEqual([3, 6]);
+    expect(await run({ steps: 5 })).toEqual([5]);
+  });
+
+  it('saves when onProgress stops the loop, never after a non-finite loss; a failing save stops the loop with its error', async () => {
+    const saved: number[] = [];
+    const save = (s: number) => void saved.push(s);
+    const stopped = await trainLoop({ steps: 10, step: () => 1, onProgress: (p) => p.step < 3, checkpoint: { save } });
+    expect([stopped.stopReason, saved]).toEqual(['callback', [4]]);
+    saved.length = 0;
+    const diverged = await trainLoop({ steps: 10, step: (i) => (i === 2 ? NaN : 1), onNonFiniteLoss: 'stop', checkpoint: { every: 1, save } });
+    expect([diverged.stopReason, saved]).toEqual(['non-finite-loss', [1, 2]]);
+    await expect(
+      trainLoop({ steps: 10, step: () => 1, checkpoint: { every: 2, save: () => Promise.reject(new Error('disk full')) } }),
+    ).rejects.toThrow('disk full');
+  });
+
+  it('onSignal: a SIGINT during a step ends the loop after that step, with a checkpoint; the listeners are removed', async () => {
+    const listeners = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+    const saved: number[] = [];
+    const result = await trainLoop({
+      steps: 100,
+      step: (i) => {
+        if (i === 3) process.emit('SIGINT', 'SIGINT');
+        return 1;
+      },
+      checkpoint: { every: 2, onSignal: true, save: async (s) => void saved.push(s) },
+    });
+    expect(result.stopReason).toBe('signal');
+    expect(result.signal).toBe('SIGINT');
+    expect(result.stepsRun).toBe(4);
+    expect(saved).toEqual([2, 4]); // step 4 saved once, by the schedule
+    expect([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]).toEqual(listeners);
+    const plain = await trainLoop({ steps: 3, step: () => 1 });
+    expect([plain.signal, plain.checkpoints]).toEqual([null, []]);
+  });
+
+  it('checks its checkpoint options', async () => {
+    const step = () => 1;
+    const save = () => undefined;
+    await expect(trainLoop({ steps: 1, step, checkpoint: {} as never })).rejects.toThrow(
+      'trainLoop: options.checkpoint.save must be a function (stepsDone) => void | Promise<void>, got undefined',
+    );
+    await expect(trainLoop({ steps: 1, step, checkpoint: { save, every: -1 } })).rejects.toThrow(
+      'trainLoop: options.checkpoint.every must be an integer ≥ 0, got -1',
+    );
+    await expect(trainLoop({ steps: 1, step, checkpoint: { save, evry: 2 } as never })).rejects.toThrow('trainLoop: options.checkpoint');
+    await expect(trainLoop({ steps: 1, step, checkpoint: 5 as never })).rejects.toThrow(
+      'trainLoop: options.checkpoint must be { save, every?, atEnd?, onSignal? }, got 5',
+    );
+  });
+});

@@ -61,38 +61,38 @@ void min_max(const float *x, float *out, int n) {
 
 /* ----------------------------------------------------------- layouts --- */
 
-/* out [c][n] = x [n][c] (NHWC pixels to planes); c = 3 is vectorised. */
+/* out [c][n] = x [n][c] (NHWC pixels to planes) for the pixels [begin, end) (begin a multiple of 4); c = 3 is vectorised. */
 EXPORT(to_planar)
-void to_planar(const float *x, float *out, int n, int c) {
+void to_planar(const float *x, float *out, int n, int c, int begin, int end) {
   if (c == 3) {
     float *r = out, *g = out + n, *b = out + 2 * (size_t)n;
-    int i = 0;
-    for (; i + 4 <= n; i += 4) {
+    int i = begin;
+    for (; i + 4 <= end; i += 4) {
       const float *p = x + 3 * (size_t)i;
       const v128_t v0 = V_LOAD(p), v1 = V_LOAD(p + 4), v2 = V_LOAD(p + 8);
       V_STORE(r + i, wasm_i32x4_shuffle(wasm_i32x4_shuffle(v0, v1, 0, 3, 6, 0), v2, 0, 1, 2, 5));
       V_STORE(g + i, wasm_i32x4_shuffle(wasm_i32x4_shuffle(v0, v1, 1, 4, 7, 0), v2, 0, 1, 2, 6));
       V_STORE(b + i, wasm_i32x4_shuffle(wasm_i32x4_shuffle(v0, v1, 2, 5, 0, 0), v2, 0, 1, 4, 7));
     }
-    for (; i < n; i++) {
+    for (; i < end; i++) {
       r[i] = x[3 * (size_t)i];
       g[i] = x[3 * (size_t)i + 1];
       b[i] = x[3 * (size_t)i + 2];
     }
     return;
   }
-  for (int i = 0; i < n; i++) {
+  for (int i = begin; i < end; i++) {
     for (int ch = 0; ch < c; ch++) out[(size_t)ch * n + i] = x[(size_t)i * c + ch];
   }
 }
 
-/* out [n][c] = x [c][n] (planes back to NHWC pixels). */
+/* out [n][c] = x [c][n] (planes back to NHWC pixels) for the pixels [begin, end) (begin a multiple of 4). */
 EXPORT(from_planar)
-void from_planar(const float *x, float *out, int n, int c) {
+void from_planar(const float *x, float *out, int n, int c, int begin, int end) {
   if (c == 3) {
     const float *r = x, *g = x + n, *b = x + 2 * (size_t)n;
-    int i = 0;
-    for (; i + 4 <= n; i += 4) {
+    int i = begin;
+    for (; i + 4 <= end; i += 4) {
       const v128_t rv = V_LOAD(r + i), gv = V_LOAD(g + i), bv = V_LOAD(b + i);
       const v128_t rg01 = wasm_i32x4_shuffle(rv, gv, 0, 4, 1, 5);   /* r0 g0 r1 g1 */
       const v128_t gb12 = wasm_i32x4_shuffle(gv, bv, 1, 5, 2, 6);   /* g1 b1 g2 b2 */
@@ -102,14 +102,14 @@ void from_planar(const float *x, float *out, int n, int c) {
       V_STORE(p + 4, wasm_i32x4_shuffle(gb12, rv, 0, 1, 6, 2));     /* g1 b1 r2 g2 */
       V_STORE(p + 8, wasm_i32x4_shuffle(bv, rg33, 2, 4, 5, 3));     /* b2 r3 g3 b3 */
     }
-    for (; i < n; i++) {
+    for (; i < end; i++) {
       out[3 * (size_t)i] = r[i];
       out[3 * (size_t)i + 1] = g[i];
       out[3 * (size_t)i + 2] = b[i];
     }
     return;
   }
-  for (int i = 0; i < n; i++) {
+  for (int i = begin; i < end; i++) {
     for (int ch = 0; ch < c; ch++) out[(size_t)i * c + ch] = x[(size_t)ch * n + i];
   }
 }
@@ -242,17 +242,22 @@ static void hue_shift(float *r, float *g, float *b, int n, float shift6) {
  * (0 brightness, 1 contrast, 2 saturation, 3 hue), then the brightness,
  * contrast, saturation factors and the hue shift in turns. Ops with a
  * neutral factor are skipped; everything is clipped to [0, 1] at the end.
+ * Samples [begin, end) (the work units).
  */
 EXPORT(color_jitter_planar)
-void color_jitter_planar(const float *x, float *out, const float *params, int b, int hw) {
+void color_jitter_planar(const float *x, float *out, const float *params, int b, int hw, int begin, int end) {
   const size_t plane = (size_t)b * hw;
-  for (size_t i = 0; i < 3 * plane; i += 4096) {
-    const size_t len = 3 * plane - i < 4096 ? 3 * plane - i : 4096;
-    __builtin_memcpy(out + i, x + i, len * sizeof(float));
-  }
-  for (int s = 0; s < b; s++) {
+  for (int s = begin; s < end; s++) {
     const float *p = params + 9 * (size_t)s;
     float *r = out + (size_t)s * hw, *g = r + plane, *bl = g + plane;
+    for (int ch = 0; ch < 3; ch++) {
+      const float *src = x + ch * plane + (size_t)s * hw;
+      float *dst = r + ch * plane;
+      for (size_t i = 0; i < (size_t)hw; i += 4096) {
+        const size_t len = (size_t)hw - i < 4096 ? (size_t)hw - i : 4096;
+        __builtin_memcpy(dst + i, src + i, len * sizeof(float));
+      }
+    }
     if (p[0] != 0.0f) {
       for (int slot = 0; slot < 4; slot++) {
         const int op = (int)p[1 + slot];
@@ -285,12 +290,12 @@ void color_jitter_planar(const float *x, float *out, const float *params, int b,
 
 /* ---------------------------------------------------------- grayscale --- */
 
-/* Planar RGB [3][b][hw]: samples with applied[s] != 0 become their luma in all three planes. */
+/* Planar RGB [3][b][hw]: samples with applied[s] != 0 become their luma in all three planes; samples [begin, end). */
 EXPORT(grayscale_planar)
-void grayscale_planar(const float *x, float *out, const float *applied, int b, int hw) {
+void grayscale_planar(const float *x, float *out, const float *applied, int b, int hw, int begin, int end) {
   const size_t plane = (size_t)b * hw;
   const v128_t wr = wasm_f32x4_splat(W_R), wg = wasm_f32x4_splat(W_G), wb = wasm_f32x4_splat(W_B);
-  for (int s = 0; s < b; s++) {
+  for (int s = begin; s < end; s++) {
     const float *r = x + (size_t)s * hw, *g = r + plane, *bl = g + plane;
     float *ro = out + (size_t)s * hw, *go = ro + plane, *bo = go + plane;
     if (applied[s] == 0.0f) {
@@ -323,15 +328,17 @@ int gaussian_blur_planar_scratch(int h, int w) { return h * (w + 8) * (int)sizeo
  * Separable blur of planar [c][b][h][w] with reflect padding: per sample
  * (applied[s] != 0) k float32 taps, first along the rows (vertical) then
  * along the columns, as gaussian-blur.ts's two depthwise convolutions.
+ * Samples [begin, end); scratch: gaussian_blur_planar_scratch(h, w) bytes,
+ * this thread's own.
  */
 EXPORT(gaussian_blur_planar)
 void gaussian_blur_planar(const float *x, float *out, const float *taps, const float *applied, float *scratch, int c, int b,
-                          int h, int w, int k) {
+                          int h, int w, int k, int begin, int end) {
   const int half = (k - 1) / 2;
   const size_t hw = (size_t)h * w;
   v128_t tv[BLUR_MAX_TAPS];
   const float *rows[BLUR_MAX_TAPS];
-  for (int s = 0; s < b; s++) {
+  for (int s = begin; s < end; s++) {
     if (applied[s] == 0.0f) {
       for (int ch = 0; ch < c; ch++) __builtin_memcpy(out + ((size_t)ch * b + s) * hw, x + ((size_t)ch * b + s) * hw, hw * sizeof(float));
       continue;
@@ -399,35 +406,37 @@ int resample_planar_scratch(int oh, int w) { return oh * w * (int)sizeof(float);
  * separable as tensor-ops.ts resampleSeparable: rows first,
  *   t[i] = x[r0[i]] + (x[r1[i]] - x[r0[i]]) * rf[i],
  * then columns the same way. idx holds, per sample, oh row pairs (r0, r1)
- * and ow column pairs (c0, c1) as ints; frac the oh + ow fractions.
+ * and ow column pairs (c0, c1) as ints; frac the oh + ow fractions. Work
+ * units: the planes (channel, sample) [begin, end) of the c * b; scratch:
+ * resample_planar_scratch(oh, w) bytes, this thread's own.
  */
 EXPORT(resample_planar)
 void resample_planar(const float *x, float *out, const int *idx, const float *frac, float *scratch, int c, int b, int h, int w,
-                     int oh, int ow) {
-  for (int ch = 0; ch < c; ch++) {
-    for (int s = 0; s < b; s++) {
-      const float *src = x + ((size_t)ch * b + s) * h * w;
-      float *dst = out + ((size_t)ch * b + s) * oh * ow;
-      const int *ri = idx + (size_t)s * 2 * (oh + ow), *ci = ri + 2 * oh;
-      const float *rf = frac + (size_t)s * (oh + ow), *cf = rf + oh;
-      for (int i = 0; i < oh; i++) {
-        const float *a = src + (size_t)ri[2 * i] * w, *bb = src + (size_t)ri[2 * i + 1] * w;
-        float *t = scratch + (size_t)i * w;
-        const v128_t fv = wasm_f32x4_splat(rf[i]);
-        int j = 0;
-        for (; j + 4 <= w; j += 4) {
-          const v128_t av = V_LOAD(a + j);
-          V_STORE(t + j, V_ADD(av, V_MUL(wasm_f32x4_sub(V_LOAD(bb + j), av), fv)));
-        }
-        for (; j < w; j++) t[j] = a[j] + (bb[j] - a[j]) * rf[i];
+                     int oh, int ow, int begin, int end) {
+  (void)c;
+  for (int unit = begin; unit < end; unit++) {
+    const int ch = unit / b, s = unit % b;
+    const float *src = x + ((size_t)ch * b + s) * h * w;
+    float *dst = out + ((size_t)ch * b + s) * oh * ow;
+    const int *ri = idx + (size_t)s * 2 * (oh + ow), *ci = ri + 2 * oh;
+    const float *rf = frac + (size_t)s * (oh + ow), *cf = rf + oh;
+    for (int i = 0; i < oh; i++) {
+      const float *a = src + (size_t)ri[2 * i] * w, *bb = src + (size_t)ri[2 * i + 1] * w;
+      float *t = scratch + (size_t)i * w;
+      const v128_t fv = wasm_f32x4_splat(rf[i]);
+      int j = 0;
+      for (; j + 4 <= w; j += 4) {
+        const v128_t av = V_LOAD(a + j);
+        V_STORE(t + j, V_ADD(av, V_MUL(wasm_f32x4_sub(V_LOAD(bb + j), av), fv)));
       }
-      for (int i = 0; i < oh; i++) {
-        const float *t = scratch + (size_t)i * w;
-        float *o = dst + (size_t)i * ow;
-        for (int j = 0; j < ow; j++) {
-          const float a = t[ci[2 * j]];
-          o[j] = a + (t[ci[2 * j + 1]] - a) * cf[j];
-        }
+      for (; j < w; j++) t[j] = a[j] + (bb[j] - a[j]) * rf[i];
+    }
+    for (int i = 0; i < oh; i++) {
+      const float *t = scratch + (size_t)i * w;
+      float *o = dst + (size_t)i * ow;
+      for (int j = 0; j < ow; j++) {
+        const float a = t[ci[2 * j]];
+        o[j] = a + (t[ci[2 * j + 1]] - a) * cf[j];
       }
     }
   }

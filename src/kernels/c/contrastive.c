@@ -6,12 +6,18 @@
  *
  * Each forward computes the similarity products with the 4 x 8 SIMD tile,
  * takes row-wise log-sum-exps with the row maximum subtracted (vectorised
- * exp), and turns each block of rows into what the backward multiplies
- * (NT-Xent: P + P^T; InfoNCE: the softmax; CLIP: G = dL/dlogits) while the
- * rows are still in cache, so the N x N matrix is written once. Each
- * backward is one GEMM per input gradient (a transposed operand is read
- * through small 4-row panels), followed by the normalisation's Jacobian row
- * by row; no N x N temporaries.
+ * exp), and turns the matrix into what the backward multiplies (NT-Xent:
+ * P + P^T; InfoNCE: the softmax; CLIP: G = dL/dlogits). Each backward is one
+ * GEMM per input gradient (a transposed operand is read through small 4-row
+ * panels), followed by the normalisation's Jacobian row by row; no N x N
+ * temporaries.
+ *
+ * Every pass is a phase over a range of rows, blocks or columns [begin, end)
+ * (its work units), run by the caller in order, each phase split over the
+ * threads of selfsup's kernel pool. Every output element is computed by one
+ * unit in a fixed order, and the per-row terms of a loss are stored and
+ * summed in row order by one thread, so the results do not depend on the
+ * number of threads (bit for bit).
  *
  * Conventions: row counts and dims are ints; "eps" is the normalisation
  * floor (1e-12); all accumulations that feed the loss value are double.
@@ -170,6 +176,34 @@ static void transpose_block(const float *src, size_t lds, float *dst, size_t ldd
   }
 }
 
+/* ------------------------------------------------------ shared phases -- */
+
+/* y[i] = x[i] / max(|x[i]|, eps) and norms[i] = |x[i]| for the rows [begin, end) of x [rows, d]. */
+EXPORT(normalize_rows)
+void normalize_rows(const float *x, float *y, float *norms, int d, float eps, int begin, int end) {
+  for (int i = begin; i < end; i++) norms[i] = normalize_row(x + (size_t)i * d, y + (size_t)i * d, d, eps);
+}
+
+/* pack_nt over the panels [begin, end) of 8 rows of b [n, k] (row stride k), rows scaled by inv_norm if given. */
+EXPORT(pack_rows_as_columns)
+void pack_rows_as_columns(const float *b, float *packed, const float *inv_norm, int n, int k, int begin, int end) {
+  pack_nt_panels(b, n, k, (size_t)k, inv_norm, packed, begin, end);
+}
+
+/* pack_nn over the panels [begin, end) of 8 columns of b [k, n] (row stride n), rows scaled by inv_norm if given. */
+EXPORT(pack_column_panels)
+void pack_column_panels(const float *b, float *packed, const float *inv_norm, int k, int n, int begin, int end) {
+  pack_nn_panels(b, k, n, (size_t)n, inv_norm, packed, begin, end);
+}
+
+/* *out = (float)(sum of v[0..n), in order, / n): the loss from per-row terms, the same whatever split made them. */
+EXPORT(mean_of_doubles)
+void mean_of_doubles(const double *v, int n, float *out) {
+  double total = 0.0;
+  for (int i = 0; i < n; i++) total += v[i];
+  *out = (float)(total / n);
+}
+
 /* ------------------------------------------------------------- NT-Xent -- */
 
 /*
@@ -177,18 +211,19 @@ static void transpose_block(const float *src, size_t lds, float *dst, size_t ldd
  * each row i the softmax p_i over j != i (the diagonal enters as -inf) and
  *   loss = (1/M) sum_i [logsumexp_{j != i} s_ij - s_i,partner(i)].
  * Outputs z, the norms |x_i| and w = P + P^T [M, M], what the backward
- * multiplies (forming it here costs only streaming row segments).
+ * multiplies.
+ *
+ * Phases, each split over threads by rows or blocks of rows (the caller runs
+ * them in order): normalize_rows (twice), pack_rows_as_columns (z),
+ * nt_xent_similarity, nt_xent_softmax, nt_xent_symmetrize, mean_of_doubles.
  *
  * s is symmetric, so only its lower triangle is multiplied (half the flops),
  * in blocks of SYM_BLOCK rows: a block left of the diagonal is stored at
  * (i, j) and, transposed through a small buffer, at (j, i) as whole row
- * segments; the diagonal block mirrors its own lower tiles. Block rows go
- * from the last to the first, so when one is done its rows are complete
- * (entries right of it came mirrored from later blocks) and become
- * probabilities at once, while in cache. Then each of its blocks from the
- * diagonal rightwards, whose mirror rows hold final probabilities already,
- * becomes w = p + p^T in both places. The N x N matrix is written once (and
- * its blocks right of the diagonal revisited once, as row segments).
+ * segments; the diagonal block mirrors its own lower tiles. (z_i.z_j and
+ * z_j.z_i are the same products summed in the same order, so the mirror is
+ * exact.) Each pair of mirrored blocks belongs to the block row of the lower
+ * one, so block rows can be computed by different threads.
  */
 #define SYM_BLOCK 32
 
@@ -222,37 +257,50 @@ static void sym_block(const float *z, const float *packed, float *p, int m, int 
   }
 }
 
-EXPORT(nt_xent_forward_scratch)
-int nt_xent_forward_scratch(int n, int d) {
-  return (round_up(2 * n, 8) * d + 2 * SYM_BLOCK * SYM_BLOCK) * (int)sizeof(float);
+/* Work units of nt_xent_similarity and nt_xent_symmetrize: block rows of SYM_BLOCK rows. */
+EXPORT(nt_xent_blocks)
+int nt_xent_blocks(int m) { return (m + SYM_BLOCK - 1) / SYM_BLOCK; }
+
+/* Scratch per thread of nt_xent_similarity and nt_xent_symmetrize, in bytes. */
+EXPORT(nt_xent_block_scratch)
+int nt_xent_block_scratch(void) { return 2 * SYM_BLOCK * SYM_BLOCK * (int)sizeof(float); }
+
+/* s = z z^T / tau into p [m, m] for the block rows [begin, end): their lower-triangle blocks and mirrors. */
+EXPORT(nt_xent_similarity)
+void nt_xent_similarity(const float *z, const float *packed, float *p, float *scratch, int m, int d, float inv_tau, int begin,
+                        int end) {
+  for (int blk = begin; blk < end; blk++) {
+    const int i0 = blk * SYM_BLOCK, rows = min_i(SYM_BLOCK, m - i0);
+    for (int j0 = 0; j0 < i0; j0 += SYM_BLOCK) sym_block(z, packed, p, m, d, inv_tau, i0, rows, j0, j0 + SYM_BLOCK, 0, scratch);
+    sym_block(z, packed, p, m, d, inv_tau, i0, rows, i0, i0 + rows, 1, scratch);
+  }
 }
 
-EXPORT(nt_xent_forward)
-void nt_xent_forward(const float *z1, const float *z2, float *z, float *norms, float *w, float *loss, float *scratch,
-                     int n, int d, float inv_tau, float eps) {
+/* Rows [begin, end) of s become softmax rows p_i (diagonal excluded); row_loss[i] = lse_i - s_i,partner. */
+EXPORT(nt_xent_softmax)
+void nt_xent_softmax(float *p, double *row_loss, int n, int begin, int end) {
   const int m = 2 * n;
-  float *packed = scratch;
-  float *t = packed + (size_t)round_up(m, 8) * d, *u = t + SYM_BLOCK * SYM_BLOCK;
-  float *p = w; /* s, then p, then w */
-  for (int i = 0; i < m; i++) {
-    norms[i] = normalize_row(i < n ? z1 + (size_t)i * d : z2 + (size_t)(i - n) * d, z + (size_t)i * d, d, eps);
+  for (int i = begin; i < end; i++) {
+    float *row = p + (size_t)i * m;
+    const int partner = i < n ? i + n : i - n;
+    const float positive = row[partner];
+    row[i] = -__builtin_inff(); /* j = i leaves the softmax: exp gives exactly 0 */
+    const float mx = row_max(row, m);
+    const double sum = exp_shift_sum(row, m, mx);
+    scale_row(row, m, (float)(1.0 / sum));
+    row_loss[i] = log_d(sum) + (double)mx - (double)positive;
   }
-  pack_nt(z, m, d, d, 0, packed);
-  double total = 0.0;
-  for (int i0 = (m - 1) / SYM_BLOCK * SYM_BLOCK; i0 >= 0; i0 -= SYM_BLOCK) {
-    const int rows = min_i(SYM_BLOCK, m - i0);
-    for (int j0 = 0; j0 < i0; j0 += SYM_BLOCK) sym_block(z, packed, p, m, d, inv_tau, i0, rows, j0, j0 + SYM_BLOCK, 0, t);
-    sym_block(z, packed, p, m, d, inv_tau, i0, rows, i0, i0 + rows, 1, t);
-    for (int i = i0; i < i0 + rows; i++) {
-      float *row = p + (size_t)i * m;
-      const int partner = i < n ? i + n : i - n;
-      const float positive = row[partner];
-      row[i] = -__builtin_inff(); /* j = i leaves the softmax: exp gives exactly 0 */
-      const float mx = row_max(row, m);
-      const double sum = exp_shift_sum(row, m, mx);
-      scale_row(row, m, (float)(1.0 / sum));
-      total += log_d(sum) + (double)mx - (double)positive;
-    }
+}
+
+/*
+ * w = p + p^T in place for the block rows [begin, end): each block (I, J)
+ * with J >= I and its mirror (J, I), which no other block row touches.
+ */
+EXPORT(nt_xent_symmetrize)
+void nt_xent_symmetrize(float *p, float *scratch, int m, int begin, int end) {
+  float *t = scratch, *u = scratch + SYM_BLOCK * SYM_BLOCK;
+  for (int blk = begin; blk < end; blk++) {
+    const int i0 = blk * SYM_BLOCK, rows = min_i(SYM_BLOCK, m - i0);
     for (int j0 = i0; j0 < m; j0 += SYM_BLOCK) {
       const int cols = min_i(SYM_BLOCK, m - j0);
       transpose_block(p + (size_t)j0 * m + i0, (size_t)m, t, SYM_BLOCK, cols, rows); /* t[a][b] = p[j0+b][i0+a] */
@@ -270,29 +318,43 @@ void nt_xent_forward(const float *z1, const float *z2, float *z, float *norms, f
       }
     }
   }
-  *loss = (float)(total / m);
+}
+
+/*
+ * The three phases above in one pass, for one thread: block rows from the
+ * last to the first, so when one is done its rows are complete (entries
+ * right of it came mirrored from later blocks) and become probabilities at
+ * once, while in cache; then each of its blocks from the diagonal rightwards,
+ * whose mirror rows hold final probabilities already, becomes w = p + p^T in
+ * both places. The N x N matrix is written once. Every element goes through
+ * the same operations as in the phases, so the bits are the same.
+ * scratch: nt_xent_block_scratch() bytes.
+ */
+EXPORT(nt_xent_fused)
+void nt_xent_fused(const float *z, const float *packed, float *p, double *row_loss, float *scratch, int n, int d, float inv_tau) {
+  const int m = 2 * n;
+  for (int blk = nt_xent_blocks(m) - 1; blk >= 0; blk--) {
+    nt_xent_similarity(z, packed, p, scratch, m, d, inv_tau, blk, blk + 1);
+    const int i0 = blk * SYM_BLOCK;
+    nt_xent_softmax(p, row_loss, n, i0, min_i(m, i0 + SYM_BLOCK));
+    nt_xent_symmetrize(p, scratch, m, blk, blk + 1);
+  }
 }
 
 /*
  * NT-Xent backward: dL/dz = (W z - 2 z_partner) * dy / (M tau) with
  * W = P + P^T from the forward, then through the normalisation: dz1, dz2
- * [n, d]. One GEMM over rows of W (z packed as B).
+ * [n, d], for the groups of 4 rows [begin, end) of the 2n rows. z is packed as
+ * B by pack_column_panels (packed [round_up(d, 8) / 8][2n][8]); scratch (per
+ * thread): 4 * round_up(d, 8) floats.
  */
-EXPORT(nt_xent_backward_scratch)
-int nt_xent_backward_scratch(int n, int d) {
-  const int m = 2 * n;
-  return (m * round_up(d, 8) + 4 * round_up(d, 8)) * (int)sizeof(float);
-}
-
-EXPORT(nt_xent_backward)
-void nt_xent_backward(const float *z, const float *norms, const float *w, const float *dy, float *dz1, float *dz2,
-                      float *scratch, int n, int d, float inv_tau, float eps) {
+EXPORT(nt_xent_backward_rows)
+void nt_xent_backward_rows(const float *z, const float *norms, const float *w, const float *packed, const float *dy, float *dz1,
+                           float *dz2, float *scratch, int n, int d, float inv_tau, float eps, int begin, int end) {
   const int m = 2 * n, dp = round_up(d, 8);
   const float c = *dy * inv_tau / (float)m;
-  float *packed = scratch;
-  float *g = packed + (size_t)m * dp;
-  pack_nn(z, m, d, d, 0, packed);
-  for (int i0 = 0; i0 < m; i0 += 4) {
+  float *g = scratch;
+  for (int i0 = 4 * begin; i0 < m && i0 < 4 * end; i0 += 4) {
     const int rows = min_i(4, m - i0);
     const float *a0 = w + (size_t)i0 * m;
     zero_floats(g, 4 * (size_t)dp);
@@ -312,10 +374,11 @@ void nt_xent_backward(const float *z, const float *norms, const float *w, const 
 /* ------------------------------------------------- InfoNCE with a queue -- */
 
 /*
- * q, k [n, d], negatives [kn, d], all normalised here (the queue's rows on
- * the fly, by 1/max(|x|, eps) while packed). Logits [q.k | q.neg_j] / tau,
+ * q, k [n, d], negatives [kn, d], all normalised (the queue's rows on the
+ * fly, by 1/max(|x|, eps) while packed). Logits [q.k | q.neg_j] / tau,
  * positive at index 0; loss = mean_i [logsumexp - q_i.k_i / tau].
- * Outputs qn, kn, their norms, the queue's norms, p_pos [n] and p_neg [n, kn].
+ * Phases: normalize_rows (q, k), info_nce_queue_norms, pack_rows_as_columns
+ * (the queue, scaled), info_nce_queue_logits, mean_of_doubles.
  *
  * The queue is swept in blocks that stay in L2, for groups of query rows
  * whose probabilities also fit there; each group's rows are turned into
@@ -324,31 +387,33 @@ void nt_xent_backward(const float *z, const float *norms, const float *w, const 
 INLINE int queue_block(int d) { return max_i(8, (32768 / max_i(d, 1)) & ~7); } /* ~128 KiB of packed queue */
 INLINE int query_group(int kn) { return max_i(4, (131072 / max_i(kn, 1)) & ~3); } /* ~512 KiB of probabilities */
 
-EXPORT(info_nce_queue_forward_scratch)
-int info_nce_queue_forward_scratch(int n, int kn, int d) {
-  (void)n;
-  return (round_up(kn, 8) * d + round_up(kn, 4)) * (int)sizeof(float);
+/* neg_norms[j] = |neg_j| and inv[j] = 1 / max(|neg_j|, eps) for the queue rows [begin, end). */
+EXPORT(info_nce_queue_norms)
+void info_nce_queue_norms(const float *neg, float *neg_norms, float *inv, int d, float eps, int begin, int end) {
+  for (int j = begin; j < end; j++) {
+    neg_norms[j] = __builtin_sqrtf(dot(neg + (size_t)j * d, neg + (size_t)j * d, d));
+    if (inv) inv[j] = inv_denom(neg_norms[j], eps);
+  }
 }
 
-EXPORT(info_nce_queue_forward)
-void info_nce_queue_forward(const float *q, const float *k, const float *neg, float *qn, float *kn_out, float *q_norms,
-                            float *k_norms, float *neg_norms, float *p_pos, float *p_neg, float *loss, float *scratch,
-                            int n, int kn, int d, float inv_tau, float eps) {
-  float *packed = scratch;
-  float *inv = packed + (size_t)round_up(kn, 8) * d;
-  for (int i = 0; i < n; i++) {
-    q_norms[i] = normalize_row(q + (size_t)i * d, qn + (size_t)i * d, d, eps);
-    k_norms[i] = normalize_row(k + (size_t)i * d, kn_out + (size_t)i * d, d, eps);
-  }
-  for (int j = 0; j < kn; j++) {
-    neg_norms[j] = __builtin_sqrtf(dot(neg + (size_t)j * d, neg + (size_t)j * d, d));
-    inv[j] = inv_denom(neg_norms[j], eps);
-  }
-  pack_nt(neg, kn, d, d, inv, packed);
+/* inv[j] = 1 / max(norms[j], eps), j < n. */
+EXPORT(inverse_denominators)
+void inverse_denominators(const float *norms, float *inv, int n, float eps) {
+  for (int j = 0; j < n; j++) inv[j] = inv_denom(norms[j], eps);
+}
+
+/*
+ * Logits and softmax of the query rows in groups of 4 [begin, end): p_pos,
+ * p_neg [n, kn] and row_loss[i]. packed: the normalised queue from
+ * pack_rows_as_columns.
+ */
+EXPORT(info_nce_queue_logits)
+void info_nce_queue_logits(const float *qn, const float *kn_out, const float *packed, float *p_pos, float *p_neg,
+                           double *row_loss, int n, int kn, int d, float inv_tau, int begin, int end) {
   const int block = queue_block(d), group = query_group(kn);
-  double total = 0.0;
-  for (int g0 = 0; g0 < n; g0 += group) {
-    const int g1 = min_i(n, g0 + group);
+  const int r0 = 4 * begin, r1 = min_i(n, 4 * end);
+  for (int g0 = r0; g0 < r1; g0 += group) {
+    const int g1 = min_i(r1, g0 + group);
     for (int b0 = 0; b0 < kn; b0 += block) {
       const int b1 = min_i(kn, b0 + block);
       for (int i0 = g0; i0 < g1; i0 += 4) {
@@ -372,39 +437,33 @@ void info_nce_queue_forward(const float *q, const float *k, const float *neg, fl
       const float r = (float)(1.0 / sum);
       scale_row(row, kn, r);
       p_pos[i] = e_pos * r;
-      total += log_d(sum) + (double)mx - (double)positive;
+      row_loss[i] = log_d(sum) + (double)mx - (double)positive;
     }
   }
-  *loss = (float)(total / n);
 }
 
 /*
  * dL/dq = c [(p_pos - 1) k + P_neg negn], then through q's normalisation,
- * c = dy / (n tau); negn (the normalised queue) is packed as B once. The
- * queue dimension is blocked (B block in L2) and partial products added up.
+ * c = dy / (n tau), for the groups of 4 query rows [begin, end). packed: the
+ * normalised queue as B (pack_column_panels with inverse_denominators);
+ * g [n, round_up(d, 8)]: accumulators, rows shared by no two threads. The
+ * queue dimension is blocked (B block in L2) and partial products added up
+ * in block order.
  */
-EXPORT(info_nce_queue_backward_query_scratch)
-int info_nce_queue_backward_query_scratch(int n, int kn, int d) {
-  return (kn * round_up(d, 8) + kn + n * round_up(d, 8)) * (int)sizeof(float);
-}
-
-EXPORT(info_nce_queue_backward_query)
-void info_nce_queue_backward_query(const float *qn, const float *kn_in, const float *q_norms, const float *neg,
-                                   const float *neg_norms, const float *p_pos, const float *p_neg, const float *dy,
-                                   float *dq, float *scratch, int n, int kn, int d, float inv_tau, float eps) {
+EXPORT(info_nce_queue_backward_query_rows)
+void info_nce_queue_backward_query_rows(const float *qn, const float *kn_in, const float *q_norms, const float *packed,
+                                        const float *p_pos, const float *p_neg, const float *dy, float *dq, float *g, int n,
+                                        int kn, int d, float inv_tau, float eps, int begin, int end) {
   const int dp = round_up(d, 8);
   const float c = *dy * inv_tau / (float)n;
-  float *packed = scratch;
-  float *inv = packed + (size_t)kn * dp;
-  float *g = inv + kn;
-  for (int j = 0; j < kn; j++) inv[j] = inv_denom(neg_norms[j], eps);
-  pack_nn(neg, kn, d, d, inv, packed);
-  zero_floats(g, (size_t)n * dp);
+  const int r0 = 4 * begin, r1 = min_i(n, 4 * end);
+  if (r0 >= r1) return;
+  zero_floats(g + (size_t)r0 * dp, (size_t)(r1 - r0) * dp);
   const int kc = max_i(64, (65536 / dp) & ~3); /* ~256 KiB of packed queue per block */
   for (int k0 = 0; k0 < kn; k0 += kc) {
     const int kl = min_i(kc, kn - k0);
-    for (int i0 = 0; i0 < n; i0 += 4) {
-      const int rows = min_i(4, n - i0);
+    for (int i0 = r0; i0 < r1; i0 += 4) {
+      const int rows = min_i(4, r1 - i0);
       const float *a0 = p_neg + (size_t)i0 * kn + k0;
       const float *a1 = rows > 1 ? a0 + kn : a0, *a2 = rows > 2 ? a0 + 2 * (size_t)kn : a0,
                   *a3 = rows > 3 ? a0 + 3 * (size_t)kn : a0;
@@ -418,7 +477,7 @@ void info_nce_queue_backward_query(const float *qn, const float *kn_in, const fl
       }
     }
   }
-  for (int i = 0; i < n; i++) {
+  for (int i = r0; i < r1; i++) {
     float *gr = g + (size_t)i * dp;
     const float *kr = kn_in + (size_t)i * d;
     const float w = p_pos[i] - 1.0f;
@@ -427,12 +486,13 @@ void info_nce_queue_backward_query(const float *qn, const float *kn_in, const fl
   }
 }
 
-/* dL/dk = c (p_pos - 1) q, through k's normalisation. */
+/* dL/dk = c (p_pos - 1) q, through k's normalisation, for the rows [begin, end); scratch (per thread): d floats. */
 EXPORT(info_nce_queue_backward_key)
 void info_nce_queue_backward_key(const float *qn, const float *kn_in, const float *k_norms, const float *p_pos,
-                                 const float *dy, float *dk, float *scratch, int n, int d, float inv_tau, float eps) {
+                                 const float *dy, float *dk, float *scratch, int n, int d, float inv_tau, float eps, int begin,
+                                 int end) {
   const float c = *dy * inv_tau / (float)n;
-  for (int i = 0; i < n; i++) {
+  for (int i = begin; i < end; i++) {
     const float w = (p_pos[i] - 1.0f) * c;
     const float *qr = qn + (size_t)i * d;
     for (int j = 0; j < d; j++) scratch[j] = w * qr[j];
@@ -440,26 +500,24 @@ void info_nce_queue_backward_key(const float *qn, const float *kn_in, const floa
   }
 }
 
-/*
- * dL/dneg_j = c sum_i p_neg[i][j] q_i, through the queue's normalisation:
- * A = P_neg^T formed per block of 4 queue rows, B = qn packed.
- */
-EXPORT(info_nce_queue_backward_negatives_scratch)
-int info_nce_queue_backward_negatives_scratch(int n, int d) {
-  return (n * round_up(d, 8) + 4 * n + 4 * round_up(d, 8)) * (int)sizeof(float);
-}
+/* Scratch per thread of info_nce_queue_backward_negatives_rows and clip_backward_rows, in bytes. */
+EXPORT(panel_rows_scratch)
+int panel_rows_scratch(int n, int d) { return (4 * n + 4 * round_up(d, 8)) * (int)sizeof(float); }
 
-EXPORT(info_nce_queue_backward_negatives)
-void info_nce_queue_backward_negatives(const float *qn, const float *neg, const float *neg_norms, const float *p_neg,
-                                       const float *dy, float *dneg, float *scratch, int n, int kn, int d,
-                                       float inv_tau, float eps) {
+/*
+ * dL/dneg_j = c sum_i p_neg[i][j] q_i, through the queue's normalisation,
+ * for the groups of 4 queue rows [begin, end): A = P_neg^T formed per group,
+ * B = qn packed by pack_column_panels. scratch: panel_rows_scratch(n, d).
+ */
+EXPORT(info_nce_queue_backward_negatives_rows)
+void info_nce_queue_backward_negatives_rows(const float *packed, const float *neg, const float *neg_norms, const float *p_neg,
+                                            const float *dy, float *dneg, float *scratch, int n, int kn, int d,
+                                            float inv_tau, float eps, int begin, int end) {
   const int dp = round_up(d, 8);
   const float c = *dy * inv_tau / (float)n;
-  float *packed = scratch;
-  float *a = packed + (size_t)n * dp;
+  float *a = scratch;
   float *g = a + 4 * (size_t)n;
-  pack_nn(qn, n, d, d, 0, packed);
-  for (int j0 = 0; j0 < kn; j0 += 4) {
+  for (int j0 = 4 * begin; j0 < kn && j0 < 4 * end; j0 += 4) {
     const int rows = min_i(4, kn - j0);
     panel_from_columns(p_neg, n, (size_t)kn, j0, rows, a);
     for (int c0 = 0; c0 < d; c0 += 8) {
@@ -484,24 +542,18 @@ void info_nce_queue_backward_negatives(const float *qn, const float *neg, const 
  * [n, n] (dL/dL without the -I/n of the targets, which the backward applies
  * to the embeddings directly) and dL/dlog_scale per unit of upstream
  * gradient, sum(G o L) - tr(L)/n.
+ *
+ * Phases: normalize_rows (images, texts), pack_rows_as_columns (tn),
+ * clip_logits, clip_row_stats, clip_column_stats, clip_gradient, clip_finish.
+ * The column statistics run over the rows in order for each column, so they
+ * do not depend on how the columns are split.
  */
-EXPORT(clip_forward_scratch)
-int clip_forward_scratch(int n, int d) { return (round_up(n, 8) * d + 4 * round_up(n, 4)) * (int)sizeof(float); }
 
-EXPORT(clip_forward)
-void clip_forward(const float *img, const float *txt, const float *log_scale, float *in, float *tn, float *i_norms,
-                  float *t_norms, float *gm, float *loss, float *dlog_scale, float *scratch, int n, int d, float eps) {
+/* L for the groups of 4 rows [begin, end), into gm [n, n]. */
+EXPORT(clip_logits)
+void clip_logits(const float *in, const float *packed, const float *log_scale, float *gm, int n, int d, int begin, int end) {
   const float scale = (float)exp_d((double)*log_scale);
-  for (int i = 0; i < n; i++) {
-    i_norms[i] = normalize_row(img + (size_t)i * d, in + (size_t)i * d, d, eps);
-    t_norms[i] = normalize_row(txt + (size_t)i * d, tn + (size_t)i * d, d, eps);
-  }
-  float *packed = scratch;
-  const int np4 = round_up(n, 4);
-  float *cmax = packed + (size_t)round_up(n, 8) * d;
-  float *csum = cmax + np4, *rmax = csum + np4, *rinv = rmax + np4;
-  pack_nt(tn, n, d, d, 0, packed);
-  for (int i0 = 0; i0 < n; i0 += 4) {
+  for (int i0 = 4 * begin; i0 < n && i0 < 4 * end; i0 += 4) {
     const int rows = min_i(4, n - i0);
     const float *a0 = in + (size_t)i0 * d;
     const float *a1 = rows > 1 ? a0 + d : a0, *a2 = rows > 2 ? a0 + 2 * d : a0, *a3 = rows > 3 ? a0 + 3 * d : a0;
@@ -511,47 +563,63 @@ void clip_forward(const float *img, const float *txt, const float *log_scale, fl
       tile_store(&t, gm + (size_t)i0 * n + j0, (size_t)n, rows, min_i(8, n - j0));
     }
   }
-  /* Row and column maxima. */
-  for (int j = 0; j < n; j++) cmax[j] = -__builtin_inff();
-  double trace = 0.0;
-  for (int i = 0; i < n; i++) {
+}
+
+/*
+ * For the rows [begin, end) of L: rmax[i], rinv[i] = 1 / sum_j exp(L_ij - rmax_i),
+ * row_lse[i] = log-sum-exp of the row and diag[i] = L_ii.
+ */
+EXPORT(clip_row_stats)
+void clip_row_stats(const float *gm, float *rmax, float *rinv, double *row_lse, float *diag, int n, int begin, int end) {
+  for (int i = begin; i < end; i++) {
     const float *row = gm + (size_t)i * n;
-    trace += row[i];
+    diag[i] = row[i];
     rmax[i] = row_max(row, n);
-    int j = 0;
-    for (; j + 4 <= n; j += 4) V_STORE(cmax + j, wasm_f32x4_max(V_LOAD(cmax + j), V_LOAD(row + j)));
-    for (; j < n; j++) cmax[j] = row[j] > cmax[j] ? row[j] : cmax[j];
-  }
-  /* Row and column sums of the shifted exponentials. */
-  zero_floats(csum, (size_t)n);
-  double lse_total = 0.0;
-  for (int i = 0; i < n; i++) {
-    const float *row = gm + (size_t)i * n;
     const v128_t rm = wasm_f32x4_splat(rmax[i]);
     v128_t acc = V_ZERO();
     int j = 0;
-    for (; j + 4 <= n; j += 4) {
-      const v128_t l = V_LOAD(row + j);
-      acc = V_ADD(acc, v_exp(wasm_f32x4_sub(l, rm)));
-      V_STORE(csum + j, V_ADD(V_LOAD(csum + j), v_exp(wasm_f32x4_sub(l, V_LOAD(cmax + j)))));
-    }
+    for (; j + 4 <= n; j += 4) acc = V_ADD(acc, v_exp(wasm_f32x4_sub(V_LOAD(row + j), rm)));
     double s = (double)wasm_f32x4_extract_lane(acc, 0) + wasm_f32x4_extract_lane(acc, 1) +
                wasm_f32x4_extract_lane(acc, 2) + wasm_f32x4_extract_lane(acc, 3);
-    for (; j < n; j++) {
-      s += exp_f(row[j] - rmax[i]);
-      csum[j] += exp_f(row[j] - cmax[j]);
-    }
+    for (; j < n; j++) s += exp_f(row[j] - rmax[i]);
     rinv[i] = (float)(1.0 / s);
-    lse_total += log_d(s) + rmax[i];
+    row_lse[i] = log_d(s) + rmax[i];
   }
-  for (int j = 0; j < n; j++) {
-    lse_total += log_d(csum[j]) + cmax[j];
-    csum[j] = 1.0f / csum[j];
-  }
-  /* G = (row softmax + column softmax) / 2n, and sum(G o L). */
-  const float half = 0.5f / (float)n;
-  double gl = 0.0;
+}
+
+/*
+ * For the groups of 4 columns [begin, end) of L: cmax[j], cinv[j] = 1 / sum_i
+ * exp(L_ij - cmax_j) and col_lse[j].
+ */
+EXPORT(clip_column_stats)
+void clip_column_stats(const float *gm, float *cmax, float *cinv, double *col_lse, int n, int begin, int end) {
+  const int j0 = 4 * begin, j1 = min_i(n, 4 * end), j4 = j0 + ((j1 - j0) & ~3);
+  for (int j = j0; j < j1; j++) cmax[j] = -__builtin_inff();
   for (int i = 0; i < n; i++) {
+    const float *row = gm + (size_t)i * n;
+    int j = j0;
+    for (; j < j4; j += 4) V_STORE(cmax + j, wasm_f32x4_max(V_LOAD(cmax + j), V_LOAD(row + j)));
+    for (; j < j1; j++) cmax[j] = row[j] > cmax[j] ? row[j] : cmax[j];
+  }
+  for (int j = j0; j < j1; j++) cinv[j] = 0.0f;
+  for (int i = 0; i < n; i++) {
+    const float *row = gm + (size_t)i * n;
+    int j = j0;
+    for (; j < j4; j += 4) V_STORE(cinv + j, V_ADD(V_LOAD(cinv + j), v_exp(wasm_f32x4_sub(V_LOAD(row + j), V_LOAD(cmax + j)))));
+    for (; j < j1; j++) cinv[j] += exp_f(row[j] - cmax[j]);
+  }
+  for (int j = j0; j < j1; j++) {
+    col_lse[j] = log_d(cinv[j]) + cmax[j];
+    cinv[j] = 1.0f / cinv[j];
+  }
+}
+
+/* G = (row softmax + column softmax) / 2n in place of L for the rows [begin, end); row_gl[i] = sum_j G_ij L_ij. */
+EXPORT(clip_gradient)
+void clip_gradient(float *gm, const float *rmax, const float *rinv, const float *cmax, const float *cinv, double *row_gl, int n,
+                   int begin, int end) {
+  const float half = 0.5f / (float)n;
+  for (int i = begin; i < end; i++) {
     float *row = gm + (size_t)i * n;
     const v128_t rm = wasm_f32x4_splat(rmax[i]), ri = wasm_f32x4_splat(rinv[i]), hv = wasm_f32x4_splat(half);
     v128_t acc = V_ZERO();
@@ -559,7 +627,7 @@ void clip_forward(const float *img, const float *txt, const float *log_scale, fl
     for (; j + 4 <= n; j += 4) {
       const v128_t l = V_LOAD(row + j);
       const v128_t pr = V_MUL(v_exp(wasm_f32x4_sub(l, rm)), ri);
-      const v128_t pc = V_MUL(v_exp(wasm_f32x4_sub(l, V_LOAD(cmax + j))), V_LOAD(csum + j));
+      const v128_t pc = V_MUL(v_exp(wasm_f32x4_sub(l, V_LOAD(cmax + j))), V_LOAD(cinv + j));
       const v128_t gv = V_MUL(V_ADD(pr, pc), hv);
       acc = V_MADD(acc, gv, l);
       V_STORE(row + j, gv);
@@ -568,37 +636,44 @@ void clip_forward(const float *img, const float *txt, const float *log_scale, fl
                wasm_f32x4_extract_lane(acc, 2) + wasm_f32x4_extract_lane(acc, 3);
     for (; j < n; j++) {
       const float l = row[j];
-      const float gv = (exp_f(l - rmax[i]) * rinv[i] + exp_f(l - cmax[j]) * csum[j]) * half;
+      const float gv = (exp_f(l - rmax[i]) * rinv[i] + exp_f(l - cmax[j]) * cinv[j]) * half;
       s += gv * l;
       row[j] = gv;
     }
-    gl += s;
+    row_gl[i] = s;
   }
+}
+
+/* The loss and dL/dlog_scale from the per-row and per-column terms, summed in order. */
+EXPORT(clip_finish)
+void clip_finish(const double *row_lse, const double *col_lse, const double *row_gl, const float *diag, float *loss,
+                 float *dlog_scale, int n) {
+  double lse_total = 0.0, trace = 0.0, gl = 0.0;
+  for (int i = 0; i < n; i++) trace += diag[i];
+  for (int i = 0; i < n; i++) lse_total += row_lse[i];
+  for (int j = 0; j < n; j++) lse_total += col_lse[j];
+  for (int i = 0; i < n; i++) gl += row_gl[i];
   *loss = (float)((lse_total - 2.0 * trace) / (2.0 * n));
   *dlog_scale = (float)(gl - trace / n);
 }
 
 /*
  * which = 0: dL/dimages = s dy (G tn - tn / n), through the normalisation;
- * which = 1: dL/dtexts = s dy (G^T in - in / n). s = exp(log_scale).
+ * which = 1: dL/dtexts = s dy (G^T in - in / n). s = exp(log_scale). For the
+ * groups of 4 rows [begin, end); packed: the other side by
+ * pack_column_panels; scratch: panel_rows_scratch(n, d).
  */
-EXPORT(clip_backward_scratch)
-int clip_backward_scratch(int n, int d) {
-  return (n * round_up(d, 8) + 4 * n + 4 * round_up(d, 8)) * (int)sizeof(float);
-}
-
-EXPORT(clip_backward)
-void clip_backward(const float *in, const float *tn, const float *norms, const float *gm, const float *log_scale,
-                   const float *dy, float *dx, float *scratch, int n, int d, float eps, int which) {
+EXPORT(clip_backward_rows)
+void clip_backward_rows(const float *in, const float *tn, const float *norms, const float *gm, const float *packed,
+                        const float *log_scale, const float *dy, float *dx, float *scratch, int n, int d, float eps, int which,
+                        int begin, int end) {
   const int dp = round_up(d, 8);
   const float c = *dy * (float)exp_d((double)*log_scale);
   const float *self = which ? tn : in, *other = which ? in : tn;
-  float *packed = scratch;
-  float *a = packed + (size_t)n * dp;
+  float *a = scratch;
   float *g = a + 4 * (size_t)n;
-  pack_nn(other, n, d, d, 0, packed);
   const float inv_n = 1.0f / (float)n;
-  for (int i0 = 0; i0 < n; i0 += 4) {
+  for (int i0 = 4 * begin; i0 < n && i0 < 4 * end; i0 += 4) {
     const int rows = min_i(4, n - i0);
     const float *a0, *a1, *a2, *a3;
     if (which) {

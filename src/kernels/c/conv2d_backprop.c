@@ -40,43 +40,47 @@ int conv2d_backprop_filter_scratch(int kh, int kw, int c, int co) {
 }
 
 /*
- * Packs rows [m0, m0 + rows) of cols(x) into panels of 4 columns:
- * element (m, k) lands at ((k / 4) * rows + m) * 4 + k % 4, so the GEMM reads
- * each panel front to back. Columns K..Kp-1 are zero.
+ * Packs columns [ka, kb) (multiples of 4) of rows [m0, m0 + rows) of cols(x)
+ * into panels of 4 columns: element (m, k) lands at
+ * (((k - ka) / 4) * rows + m) * 4 + k % 4, so the GEMM reads each panel front
+ * to back. Columns K..Kp-1 are zero.
  */
-static void pack_cols(const float *x, float *panel, int rows, int m0, int k, int kp,
+static void pack_cols(const float *x, float *panel, int rows, int m0, int ka, int kb, int k,
                       int h, int w, int c, int oh, int ow, int kh, int kw,
                       int sh, int sw, int dh, int dw, int pt, int pl) {
   int b = m0 / (oh * ow);
   const int rem = m0 - b * oh * ow;
   int oy = rem / ow, ox = rem % ow;
+  const int tap0 = ka / c, tap1 = min_i(kh * kw, (kb + c - 1) / c); /* taps whose channels meet [ka, kb) */
   for (int mi = 0; mi < rows; mi++) {
     const int ih0 = oy * sh - pt, iw0 = ox * sw - pl;
-    for (int ky = 0; ky < kh; ky++) {
-      const int ih = ih0 + ky * dh;
-      const int row_ok = ih >= 0 && ih < h;
-      for (int kx = 0; kx < kw; kx++) {
-        const int iw = iw0 + kx * dw;
-        const int ok = row_ok && iw >= 0 && iw < w;
-        const int k0 = (ky * kw + kx) * c;
-        const float *src = ok ? x + (((size_t)b * h + ih) * w + iw) * c : 0;
-        if ((c & 3) == 0) {
-          float *dst = panel + ((size_t)(k0 >> 2) * rows + mi) * 4;
-          const size_t step = (size_t)rows * 4;
-          if (ok) {
-            for (int g = 0; g < c; g += 4, dst += step) V_STORE(dst, V_LOAD(src + g));
-          } else {
-            for (int g = 0; g < c; g += 4, dst += step) V_STORE(dst, V_ZERO());
-          }
+    for (int tap = tap0; tap < tap1; tap++) {
+      const int ky = tap / kw, kx = tap % kw;
+      const int ih = ih0 + ky * dh, iw = iw0 + kx * dw;
+      const int ok = ih >= 0 && ih < h && iw >= 0 && iw < w;
+      const int k0 = tap * c;
+      const int c_lo = max_i(0, ka - k0), c_hi = min_i(c, kb - k0);
+      const float *src = ok ? x + (((size_t)b * h + ih) * w + iw) * c : 0;
+      if ((c & 3) == 0) {
+        /* ka and kb are multiples of 4, so is the channel span. */
+        float *dst = panel + ((size_t)((k0 + c_lo - ka) >> 2) * rows + mi) * 4;
+        const size_t step = (size_t)rows * 4;
+        if (ok) {
+          for (int g = c_lo; g < c_hi; g += 4, dst += step) V_STORE(dst, V_LOAD(src + g));
         } else {
-          for (int ci = 0; ci < c; ci++) {
-            const int kk = k0 + ci;
-            panel[((size_t)(kk >> 2) * rows + mi) * 4 + (kk & 3)] = ok ? src[ci] : 0.0f;
-          }
+          for (int g = c_lo; g < c_hi; g += 4, dst += step) V_STORE(dst, V_ZERO());
+        }
+      } else {
+        for (int ci = c_lo; ci < c_hi; ci++) {
+          const int kk = k0 + ci - ka;
+          panel[((size_t)(kk >> 2) * rows + mi) * 4 + (kk & 3)] = ok ? src[ci] : 0.0f;
         }
       }
     }
-    for (int kk = k; kk < kp; kk++) panel[((size_t)(kk >> 2) * rows + mi) * 4 + (kk & 3)] = 0.0f;
+    for (int kk = max_i(k, ka); kk < kb; kk++) {
+      const int kr = kk - ka;
+      panel[((size_t)(kr >> 2) * rows + mi) * 4 + (kr & 3)] = 0.0f;
+    }
     if (++ox == ow) {
       ox = 0;
       if (++oy == oh) {
@@ -137,8 +141,8 @@ static void gemm_tn_accumulate(const float *panel, int rows, const float *bmat, 
  */
 INLINE void filter_grad_small_c(const float *x, const float *dy, float *dwt, const int c,
                                 int n, int h, int w, int oh, int ow, int co, int kh, int kw,
-                                int sh, int sw, int dh, int dw, int pt, int pl) {
-  zero_floats(dwt, (size_t)kh * kw * c * co);
+                                int sh, int sw, int dh, int dw, int pt, int pl, int ct0, int ct1) {
+  for (int r = 0; r < kh * kw * c; r++) zero_floats(dwt + (size_t)r * co + ct0, (size_t)(ct1 - ct0));
   for (int b = 0; b < n; b++) {
     for (int oy = 0; oy < oh; oy++) {
       const float *dy_row = dy + (((size_t)b * oh + oy) * ow) * co;
@@ -152,7 +156,7 @@ INLINE void filter_grad_small_c(const float *x, const float *dy, float *dwt, con
           valid_range(w, sw, off, ow, &lo, &hi);
           if (lo >= hi) continue;
           float *tap = dwt + (size_t)(ky * kw + kx) * c * co;
-          for (int ct = 0; ct < co; ct += 8) {
+          for (int ct = ct0; ct < ct1; ct += 8) {
             v128_t a00 = V_LOAD(tap + ct), a01 = V_LOAD(tap + ct + 4);
             v128_t a10 = V_ZERO(), a11 = a10, a20 = a10, a21 = a10;
             if (c > 1) { a10 = V_LOAD(tap + co + ct); a11 = V_LOAD(tap + co + ct + 4); }
@@ -186,31 +190,49 @@ INLINE void filter_grad_small_c(const float *x, const float *dy, float *dwt, con
   }
 }
 
+INLINE int small_c_path(int c, int co) { return c <= 3 && (co & 7) == 0; }
+
 /*
- * dw[kh][kw][c][co] = sum over output pixels of x-patch (x) dy.
- * scratch: conv2d_backprop_filter_scratch(kh, kw, c, co) bytes.
+ * Work units of conv2d_backprop_filter: groups of 4 rows of dW [K, co] (K =
+ * kh*kw*c), or groups of 8 of its columns on the first-layer path (c <= 3).
+ * Every dW element is summed by one unit over all output pixels, in the same
+ * order whatever the split.
+ */
+EXPORT(conv2d_backprop_filter_units)
+int conv2d_backprop_filter_units(int kh, int kw, int c, int co) {
+  return small_c_path(c, co) ? co / 8 : round_up(kh * kw * c, 4) / 4;
+}
+
+/*
+ * dw[kh][kw][c][co] = sum over output pixels of x-patch (x) dy, for work
+ * units [begin, end) of conv2d_backprop_filter_units. scratch:
+ * conv2d_backprop_filter_scratch(kh, kw, c, co) bytes, this thread's own.
  */
 EXPORT(conv2d_backprop_filter)
 void conv2d_backprop_filter(const float *x, const float *dy, float *dwt, float *scratch,
                             int n, int h, int w, int c, int oh, int ow, int co, int kh, int kw,
-                            int sh, int sw, int dh, int dw, int pt, int pl) {
-  if (c <= 3 && (co & 7) == 0) {
+                            int sh, int sw, int dh, int dw, int pt, int pl, int begin, int end) {
+  if (small_c_path(c, co)) {
+    const int ct0 = 8 * begin, ct1 = 8 * end;
     /* Separate calls with a constant c, so each gets its own register allocation. */
-    if (c == 1) filter_grad_small_c(x, dy, dwt, 1, n, h, w, oh, ow, co, kh, kw, sh, sw, dh, dw, pt, pl);
-    else if (c == 2) filter_grad_small_c(x, dy, dwt, 2, n, h, w, oh, ow, co, kh, kw, sh, sw, dh, dw, pt, pl);
-    else filter_grad_small_c(x, dy, dwt, 3, n, h, w, oh, ow, co, kh, kw, sh, sw, dh, dw, pt, pl);
+    if (c == 1) filter_grad_small_c(x, dy, dwt, 1, n, h, w, oh, ow, co, kh, kw, sh, sw, dh, dw, pt, pl, ct0, ct1);
+    else if (c == 2) filter_grad_small_c(x, dy, dwt, 2, n, h, w, oh, ow, co, kh, kw, sh, sw, dh, dw, pt, pl, ct0, ct1);
+    else filter_grad_small_c(x, dy, dwt, 3, n, h, w, oh, ow, co, kh, kw, sh, sw, dh, dw, pt, pl, ct0, ct1);
     return;
   }
   const int k = kh * kw * c, kp = round_up(k, 4), cop = round_up(co, 8);
+  const int ka = 4 * begin, kb = min_i(kp, 4 * end), kr = kb - ka;
+  if (kr <= 0) return;
+  /* The block size follows the whole filter, so every split sums the same blocks. */
   const int block = filter_block_rows(kp, cop);
   float *acc = scratch;
   float *panel = acc + (size_t)kp * cop;
   float *dyp = panel + (size_t)kp * block;
-  zero_floats(acc, (size_t)kp * cop);
+  zero_floats(acc, (size_t)kr * cop);
   const int m_total = n * oh * ow;
   for (int m0 = 0; m0 < m_total; m0 += block) {
     const int rows = min_i(block, m_total - m0);
-    pack_cols(x, panel, rows, m0, k, kp, h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl);
+    pack_cols(x, panel, rows, m0, ka, kb, k, h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl);
     const float *bmat;
     if (co == cop) {
       bmat = dy + (size_t)m0 * co;
@@ -225,10 +247,10 @@ void conv2d_backprop_filter(const float *x, const float *dy, float *dwt, float *
       }
       bmat = dyp;
     }
-    gemm_tn_accumulate(panel, rows, bmat, co == cop ? co : cop, acc, kp, cop);
+    gemm_tn_accumulate(panel, rows, bmat, co == cop ? co : cop, acc, kr, cop);
   }
-  for (int kk = 0; kk < k; kk++) {
-    const float *src = acc + (size_t)kk * cop;
+  for (int kk = ka; kk < min_i(kb, k); kk++) {
+    const float *src = acc + (size_t)(kk - ka) * cop;
     float *dst = dwt + (size_t)kk * co;
     for (int j = 0; j < co; j++) dst[j] = src[j];
   }
@@ -297,13 +319,16 @@ static void gemm_nn_panels(const float *amat, int rows, int co, const float *pac
 
 /*
  * dx[n][h][w][c] = col2im(dy . W^T): each output pixel's row of dy . W^T is
- * added onto the kh*kw input pixels it read (taps on padding are dropped).
- * scratch: conv2d_backprop_input_scratch(kh, kw, c, co) bytes.
+ * added onto the kh*kw input pixels it read (taps on padding are dropped),
+ * for the images [begin, end) (the work units: images never share dx, and
+ * each is scattered in the same order whatever the split). scratch:
+ * conv2d_backprop_input_scratch(kh, kw, c, co) bytes, this thread's own.
  */
 EXPORT(conv2d_backprop_input)
 void conv2d_backprop_input(const float *dy, const float *wt, float *dx, float *scratch,
                            int n, int h, int w, int c, int oh, int ow, int co, int kh, int kw,
-                           int sh, int sw, int dh, int dw, int pt, int pl) {
+                           int sh, int sw, int dh, int dw, int pt, int pl, int begin, int end) {
+  (void)n;
   const int k = kh * kw * c, kp8 = round_up(k, 8);
   const int block = input_block_rows(kp8);
   float *packed = scratch;
@@ -318,10 +343,10 @@ void conv2d_backprop_input(const float *dy, const float *wt, float *dx, float *s
       }
     }
   }
-  zero_floats(dx, (size_t)n * h * w * c);
-  const int m_total = n * oh * ow;
-  int b = 0, oy = 0, ox = 0;
-  for (int m0 = 0; m0 < m_total; m0 += block) {
+  zero_floats(dx + (size_t)begin * h * w * c, (size_t)(end - begin) * h * w * c);
+  const int m_start = begin * oh * ow, m_total = end * oh * ow;
+  int b = begin, oy = 0, ox = 0;
+  for (int m0 = m_start; m0 < m_total; m0 += block) {
     const int rows = min_i(block, m_total - m0);
     gemm_nn_panels(dy + (size_t)m0 * co, rows, co, packed, kp8, cols);
     for (int mi = 0; mi < rows; mi++) {

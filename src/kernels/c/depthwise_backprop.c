@@ -25,17 +25,25 @@ INLINE void madd_row(float *acc, const float *a, const float *b, int c) {
   for (; ci < c; ci++) acc[ci] += a[ci] * b[ci];
 }
 
+/* Work units of depthwise_backprop_filter: groups of 16 input channels. */
+EXPORT(depthwise_backprop_filter_units)
+int depthwise_backprop_filter_units(int c) { return (c + 15) / 16; }
+
 /*
- * dw[ky][kx][ci][j] = sum over output pixels of x[.., ci] * dy[.., ci*q + j].
+ * dw[ky][kx][ci][j] = sum over output pixels of x[.., ci] * dy[.., ci*q + j],
+ * for the channel groups [begin, end) of depthwise_backprop_filter_units.
  * For q = 1 the per-tap sums over one output row are kept in registers, 16
- * channels at a time, and added to dw once per row.
+ * channels at a time, and added to dw once per row. Each channel's sums are
+ * the same lane arithmetic whichever width handles it, so any split gives
+ * the same bits.
  */
 EXPORT(depthwise_backprop_filter)
 void depthwise_backprop_filter(const float *x, const float *dy, float *dwt,
                                int n, int h, int w, int c, int oh, int ow, int q, int kh, int kw,
-                               int sh, int sw, int dh, int dw, int pt, int pl) {
+                               int sh, int sw, int dh, int dw, int pt, int pl, int begin, int end) {
   const int cq = c * q;
-  zero_floats(dwt, (size_t)kh * kw * cq);
+  const int c0 = 16 * begin, c1 = min_i(c, 16 * end);
+  for (int t = 0; t < kh * kw; t++) zero_floats(dwt + (size_t)t * cq + (size_t)c0 * q, (size_t)(c1 - c0) * q);
   for (int b = 0; b < n; b++) {
     for (int oy = 0; oy < oh; oy++) {
       const float *dy_row = dy + (((size_t)b * oh + oy) * ow) * cq;
@@ -50,8 +58,8 @@ void depthwise_backprop_filter(const float *x, const float *dy, float *dwt,
           if (lo >= hi) continue;
           float *tap = dwt + (size_t)(ky * kw + kx) * cq;
           if (q == 1) {
-            int ci = 0;
-            for (; ci + 16 <= c; ci += 16) {
+            int ci = c0;
+            for (; ci + 16 <= c1; ci += 16) {
               v128_t a0 = V_ZERO(), a1 = a0, a2 = a0, a3 = a0;
               for (int ox = lo; ox < hi; ox++) {
                 const float *xp = x_row + (size_t)(ox * sw + off) * c + ci;
@@ -66,14 +74,14 @@ void depthwise_backprop_filter(const float *x, const float *dy, float *dwt,
               V_STORE(tap + ci + 8, V_ADD(V_LOAD(tap + ci + 8), a2));
               V_STORE(tap + ci + 12, V_ADD(V_LOAD(tap + ci + 12), a3));
             }
-            for (; ci + 4 <= c; ci += 4) {
+            for (; ci + 4 <= c1; ci += 4) {
               v128_t a0 = V_ZERO();
               for (int ox = lo; ox < hi; ox++) {
                 a0 = V_MADD(a0, V_LOAD(x_row + (size_t)(ox * sw + off) * c + ci), V_LOAD(dy_row + (size_t)ox * c + ci));
               }
               V_STORE(tap + ci, V_ADD(V_LOAD(tap + ci), a0));
             }
-            for (; ci < c; ci++) {
+            for (; ci < c1; ci++) {
               float s = 0.0f;
               for (int ox = lo; ox < hi; ox++) s += x_row[(size_t)(ox * sw + off) * c + ci] * dy_row[(size_t)ox * c + ci];
               tap[ci] += s;
@@ -82,7 +90,7 @@ void depthwise_backprop_filter(const float *x, const float *dy, float *dwt,
             for (int ox = lo; ox < hi; ox++) {
               const float *xp = x_row + (size_t)(ox * sw + off) * c;
               const float *dp = dy_row + (size_t)ox * cq;
-              for (int ci = 0; ci < c; ci++) {
+              for (int ci = c0; ci < c1; ci++) {
                 const float xv = xp[ci];
                 for (int j = 0; j < q; j++) tap[ci * q + j] += xv * dp[ci * q + j];
               }
@@ -96,15 +104,17 @@ void depthwise_backprop_filter(const float *x, const float *dy, float *dwt,
 
 /*
  * dx[b][ih][iw][ci] = sum over the taps and output pixels that read it of
- * sum_j dy[.., ci*q + j] * w[ky][kx][ci][j]: scattered from each output pixel.
+ * sum_j dy[.., ci*q + j] * w[ky][kx][ci][j]: scattered from each output pixel,
+ * for the images [begin, end) (the work units).
  */
 EXPORT(depthwise_backprop_input)
 void depthwise_backprop_input(const float *dy, const float *wt, float *dx,
                               int n, int h, int w, int c, int oh, int ow, int q, int kh, int kw,
-                              int sh, int sw, int dh, int dw, int pt, int pl) {
+                              int sh, int sw, int dh, int dw, int pt, int pl, int begin, int end) {
   const int cq = c * q;
-  zero_floats(dx, (size_t)n * h * w * c);
-  for (int b = 0; b < n; b++) {
+  (void)n;
+  zero_floats(dx + (size_t)begin * h * w * c, (size_t)(end - begin) * h * w * c);
+  for (int b = begin; b < end; b++) {
     for (int oy = 0; oy < oh; oy++) {
       const float *dy_row = dy + (((size_t)b * oh + oy) * ow) * cq;
       for (int ky = 0; ky < kh; ky++) {

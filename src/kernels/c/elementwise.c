@@ -7,12 +7,14 @@
  * out = dy * step(x): the ReLU gradient in one pass (tfjs composes it from
  * Step, Cast and Multiply, three passes over the activation). step(x) is 1
  * for x > 0, 0 otherwise and NaN for NaN, as tfjs's Step, so NaN inputs give
- * NaN gradients instead of silently zero ones.
+ * NaN gradients instead of silently zero ones. Elements [begin, end), begin
+ * a multiple of 4 (each element's arithmetic is the same in either loop).
  */
 EXPORT(relu_grad)
-void relu_grad(const float *dy, const float *x, float *out, int n) {
+void relu_grad(const float *dy, const float *x, float *out, int begin, int end) {
   const v128_t one = wasm_f32x4_splat(1.0f), zero = V_ZERO();
-  int i = 0;
+  const int n = end;
+  int i = begin;
   for (; i + 4 <= n; i += 4) {
     const v128_t xv = V_LOAD(x + i);
     v128_t s = wasm_v128_bitselect(one, zero, wasm_f32x4_gt(xv, zero));

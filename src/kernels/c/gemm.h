@@ -131,10 +131,11 @@ INLINE void tile_store_transposed(const Tile4x8 *t, float *out, size_t ld, int r
  * Packs B^T for C = A B^T: b is [n][k] row-major (row stride ldb); panel p
  * holds rows 8p..8p+7 as [k][8]; rows past n are zero. If inv_norm is not
  * null, row j is multiplied by inv_norm[j] on the way (rows normalised while
- * packed). Returns nothing; the packed size is round_up(n, 8) * k floats.
+ * packed). Panels [p0, p1) only; the packed size is round_up(n, 8) * k floats.
  */
-static inline void pack_nt(const float *b, int n, int k, size_t ldb, const float *inv_norm, float *packed) {
-  for (int p = 0; p < n; p += 8) {
+static inline void pack_nt_panels(const float *b, int n, int k, size_t ldb, const float *inv_norm, float *packed, int p0,
+                                  int p1) {
+  for (int p = 8 * p0; p < n && p < 8 * p1; p += 8) {
     float *dst = packed + (size_t)p * k;
     const int rows = min_i(8, n - p);
     if (rows == 8 && (k & 3) == 0) {
@@ -171,13 +172,19 @@ static inline void pack_nt(const float *b, int n, int k, size_t ldb, const float
   }
 }
 
+static inline void pack_nt(const float *b, int n, int k, size_t ldb, const float *inv_norm, float *packed) {
+  pack_nt_panels(b, n, k, ldb, inv_norm, packed, 0, (n + 7) / 8);
+}
+
 /*
  * Packs B for C = A B: b is [k][n] row-major (row stride ldb); panel p holds
  * columns 8p..8p+7 as [k][8], zero past n. If inv_norm is not null, row kk
  * of b is multiplied by inv_norm[kk] (B = rows normalised while packed).
+ * Panels [p0, p1) only.
  */
-static inline void pack_nn(const float *b, int k, int n, size_t ldb, const float *inv_norm, float *packed) {
-  for (int p = 0; p < n; p += 8) {
+static inline void pack_nn_panels(const float *b, int k, int n, size_t ldb, const float *inv_norm, float *packed, int p0,
+                                  int p1) {
+  for (int p = 8 * p0; p < n && p < 8 * p1; p += 8) {
     float *dst = packed + (size_t)p * k;
     const int cols = min_i(8, n - p);
     for (int kk = 0; kk < k; kk++, dst += 8) {
@@ -192,6 +199,10 @@ static inline void pack_nn(const float *b, int k, int n, size_t ldb, const float
       }
     }
   }
+}
+
+static inline void pack_nn(const float *b, int k, int n, size_t ldb, const float *inv_norm, float *packed) {
+  pack_nn_panels(b, k, n, ldb, inv_norm, packed, 0, (n + 7) / 8);
 }
 
 /*

@@ -1,12 +1,14 @@
 /*
- * One Lloyd iteration of k-means (src/losses/k-means.ts) in one pass over
- * the samples: for each block of 4 rows, the scores ||c_j||^2 - 2 x.c_j
- * against every centroid come out of the 4 x 8 SIMD tile and are reduced to
- * a running argmin in registers (lowest index on ties, as tf.argMin and
- * scikit-learn), so the N x k distance matrix is never written; the rows,
- * still in cache, are then added to their cluster's sum (float32, in sample
+ * One Lloyd iteration of k-means (src/losses/k-means.ts): for each block of 4
+ * rows, the scores ||c_j||^2 - 2 x.c_j against every centroid come out of the
+ * 4 x 8 SIMD tile and are reduced to a running argmin in registers (lowest
+ * index on ties, as tf.argMin and scikit-learn), so the N x k distance matrix
+ * is never written; then each cluster's rows are summed (float32, in sample
  * order, as scikit-learn's Lloyd does). Rows go in chunks and centroids in
- * groups that fit L1 together.
+ * groups that fit L1 together. The phases (kmeans_prepare,
+ * kmeans_assign_rows, kmeans_sums, kmeans_means) are split over threads by
+ * centroid panels, row chunks and column groups; every output is computed
+ * by one thread in a fixed order, so any split gives the same bits.
  */
 #include "gemm.h"
 
@@ -32,43 +34,52 @@ INLINE void argmin_update(v128_t *best, v128_t *index, v128_t v, v128_t vi) {
 #define PANEL_GROUP 6
 #define CHUNK_ROWS 32
 
+/* Scratch per thread of kmeans_assign_rows: the per-row running minima of a chunk. */
 EXPORT(kmeans_scratch)
 int kmeans_scratch(int d, int k) {
-  return (round_up(k, 8) * d + round_up(k, 8) + 2 * 4 * CHUNK_ROWS) * (int)sizeof(float);
+  (void)d;
+  (void)k;
+  return 2 * 4 * CHUNK_ROWS * (int)sizeof(float);
 }
 
+/* Work units of kmeans_assign_rows: chunks of CHUNK_ROWS rows. */
+EXPORT(kmeans_row_chunks)
+int kmeans_row_chunks(int n) { return (n + CHUNK_ROWS - 1) / CHUNK_ROWS; }
+
 /*
- * labels[i] = argmin_j ||c_j||^2 - 2 x_i.c_j for x [n, d], c [k, d].
- * If sums is not null: sums [k, d] = sum of the rows of each cluster and
- * counts [k] their sizes (float). If inertia is not null: *inertia = sum_i
- * ||x_i - c_{label_i}||^2 (double accumulation).
+ * For the centroid panels [begin, end) of 8: cnorm[j] = ||c_j||^2 (+inf for
+ * the padding past k, which never wins) and c packed as B^T
+ * (packed [round_up(k, 8) / 8][d][8]).
  */
-EXPORT(kmeans_assign)
-void kmeans_assign(const float *x, const float *c, int *labels, float *sums, float *counts, float *inertia,
-                   float *scratch, int n, int d, int k) {
-  const int kp = round_up(k, 8);
-  float *packed = scratch;
-  float *cnorm = packed + (size_t)kp * d;
-  v128_t *best = (v128_t *)(cnorm + kp); /* per row of a chunk: lane-wise best score, then its index */
-  v128_t *index = best + CHUNK_ROWS;
-  for (int j = 0; j < kp; j++) {
+EXPORT(kmeans_prepare)
+void kmeans_prepare(const float *c, float *packed, float *cnorm, int d, int k, int begin, int end) {
+  for (int j = 8 * begin; j < 8 * end; j++) {
     if (j < k) {
       const float *cj = c + (size_t)j * d;
       float s = 0.0f;
       for (int t = 0; t < d; t++) s += cj[t] * cj[t];
       cnorm[j] = s;
     } else {
-      cnorm[j] = __builtin_inff(); /* padded columns never win */
+      cnorm[j] = __builtin_inff();
     }
   }
-  pack_nt(c, k, d, d, 0, packed);
-  if (sums) {
-    zero_floats(sums, (size_t)k * d);
-    zero_floats(counts, (size_t)k);
-  }
-  double total = 0.0;
+  pack_nt_panels(c, k, d, (size_t)d, 0, packed, begin, end);
+}
+
+/*
+ * labels[i] = argmin_j ||c_j||^2 - 2 x_i.c_j for the row chunks [begin, end)
+ * of x [n, d], with c prepared by kmeans_prepare. If row_inertia is not null,
+ * row_inertia[i] = ||x_i - c_{label_i}||^2 (double accumulation). scratch:
+ * kmeans_scratch(d, k) bytes, this thread's own.
+ */
+EXPORT(kmeans_assign_rows)
+void kmeans_assign_rows(const float *x, const float *c, const float *packed, const float *cnorm, int *labels,
+                        double *row_inertia, float *scratch, int n, int d, int k, int begin, int end) {
+  const int kp = round_up(k, 8);
+  v128_t *best = (v128_t *)scratch; /* per row of a chunk: lane-wise best score, then its index */
+  v128_t *index = best + CHUNK_ROWS;
   const v128_t two = wasm_f32x4_splat(2.0f), four = wasm_i32x4_splat(4);
-  for (int c0 = 0; c0 < n; c0 += CHUNK_ROWS) {
+  for (int c0 = begin * CHUNK_ROWS; c0 < n && c0 < end * CHUNK_ROWS; c0 += CHUNK_ROWS) {
     const int c1 = min_i(n, c0 + CHUNK_ROWS);
     for (int r = 0; r < c1 - c0; r++) {
       best[r] = wasm_f32x4_splat(__builtin_inff());
@@ -131,15 +142,8 @@ void kmeans_assign(const float *x, const float *c, int *labels, float *sums, flo
         }
       }
       labels[i] = arg;
-      const float *xi = x + (size_t)i * d;
-      if (sums) {
-        float *s = sums + (size_t)arg * d;
-        int t = 0;
-        for (; t + 4 <= d; t += 4) V_STORE(s + t, V_ADD(V_LOAD(s + t), V_LOAD(xi + t)));
-        for (; t < d; t++) s[t] += xi[t];
-        counts[arg] += 1.0f;
-      }
-      if (inertia) {
+      if (row_inertia) {
+        const float *xi = x + (size_t)i * d;
         const float *cj = c + (size_t)arg * d;
         v128_t acc = V_ZERO();
         int t = 0;
@@ -150,11 +154,45 @@ void kmeans_assign(const float *x, const float *c, int *labels, float *sums, flo
         double s = (double)wasm_f32x4_extract_lane(acc, 0) + wasm_f32x4_extract_lane(acc, 1) +
                    wasm_f32x4_extract_lane(acc, 2) + wasm_f32x4_extract_lane(acc, 3);
         for (; t < d; t++) s += (double)(xi[t] - cj[t]) * (xi[t] - cj[t]);
-        total += s;
+        row_inertia[i] = s;
       }
     }
   }
-  if (inertia) *inertia = (float)total;
+}
+
+/* Work units of kmeans_sums: groups of 4 of the d columns. */
+EXPORT(kmeans_column_groups)
+int kmeans_column_groups(int d) { return (d + 3) / 4; }
+
+/*
+ * sums [k, d] = the sum of each cluster's rows (float32, in sample order, as
+ * scikit-learn's Lloyd does) for the column groups [begin, end), and counts
+ * [k] the cluster sizes (by the thread that has column group 0). Each sum
+ * element is accumulated in sample order by one thread whatever the split.
+ */
+EXPORT(kmeans_sums)
+void kmeans_sums(const float *x, const int *labels, float *sums, float *counts, int n, int d, int k, int begin, int end) {
+  const int t0 = 4 * begin, t1 = min_i(d, 4 * end), t4 = t0 + ((t1 - t0) & ~3);
+  for (int j = 0; j < k; j++) zero_floats(sums + (size_t)j * d + t0, (size_t)(t1 - t0));
+  for (int i = 0; i < n; i++) {
+    const float *xi = x + (size_t)i * d;
+    float *s = sums + (size_t)labels[i] * d;
+    int t = t0;
+    for (; t < t4; t += 4) V_STORE(s + t, V_ADD(V_LOAD(s + t), V_LOAD(xi + t)));
+    for (; t < t1; t++) s[t] += xi[t];
+  }
+  if (begin == 0) {
+    zero_floats(counts, (size_t)k);
+    for (int i = 0; i < n; i++) counts[labels[i]] += 1.0f;
+  }
+}
+
+/* *out = (float)(sum of v[0..n) in order): the inertia from per-row terms. */
+EXPORT(sum_of_doubles)
+void sum_of_doubles(const double *v, int n, float *out) {
+  double total = 0.0;
+  for (int i = 0; i < n; i++) total += v[i];
+  *out = (float)total;
 }
 
 /* next[j] = sums[j] / counts[j] where counts[j] > 0, else c[j] (an empty cluster keeps its centroid). */

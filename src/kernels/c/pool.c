@@ -8,15 +8,17 @@
  * max pooling sends the gradient to the first maximum of the window in
  * row-major order (NaN never wins; an all-NaN or all -inf window gets none),
  * and average pooling divides by the full window size, also at padded borders.
+ * The work units are images ([begin, end)): their dx never overlap.
  */
 #include "simd.h"
 
 EXPORT(max_pool_grad)
 void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int w, int c, int oh, int ow,
-                   int fh, int fw, int sh, int sw, int pt, int pl) {
-  zero_floats(dx, (size_t)n * h * w * c);
+                   int fh, int fw, int sh, int sw, int pt, int pl, int begin, int end) {
+  (void)n;
+  zero_floats(dx + (size_t)begin * h * w * c, (size_t)(end - begin) * h * w * c);
   const v128_t minus_inf = wasm_f32x4_splat(-__builtin_inff());
-  for (int b = 0; b < n; b++) {
+  for (int b = begin; b < end; b++) {
     for (int oy = 0; oy < oh; oy++) {
       const int y0 = oy * sh - pt;
       const int ky0 = max_i(0, -y0), ky1 = min_i(fh, h - y0);
@@ -67,11 +69,12 @@ void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int
 
 EXPORT(avg_pool_grad)
 void avg_pool_grad(const float *dy, float *dx, int n, int h, int w, int c, int oh, int ow,
-                   int fh, int fw, int sh, int sw, int pt, int pl) {
-  zero_floats(dx, (size_t)n * h * w * c);
+                   int fh, int fw, int sh, int sw, int pt, int pl, int begin, int end) {
+  (void)n;
+  zero_floats(dx + (size_t)begin * h * w * c, (size_t)(end - begin) * h * w * c);
   const float scale = 1.0f / (float)(fh * fw);
   const v128_t vscale = wasm_f32x4_splat(scale);
-  for (int b = 0; b < n; b++) {
+  for (int b = begin; b < end; b++) {
     for (int oy = 0; oy < oh; oy++) {
       const int y0 = oy * sh - pt;
       const int ky0 = max_i(0, -y0), ky1 = min_i(fh, h - y0);

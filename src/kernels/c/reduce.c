@@ -43,22 +43,43 @@ static void add_rows(const float *x, int rows, int cols, float *out) {
   }
 }
 
+/* Rows summed in registers per block: ~32 KiB of wide rows, else SUM_BLOCK_ROWS. */
+EXPORT(sum_block_rows)
+int sum_block_rows(int cols) { return cols > 64 ? max_i(1, 8192 / cols) : SUM_BLOCK_ROWS; }
+
 /*
- * out[j] = scale * sum over r of x[r][j], for x [rows, cols]: the sum (or mean) over the
- * leading axes of a tensor whose trailing axes have cols elements. Blocks of
- * rows are summed in registers (each block's rows stay in cache while its
- * column chunks are swept), then added to the total.
+ * partials[blk][j] = sum over the rows of block blk of x[r][j], for the
+ * blocks [begin, end) (the work units) of x [rows, cols], blocks of
+ * sum_block_rows(cols) rows. Each block's rows stay in cache while its
+ * column chunks are swept.
  */
-EXPORT(sum_leading_axes)
-void sum_leading_axes(const float *x, float *out, int rows, int cols, float scale) {
-  zero_floats(out, (size_t)cols);
-  /* Wide rows: a block is already a long contiguous sweep; keep blocks within ~32 KiB. */
-  int block = SUM_BLOCK_ROWS;
-  if (cols > 64) block = max_i(1, 8192 / cols);
-  for (int r0 = 0; r0 < rows; r0 += block) {
+EXPORT(sum_leading_axes_blocks)
+void sum_leading_axes_blocks(const float *x, float *partials, int rows, int cols, int begin, int end) {
+  const int block = sum_block_rows(cols);
+  for (int blk = begin; blk < end; blk++) {
+    const int r0 = blk * block;
+    float *out = partials + (size_t)blk * cols;
+    zero_floats(out, (size_t)cols);
     add_rows(x + (size_t)r0 * cols, min_i(block, rows - r0), cols, out);
   }
-  /* scale = 1 / rows makes it the mean. */
+}
+
+/*
+ * out[j] = scale * sum over the blocks of partials[blk][j], blocks in order
+ * (scale = 1 / rows makes it the mean): the sum over the leading axes of a
+ * tensor whose trailing axes have cols elements. The per-block partial sums
+ * bound float32 rounding (two-level summation), and the fixed block order
+ * makes the result independent of how the blocks were split over threads.
+ */
+EXPORT(sum_leading_axes_total)
+void sum_leading_axes_total(const float *partials, float *out, int blocks, int cols, float scale) {
+  zero_floats(out, (size_t)cols);
+  for (int blk = 0; blk < blocks; blk++) {
+    const float *p = partials + (size_t)blk * cols;
+    int j = 0;
+    for (; j + 4 <= cols; j += 4) V_STORE(out + j, V_ADD(V_LOAD(out + j), V_LOAD(p + j)));
+    for (; j < cols; j++) out[j] += p[j];
+  }
   if (scale != 1.0f) {
     for (int j = 0; j < cols; j++) out[j] *= scale;
   }

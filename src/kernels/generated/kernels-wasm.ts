@@ -2,7 +2,7 @@
 // Rebuild with `npm run build:kernels` (clang 16 + wasm-ld, -O3 -msimd128, relaxed variants -mrelaxed-simd).
 
 /** sha256 of the C sources the modules were built from (checked by tests/kernels/build.test.ts). */
-export const KERNELS_SOURCE_SHA256 = '9c25a8ceb1860fd2cced8f2ef52e5eea914d2c3a6fbe91e1769b5ab84c983b56';
+export const KERNELS_SOURCE_SHA256 = '9f9456d4279237ecb186f51752f43f0dd91cb573bca41b4cf242c1f6ccd52d15';
 
 /**
  * The module files beside this one (copied into dist/ by the build): `plain` for tfjs's
@@ -10,8 +10,8 @@ export const KERNELS_SOURCE_SHA256 = '9c25a8ceb1860fd2cced8f2ef52e5eea914d2c3a6f
  * same two with relaxed SIMD (`relaxed`, `relaxedShared`) for runtimes that support it.
  */
 export const KERNEL_FILES = {
-  plain: { file: 'selfsup-kernels.wasm', bytes: 141136, sha256: 'e1d049abb037fe9fa7643676a23d962f35c1d0674700d35a61a90b00dbe25f50' },
-  shared: { file: 'selfsup-kernels-threaded.wasm', bytes: 141139, sha256: '2f8d276cdfb534f2441c4d357b42263c7d04e363bba7842f01828f95b63ddb4d' },
-  relaxed: { file: 'selfsup-kernels-relaxed.wasm', bytes: 140749, sha256: '122c12c95d18427e4f2f6dbae09284406c7e21ef089b90105061343a2d24d9c5' },
-  relaxedShared: { file: 'selfsup-kernels-relaxed-threaded.wasm', bytes: 140752, sha256: 'e130975cb0e2764ef1e09dd52bc4d4834a9cd25d44a46841352998343e1234ba' },
+  plain: { file: 'selfsup-kernels.wasm', bytes: 143249, sha256: '92602c7c9c724819fd3a9359b37576448b55451c96a618082b58a2dab04aca95' },
+  shared: { file: 'selfsup-kernels-threaded.wasm', bytes: 143252, sha256: '8dcca89918ba55c2c6dca65ff1566c95741b3ecf326c69176e4d88455b46de88' },
+  relaxed: { file: 'selfsup-kernels-relaxed.wasm', bytes: 142851, sha256: '733f232115ff513b8478c24b4555281a0b8e365c81d341b4a352f960cd00af20' },
+  relaxedShared: { file: 'selfsup-kernels-relaxed-threaded.wasm', bytes: 142854, sha256: 'c5fb7c9ec9dd2a218c64c5d2301633e0bcf457718335f94e64b00852f94f39e5' },
 } as const;
