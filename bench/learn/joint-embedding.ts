@@ -4,19 +4,25 @@ import {
   cosineSchedule,
   DCL,
   DINO,
+  DINOv2,
   FastSiam,
   grayscaleAugment,
+  IJEPA,
   MMCR,
   MoCoV2,
+  MSN,
   NNCLR,
+  PMSN,
   SimCLR,
   SimSiam,
   SwAV,
   TiCo,
+  tinyVit,
   VICReg,
   VICRegL,
+  type TinyVitOptions,
 } from 'selfsup';
-import type { LearnContext, LearnEntry } from './entry.js';
+import type { LearnBaseline, LearnContext, LearnEntry } from './entry.js';
 
 /**
  * Joint-embedding methods of the learning benchmark (issue 6). Every method
@@ -56,6 +62,31 @@ function common(ctx: LearnContext, steps: number, base = LR) {
   const totalSteps = ctx.quick ? QUICK_STEPS : steps;
   return { augment: augment(), seed: ctx.seed + 1, totalSteps, learningRate: learningRate(ctx, steps, base) };
 }
+
+/**
+ * The ViT of the DINOv2 and I-JEPA rows (they need patch tokens): selfsup's
+ * tinyVit on 28×28 images in 4×4 patches (a 7×7 grid), width 64, 4 blocks,
+ * features = mean of the patch tokens; DINOv2's has a class token (it trains
+ * it), I-JEPA's none. Each row is judged by its own ViT untrained.
+ */
+const VIT: TinyVitOptions = { imageSize: 28, channels: 1, patchSize: 4, dim: 64, depth: 4, heads: 4, classToken: true, pool: 'mean' };
+const vit = (ctx: LearnContext) => tinyVit({ ...VIT, seed: ctx.seed });
+const VIT_BASELINE: LearnBaseline = {
+  name: 'random-init-vit',
+  makeEncoder: vit,
+  notes: 'the tinyVit of the DINOv2 row (28×28 in 4×4 patches, width 64, depth 4, class token, mean of the patch tokens) with its initial weights, same seed',
+};
+const VIT_HYPERPARAMETERS = { encoder: 'tinyVit 28/4 (49 patches), dim 64, depth 4, heads 4, mean pool' };
+/** I-JEPA's ViT has no class token (as in the paper): the same ViT without it, and its own untrained baseline. */
+const vitPatches = (ctx: LearnContext) => tinyVit({ ...VIT, classToken: false, seed: ctx.seed });
+const VIT_PATCHES_BASELINE: LearnBaseline = {
+  name: 'random-init-vit-patches',
+  makeEncoder: vitPatches,
+  notes: 'the tinyVit of the I-JEPA row (as random-init-vit, without a class token) with its initial weights, same seed',
+};
+
+/** MSN's and PMSN's benchmark settings. */
+const MSN_SETTINGS = { maskRatio: 0.3, numPrototypes: 256, projectionDim: 128, hiddenDim: 512 } as const;
 
 export const JOINT_EMBEDDING_ENTRIES: LearnEntry[] = [
   {
@@ -258,7 +289,78 @@ export const JOINT_EMBEDDING_ENTRIES: LearnEntry[] = [
         localProjectionDim: 128,
       }),
   },
+  // The rows of issue 14.
+  {
+    name: 'dinov2',
+    family: 'joint-embedding',
+    steps: STEPS,
+    quickSteps: QUICK_STEPS,
+    batchSize: 128,
+    baseline: VIT_BASELINE,
+    hyperparameters: {
+      ...VIT_HYPERPARAMETERS,
+      outputDim: 256,
+      head: '64→256→256→64→256 with batch norm, shared by class and patch tokens',
+      teacherMomentum: 0.9,
+      weights: 'DINO 1, iBOT 1, KoLeo 0.1',
+      masks: '50 % of the crops, 10–50 % of the patches',
+      learningRate: 1e-3,
+    },
+    notes: 'a ViT row: judged against random-init-vit (its own encoder untrained)',
+    build: (ctx) =>
+      new DINOv2(vit(ctx), {
+        seed: ctx.seed + 1,
+        totalSteps: ctx.quick ? QUICK_STEPS : STEPS,
+        learningRate: learningRate(ctx, STEPS, 1e-3),
+        crops: { global: { count: 2, size: 28, scale: [0.3, 1], transforms: augmentPhotometric() } },
+        outputDim: 256,
+        hiddenDim: 256,
+        bottleneckDim: 64,
+        headBatchNorm: true,
+        momentum: 0.9,
+      }),
+  },
+  {
+    name: 'ijepa',
+    family: 'joint-embedding',
+    steps: STEPS,
+    quickSteps: QUICK_STEPS,
+    batchSize: 128,
+    baseline: VIT_PATCHES_BASELINE,
+    hyperparameters: {
+      ...VIT_HYPERPARAMETERS,
+      classToken: false,
+      predictor: 'jepaPredictor dim 32, depth 2',
+      masks: '4 targets of 15–20 %, context 85–100 %, minKeep 4',
+      distance: 'l2',
+      learningRate: 3e-4,
+    },
+    notes: 'a ViT row without a class token: judged against random-init-vit-patches (its own encoder untrained); Adam at 3e-4 (with a class token: 74.04 % / 65.70 % against random-init-vit at 3e-4, 69.48 % / 60.15 % at 1e-3)',
+    build: (ctx) =>
+      new IJEPA(vitPatches(ctx), { seed: ctx.seed + 1, totalSteps: ctx.quick ? QUICK_STEPS : STEPS, learningRate: learningRate(ctx, STEPS, 3e-4) }),
+  },
+  {
+    name: 'msn',
+    family: 'joint-embedding',
+    steps: STEPS,
+    quickSteps: QUICK_STEPS,
+    batchSize: BATCH,
+    hyperparameters: { ...MSN_SETTINGS, masking: '4×4-pixel patches zeroed in the anchor', projector: '512→512→512→128 (BN)', learningRate: LR },
+    notes: 'the conv encoder cannot drop tokens: the anchor view has 30 % of its 4×4-pixel patches zeroed (MSN drops ViT tokens)',
+    build: (ctx) => new MSN(ctx.makeEncoder(), { ...common(ctx, STEPS), ...MSN_SETTINGS }),
+  },
+  {
+    name: 'pmsn',
+    family: 'joint-embedding',
+    steps: STEPS,
+    quickSteps: QUICK_STEPS,
+    batchSize: BATCH,
+    hyperparameters: { ...MSN_SETTINGS, prior: 'power law, exponent 0.25', masking: '4×4-pixel patches zeroed in the anchor', learningRate: LR },
+    notes: 'MSN with PMSN\'s power-law prior; same encoder and masking as the msn row',
+    build: (ctx) => new PMSN(ctx.makeEncoder(), { ...common(ctx, STEPS), ...MSN_SETTINGS }),
+  },
 ];
+
 
 /** The photometric half of the benchmark augmentation (flip + brightness/contrast), for DINO's crops. */
 function augmentPhotometric() {

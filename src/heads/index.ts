@@ -2,7 +2,8 @@
  * Heads and reference encoders, as tfjs-layers builders: projection and prediction MLPs (SimCLR,
  * BYOL, SimSiam), prototype and DINO heads, classification heads, the decoders of the generative
  * tasks, and the small encoders the examples and benchmarks train (an MLP, a conv net for 28×28 and
- * 32×32 images, and a functional tiny ViT that MAE can mask).
+ * 32×32 images, and a functional tiny ViT that MAE, iBOT / DINOv2, MSN and I-JEPA can mask) with MAE's
+ * decoder and I-JEPA's predictor.
  *
  * `import { projectionMlp, convEncoder } from 'selfsup/heads'`
  *
@@ -31,6 +32,8 @@ export { tinyVit, VisionTransformer } from './vit.js';
 export type { TinyVitConfig, TinyVitOptions, VitEncodeOptions } from './vit.js';
 export { maeDecoder, MaeDecoder } from './mae-decoder.js';
 export type { MaeDecoderConfig, MaeDecoderOptions, MaeEncoderGeometry } from './mae-decoder.js';
+export { jepaPredictor } from './jepa-predictor.js';
+export type { JepaPredictor, JepaPredictorOptions } from './jepa-predictor.js';
 export { convDecoder } from './conv-decoder.js';
 export type { ConvDecoderOptions } from './conv-decoder.js';
 export { patchDiscriminator } from './patch-discriminator.js';

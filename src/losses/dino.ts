@@ -12,6 +12,7 @@ import {
   formatShape,
 } from '../core/validate.js';
 import { softCrossEntropy } from './internal/cross-entropy.js';
+import { readTeacherTargetSettings, teacherTargets } from './internal/teacher-targets.js';
 
 /** Options of {@link dinoLoss}. */
 export interface DinoLossOptions {
@@ -32,6 +33,19 @@ export interface DinoLossOptions {
    * @default 2
    */
   numGlobalCrops?: number;
+  /**
+   * How the teacher's logits become targets: DINO's centring and sharpening
+   * `softmax((t − center)/τ_t)`, or DINOv2's Sinkhorn–Knopp balancing
+   * `sinkhornKnopp(t, { epsilon: τ_t, iterations })` over all G·B teacher
+   * rows (`sinkhorn_knopp_teacher`), which needs no center (pass `null`).
+   * @default 'center'
+   */
+  centering?: 'center' | 'sinkhornKnopp';
+  /**
+   * Sinkhorn–Knopp iterations when `centering` is `'sinkhornKnopp'`.
+   * @default 3 (DINOv2)
+   */
+  sinkhornIterations?: number;
 }
 
 /**
@@ -42,10 +56,13 @@ export interface DinoLossOptions {
  * - `studentOutput` float32 `[V·B, K]`, the student's logits for all V crops,
  *   the first `numGlobalCrops` (G) of them global;
  * - `teacherOutput` float32 `[G·B, K]`, the teacher's logits for the global crops;
- * - `center` float32 `[1, K]` (see {@link updateDinoCenter}).
+ * - `center` float32 `[1, K]` (see {@link updateDinoCenter}), or `null` with
+ *   `centering: 'sinkhornKnopp'`.
  *
  * Teacher targets `q_g = softmax((t_g − center)/τ_t)` carry no gradient (nor
- * does `center`); student `log p_v = log_softmax(s_v/τ_s)`. Over all pairs of a
+ * does `center`); with `centering: 'sinkhornKnopp'` (DINOv2, Oquab et al.
+ * 2024) they are instead the Sinkhorn–Knopp codes of all teacher rows at
+ * `ε = τ_t`, which spread the batch evenly over the K outputs. Student `log p_v = log_softmax(s_v/τ_s)`. Over all pairs of a
  * global crop g and a crop v ≠ g:
  *
  * `L = (1 / (G·V − G)) Σ_g Σ_{v≠g} mean_b [ −Σ_k q_g,b,k log p_v,b,k ]`
@@ -82,11 +99,11 @@ export interface DinoLossOptions {
 export function dinoLoss(
   studentOutput: tf.Tensor2D,
   teacherOutput: tf.Tensor2D,
-  center: tf.Tensor2D,
+  center: tf.Tensor2D | null,
   options: DinoLossOptions = {},
 ): tf.Scalar {
   const fn = 'dinoLoss';
-  assertKnownOptions(options, ['studentTemperature', 'teacherTemperature', 'numGlobalCrops'], fn);
+  assertKnownOptions(options, ['studentTemperature', 'teacherTemperature', 'numGlobalCrops', 'centering', 'sinkhornIterations'], fn);
   const { studentTemperature = 0.1, teacherTemperature = 0.04, numGlobalCrops = 2 } = options;
   assertRank(studentOutput, 2, fn, 'studentOutput', '[V·B, K]');
   assertFloat(studentOutput, fn, 'studentOutput');
@@ -123,14 +140,10 @@ export function dinoLoss(
       `${studentRows} rows in shape ${formatShape(studentOutput.shape)}`,
     );
   }
-  assertShape(center, [1, k], fn, 'center', '[1, K]');
-  assertFloat(center, fn, 'center');
+  const targetSettings = readTeacherTargetSettings(options, center, k, fn);
 
   return tf.tidy(() => {
-    const teacherProbs = tf.reshape(
-      stopGradient(tf.softmax(tf.div(tf.sub(teacherOutput, center), teacherTemperature))),
-      [numGlobalCrops, batch, k],
-    );
+    const teacherProbs = tf.reshape(teacherTargets(teacherOutput, center, teacherTemperature, targetSettings), [numGlobalCrops, batch, k]);
     const teacherSum = tf.sum(teacherProbs, 0, true); // Σ_g q_g, [1, B, K]
     // Crop v is paired with every global crop except itself.
     const ownTeacher =

@@ -1,8 +1,9 @@
 /**
  * The self-supervised objectives: contrastive (NT-Xent, InfoNCE, CLIP, DCL / DCLW), siamese (BYOL,
  * SimSiam, FastSiam), redundancy reduction and covariance (Barlow Twins, VICReg, TiCo), manifold
- * capacity (MMCR), clustering and distillation (DINO, SwAV, k-means pseudo-labels) and the
- * pretext-task losses (rotation, MAE, SimMIM, inpainting, colorization, sparsity).
+ * capacity (MMCR), clustering and distillation (DINO, DINOv2's iBOT and KoLeo, SwAV, MSN / PMSN,
+ * k-means pseudo-labels), I-JEPA's representation regression and the pretext-task losses
+ * (rotation, MAE, SimMIM, inpainting, colorization, sparsity).
  * Each is a pure, differentiable function over tfjs tensors, verified against PyTorch.
  *
  * `import { ntXentLoss } from 'selfsup/losses'`
@@ -25,6 +26,14 @@ export { dinoLoss, updateDinoCenter } from './dino.js';
 export type { DinoLossOptions, DinoCenterOptions } from './dino.js';
 export { sinkhornKnopp, swavLoss } from './swav.js';
 export type { SinkhornKnoppOptions, SwavLossOptions } from './swav.js';
+export { ibotPatchLoss } from './ibot.js';
+export type { IbotPatchLossOptions } from './ibot.js';
+export { koleoLoss } from './koleo.js';
+export type { KoleoLossOptions } from './koleo.js';
+export { msnLoss, powerLawPrior } from './msn.js';
+export type { MsnLossOptions, MsnPrior } from './msn.js';
+export { ijepaLoss } from './ijepa.js';
+export type { IjepaLossOptions } from './ijepa.js';
 export { rotationLoss } from './rotation.js';
 export { maeLoss } from './mae.js';
 export type { MaeLossOptions } from './mae.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
-import { createRng, type Seed } from '../core/rng.js';
+import { createRng, type Rng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertPositive, describeValue } from '../core/validate.js';
 import { roundHalfEven } from '../augment/sampling.js';
 import { assertBackendReady } from '../core/backend-ready.js';
@@ -81,35 +81,56 @@ export function blockMask(batchSize: number, grid: readonly [number, number], op
   assertPositive(maxAspect, fn, 'options.maxAspect');
   if (maxAspect < minAspect) throw new InvalidArgumentError(fn, 'options.maxAspect', `be ≥ minAspect (${minAspect})`, String(maxAspect));
   const rng = createRng(options.seed);
-  const logLo = Math.log(minAspect);
-  const logHi = Math.log(maxAspect);
-  const lo = Math.min(minBlock, numMasked);
+  const params: BlockParameters = { rows, cols, minBlock, maxBlock, logAspect: [Math.log(minAspect), Math.log(maxAspect)], clampMinBlock: true };
   const out = new Float32Array(batchSize * l);
-  for (let b = 0; b < batchSize; b++) {
-    const mask = out.subarray(b * l, (b + 1) * l);
-    let count = 0;
-    while (count < numMasked) {
-      const budget = Math.min(numMasked - count, maxBlock);
-      let delta = 0;
-      for (let attempt = 0; attempt < 10 && delta === 0; attempt++) {
-        const target = rng.uniform(Math.min(lo, budget), Math.max(lo, budget));
-        const aspect = Math.exp(rng.uniform(logLo, logHi));
-        const h = roundHalfEven(Math.sqrt(target * aspect));
-        const w = roundHalfEven(Math.sqrt(target / aspect));
-        if (!(w < cols && h < rows)) continue;
-        const top = rng.int(0, rows - h + 1);
-        const left = rng.int(0, cols - w + 1);
-        let already = 0;
-        for (let i = top; i < top + h; i++) for (let j = left; j < left + w; j++) already += mask[i * cols + j] as number;
-        const added = h * w - already;
-        if (added > 0 && added <= budget) {
-          for (let i = top; i < top + h; i++) for (let j = left; j < left + w; j++) mask[i * cols + j] = 1;
-          delta = added;
-        }
-      }
-      if (delta === 0) break;
-      count += delta;
-    }
-  }
+  for (let b = 0; b < batchSize; b++) fillBlockMask(out.subarray(b * l, (b + 1) * l), numMasked, params, rng);
   return tf.tensor2d(out, [batchSize, l]);
+}
+
+/** The block sampler's validated settings (BEiT's `MaskingGenerator` fields). */
+export interface BlockParameters {
+  rows: number;
+  cols: number;
+  minBlock: number;
+  maxBlock: number;
+  /** `[log minAspect, log maxAspect]`. */
+  logAspect: readonly [number, number];
+  /**
+   * Clamp `minBlock` to the image's target (blockMask's choice); BEiT's and
+   * DINOv2's generator does not, so a target below `minBlock` is often missed.
+   */
+  clampMinBlock: boolean;
+}
+
+/**
+ * BEiT's `MaskingGenerator.__call__` for one image (DINOv2 keeps it as is):
+ * sets blocks of `mask` (`[rows·cols]`, zeros on entry) to 1 until about
+ * `numMasked` patches are covered. Draws from `rng`.
+ */
+export function fillBlockMask(mask: Float32Array, numMasked: number, p: BlockParameters, rng: Rng): void {
+  const { rows, cols } = p;
+  const lo = p.clampMinBlock ? Math.min(p.minBlock, numMasked) : p.minBlock;
+  let count = 0;
+  while (count < numMasked) {
+    const budget = Math.min(numMasked - count, p.maxBlock);
+    let delta = 0;
+    for (let attempt = 0; attempt < 10 && delta === 0; attempt++) {
+      const target = rng.uniform(Math.min(lo, budget), Math.max(lo, budget));
+      const aspect = Math.exp(rng.uniform(p.logAspect[0], p.logAspect[1]));
+      const h = roundHalfEven(Math.sqrt(target * aspect));
+      const w = roundHalfEven(Math.sqrt(target / aspect));
+      if (!(w < cols && h < rows)) continue;
+      const top = rng.int(0, rows - h + 1);
+      const left = rng.int(0, cols - w + 1);
+      let already = 0;
+      for (let i = top; i < top + h; i++) for (let j = left; j < left + w; j++) already += mask[i * cols + j] as number;
+      const added = h * w - already;
+      if (added > 0 && added <= budget) {
+        for (let i = top; i < top + h; i++) for (let j = left; j < left + w; j++) mask[i * cols + j] = 1;
+        delta = added;
+      }
+    }
+    if (delta === 0) break;
+    count += delta;
+  }
 }

@@ -23,32 +23,31 @@ function readIds(ids: tf.Tensor, limit: number, fn: string, arg: string): Int32A
 }
 
 /**
- * Row gather `out[b, j] = x[b, ids[b, j]]` on `[B, L, D]` with distinct ids
- * per row, and its exact backward: the gradient scatters `dy` back to the
- * gathered rows (zeros elsewhere), itself done as a gather so it runs on
- * every backend (tfjs's own `gather` gradient needs `UnsortedSegmentSum`,
- * which the wasm backend lacks).
+ * `x[rows]` on `[N, D]` with distinct `rows`, and its exact backward: the
+ * gradient scatters `dy` back to the gathered rows (zeros elsewhere), itself
+ * done as a gather so it runs on every backend (tfjs's own `gather` gradient
+ * needs `UnsortedSegmentSum`, which the wasm backend lacks).
  */
+function takeDistinctRowsWithGrad(x: tf.Tensor2D, rows: Int32Array): tf.Tensor2D {
+  const [n, d] = x.shape;
+  const k = rows.length;
+  const inverse = new Int32Array(n).fill(k); // row k of the padded dy is zeros
+  rows.forEach((src, j) => {
+    inverse[src] = j;
+  });
+  const f = customGradient((_save, input: tf.Tensor) => ({
+    value: takeRows(input as tf.Tensor2D, rows),
+    gradFunc: (dy: tf.Tensor) => tf.tidy(() => takeRows(tf.concat([dy as tf.Tensor2D, tf.zeros([1, d])], 0) as tf.Tensor2D, inverse)),
+  }));
+  return f(x) as tf.Tensor2D;
+}
+
+/** Row gather `out[b, j] = x[b, ids[b, j]]` on `[B, L, D]` with distinct ids per row, differentiable. */
 function gatherRowsWithGrad(x: tf.Tensor3D, ids: Int32Array, k: number): tf.Tensor3D {
   const [b, l, d] = x.shape;
   const flat = new Int32Array(b * k);
-  const inverse = new Int32Array(b * l).fill(b * k); // row b·k of the padded dy is zeros
-  for (let r = 0; r < b; r++) {
-    for (let j = 0; j < k; j++) {
-      const src = r * l + (ids[r * k + j] as number);
-      flat[r * k + j] = src;
-      inverse[src] = r * k + j;
-    }
-  }
-  const f = customGradient((_save, input: tf.Tensor) => ({
-    value: tf.tidy(() => tf.reshape(takeRows(tf.reshape(input, [b * l, d]) as tf.Tensor2D, flat), [b, k, d])),
-    gradFunc: (dy: tf.Tensor) =>
-      tf.tidy(() => {
-        const padded = tf.concat([tf.reshape(dy, [b * k, d]), tf.zeros([1, d])], 0) as tf.Tensor2D;
-        return tf.reshape(takeRows(padded, inverse), [b, l, d]);
-      }),
-  }));
-  return f(x) as tf.Tensor3D;
+  for (let r = 0; r < b; r++) for (let j = 0; j < k; j++) flat[r * k + j] = r * l + (ids[r * k + j] as number);
+  return tf.tidy(() => tf.reshape(takeDistinctRowsWithGrad(tf.reshape(x, [b * l, d]) as tf.Tensor2D, flat), [b, k, d]) as tf.Tensor3D);
 }
 
 /**
@@ -144,5 +143,51 @@ export function restoreOrder(tokens: tf.Tensor3D, idsRestore: tf.Tensor2D, optio
         ? (tf.concat([tokens, tf.broadcastTo(tf.reshape(maskToken as tf.Tensor1D, [1, 1, d]), [b, l - k, d])], 1) as tf.Tensor3D)
         : tokens;
     return gatherRowsWithGrad(full, ids, l);
+  });
+}
+
+/**
+ * The tokens at the masked positions, stacked: `out[m] = tokens[b, l]` for
+ * the m-th 1 of `mask` in row-major order (image by image, patch by patch) —
+ * DINOv2's `index_select(tokens.flatten(0, 1), mask_indices_list)`, which
+ * feeds the masked patch tokens of the student and of the teacher to the
+ * head for the iBOT loss (`ibotPatchLoss` of selfsup/losses expects this
+ * order). Differentiable with respect to `tokens` on every backend.
+ *
+ * @param tokens - `[B, L, D]` float32 patch tokens (without a class token).
+ * @param mask - `[B, L]` with 1 at the positions to take (0/1 float32, or bool).
+ * @returns `[M, D]`, M = the number of ones (0 rows when nothing is masked).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { gatherMaskedTokens } from 'selfsup';
+ *
+ * const tokens = tf.reshape(tf.range(0, 12), [2, 3, 2]) as tf.Tensor3D; // 2 images × 3 patches × 2
+ * const mask = tf.tensor2d([[0, 1, 1], [1, 0, 0]]);
+ * gatherMaskedTokens(tokens, mask).print(); // [[2, 3], [4, 5], [6, 7]]
+ * ```
+ */
+export function gatherMaskedTokens(tokens: tf.Tensor3D, mask: tf.Tensor2D): tf.Tensor2D {
+  const fn = 'gatherMaskedTokens';
+  assertRank(tokens, 3, fn, 'tokens', '[B, L, D]');
+  assertFloat(tokens, fn, 'tokens');
+  assertRank(mask, 2, fn, 'mask', '[B, L]');
+  const [b, l, d] = tokens.shape;
+  if (mask.shape[0] !== b || mask.shape[1] !== l) {
+    throw new ShapeError(fn, 'mask', `have shape [${b}, ${l}] (tokens ${formatShape(tokens.shape)})`, formatShape(mask.shape));
+  }
+  const flags = mask.dataSync();
+  const rows: number[] = [];
+  for (let i = 0; i < b * l; i++) {
+    const v = Number(flags[i]);
+    if (v !== 0 && v !== 1) throw new InvalidArgumentError(fn, 'mask', 'hold only 0 and 1', `${v} at [${Math.floor(i / l)}, ${i % l}]`);
+    if (v === 1) rows.push(i);
+  }
+  return tf.tidy(() => {
+    const flat = tf.reshape(tokens, [b * l, d]) as tf.Tensor2D;
+    // An empty selection keeps the connection to tokens (a zero gradient) without a zero-row gather.
+    if (rows.length === 0) return tf.slice(flat, [0, 0], [0, d]);
+    return takeDistinctRowsWithGrad(flat, Int32Array.from(rows));
   });
 }

@@ -1,5 +1,6 @@
 /**
- * Masks and pretext-task batches: MAE random patch masks and BEiT block masks, inpainting holes,
+ * Masks and pretext-task batches: MAE random patch masks, BEiT block masks, iBOT / DINOv2 masks and
+ * I-JEPA's multi-block context and target masks, inpainting holes,
  * denoising corruptions, rotation batches, jigsaw puzzles, relative-position pairs and Lab splits.
  *
  * `import { randomPatchMask, patchify } from 'selfsup/masking'`
@@ -9,10 +10,14 @@
 export { patchify, unpatchify } from './patchify.js';
 export { randomPatchMask } from './random-patch-mask.js';
 export type { RandomPatchMaskOptions, PatchMask } from './random-patch-mask.js';
-export { gatherVisible, restoreOrder } from './gather-visible.js';
+export { gatherVisible, restoreOrder, gatherMaskedTokens } from './gather-visible.js';
 export type { RestoreOrderOptions } from './gather-visible.js';
 export { blockMask } from './block-mask.js';
 export type { BlockMaskOptions } from './block-mask.js';
+export { ibotMask } from './ibot-mask.js';
+export type { IbotMaskOptions } from './ibot-mask.js';
+export { multiBlockMask } from './multi-block-mask.js';
+export type { MultiBlockMaskOptions, MultiBlockMask } from './multi-block-mask.js';
 export { centerMask, randomRectangleMask, irregularMask } from './inpainting-masks.js';
 export type { CenterMaskOptions, RandomRectangleMaskOptions, IrregularMaskOptions } from './inpainting-masks.js';
 export { patchMaskToPixels } from './patch-mask-to-pixels.js';

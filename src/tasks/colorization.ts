@@ -256,7 +256,7 @@ export class Colorization extends BasePretextTask {
       return estimateAbPrior(downsampleTo(ab, this.outputSize[0], this.outputSize[1]), this.bins, { sigma: this.sigma });
     });
     this.priorEstimate?.dispose();
-    this.priorEstimate = next;
+    this.priorEstimate = tf.keep(next);
     this.priorFrozen = true;
   }
 
@@ -333,7 +333,8 @@ export class Colorization extends BasePretextTask {
     const next = this.priorEstimate === null ? batchPrior : tf.tidy(() => tf.add(tf.mul(this.priorEstimate!, n / (n + 1)), tf.mul(batchPrior, 1 / (n + 1))) as tf.Tensor1D);
     if (next !== batchPrior) batchPrior.dispose();
     this.priorEstimate?.dispose();
-    this.priorEstimate = next;
+    // Kept across steps: a step run inside tf.tidy (as trainLoop runs it) must not free the running estimate.
+    this.priorEstimate = tf.keep(next);
     this.priorBatches++;
     if (this.priorBatches >= this.priorSteps) this.priorFrozen = true;
   }

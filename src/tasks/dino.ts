@@ -1,21 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { compose } from '../augment/compose.js';
-import { dinoMultiCrop } from '../augment/presets.js';
-import { RandomResizedCrop } from '../augment/resized-crop.js';
-import type { Transform } from '../augment/transform.js';
-import { multiCrop, type CropGroup, type MultiCropOptions, type MultiCropViews } from '../augment/views.js';
+import { multiCrop, type MultiCropOptions, type MultiCropViews } from '../augment/views.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { stopGradient } from '../core/stop-gradient.js';
-import { assertInRange, assertInteger, assertOneOf, assertPositive, assertRangePair, describeValue } from '../core/validate.js';
+import { assertInRange, assertInteger, assertOneOf, assertPositive, describeValue } from '../core/validate.js';
 import { dinoHead } from '../heads/dino-head.js';
 import { dinoLoss, updateDinoCenter } from '../losses/dino.js';
-import { teacherTemperatureSchedule, type Schedule } from '../train/schedules.js';
+import type { Schedule } from '../train/schedules.js';
 import { trainableVariables } from '../train/variables.js';
-import { grayscalePhotometric } from './grayscale-augment.js';
+import { assertCropsFit, checkCropSettings, cropSpec, globalPipelines, readTeacherTemperature } from './internal/multi-crop.js';
 import { JointEmbeddingTask, JOINT_EMBEDDING_KEYS, type JointEmbeddingOptions } from './joint-embedding.js';
 import { readMomentum } from './momentum.js';
-import { encodeImages, type ImageEncoder } from './pretext-task.js';
+import type { ImageEncoder } from './pretext-task.js';
 import type { TargetNetwork } from './target-network.js';
 
 /** Options of {@link DINO}. */
@@ -119,44 +115,6 @@ const DINO_KEYS = [
   'targetEncoder',
 ] as const;
 
-/** DINO's default crops for `[H, W, C]` images. */
-function defaultCrops(shape: readonly [number, number, number], options: DINOOptions, fn: string): MultiCropOptions {
-  const [h, w, c] = shape;
-  const { localCrops = 8, localCropSize = Math.max(1, Math.round((Math.min(h, w) * 96) / 224)), globalCropScale = [0.4, 1], localCropScale = [0.05, 0.4] } = options;
-  assertInteger(localCrops, fn, 'options.localCrops', { min: 0, max: 64 });
-  assertInteger(localCropSize, fn, 'options.localCropSize', { min: 1 });
-  assertRangePair(globalCropScale, fn, 'options.globalCropScale', { min: 0, max: 1 });
-  assertRangePair(localCropScale, fn, 'options.localCropScale', { min: 0, max: 1 });
-  if (c === 3 && h === w) {
-    return dinoMultiCrop({ globalSize: h, localSize: localCropSize, localCount: localCrops, globalScale: globalCropScale, localScale: localCropScale });
-  }
-  const photometric = c === 1 || c === 3 ? grayscalePhotometric({}, fn) : undefined;
-  const group = (count: number, size: CropGroup['size'], scale: readonly [number, number]): CropGroup => ({
-    count,
-    size,
-    scale,
-    ...(photometric ? { transforms: photometric } : {}),
-  });
-  return {
-    global: group(2, [h, w], globalCropScale),
-    ...(localCrops > 0 ? { local: group(localCrops, localCropSize, localCropScale) } : {}),
-  };
-}
-
-/** The two global-crop pipelines of a multi-crop spec, as a pair for `views`. */
-function globalPipelines(spec: MultiCropOptions): [Transform, Transform] {
-  const g = spec.global;
-  const crop = new RandomResizedCrop({ size: g.size, scale: g.scale, ...(g.ratio ? { ratio: g.ratio } : {}) });
-  const after = g.transforms;
-  const pick = (i: number): Transform =>
-    after === undefined ? crop : compose([crop, Array.isArray(after) ? (after[i] as Transform) : (after as Transform)]);
-  return [pick(0), pick(1)];
-}
-
-function cropSide(size: CropGroup['size']): [number, number] {
-  return typeof size === 'number' ? [size, size] : [size[0], size[1]];
-}
-
 /**
  * DINO (Caron et al., "Emerging Properties in Self-Supervised Vision
  * Transformers", ICCV 2021): self-distillation without labels. A student
@@ -228,44 +186,17 @@ export class DINO extends JointEmbeddingTask {
       [...JOINT_EMBEDDING_KEYS.filter((k) => k !== 'augment'), ...DINO_KEYS],
       fn,
     );
+    checkCropSettings(options, fn);
     let spec: MultiCropOptions | undefined;
     super(fn, encoder, options, {
       learningRate: 1e-3,
       augment: (shape) => {
-        spec = options.crops ?? defaultCrops(shape, options, fn);
-        if (typeof spec !== 'object' || spec === null || typeof spec.global !== 'object' || spec.global === null) {
-          throw new InvalidArgumentError(fn, 'options.crops', 'be multiCrop options { global, local? }', describeValue(spec));
-        }
-        if (spec.global.count !== 2) {
-          throw new InvalidArgumentError(fn, 'options.crops.global.count', 'be 2 (the teacher sees two global crops)', describeValue(spec.global.count));
-        }
+        spec = cropSpec(shape, options, fn, 8);
         return globalPipelines(spec);
       },
     });
     this.cropOptions = spec!;
-    const [h, w] = this.imageShape;
-    const [gh, gw] = cropSide(this.cropOptions.global.size);
-    if (gh !== h || gw !== w) {
-      throw new InvalidArgumentError(fn, 'options.crops.global.size', `be the encoder's input size ${h}×${w}`, `${gh}×${gw}`);
-    }
-    const local = this.cropOptions.local;
-    if (local !== undefined && local.count > 0) {
-      const [lh, lw] = cropSide(local.size);
-      let width: number | string;
-      try {
-        width = tf.tidy(() => encodeImages(encoder, tf.zeros([1, lh, lw, this.imageShape[2]]) as tf.Tensor4D, false).shape[1]);
-      } catch (e) {
-        width = `an error: "${(e as Error).message}"`;
-      }
-      if (width !== this.featureDim) {
-        throw new InvalidArgumentError(
-          fn,
-          'options.localCropSize',
-          `be a size the encoder accepts with its ${this.featureDim} features (or use localCrops: 0)`,
-          `${lh}×${lw}, which gave ${typeof width === 'number' ? `${width} features` : width}`,
-        );
-      }
-    }
+    assertCropsFit(this.cropOptions, encoder, this.imageShape, this.featureDim, fn);
     const {
       outputDim = 4096,
       hiddenDim = 2 * this.featureDim,
@@ -413,21 +344,4 @@ export class DINO extends JointEmbeddingTask {
     this.target.dispose();
     this.centerVariable.dispose();
   }
-}
-
-function readTeacherTemperature(option: unknown, totalSteps: number | undefined, fn: string): Schedule {
-  if (option === undefined) {
-    if (totalSteps === undefined) return () => 0.04;
-    return teacherTemperatureSchedule({ warmupSteps: Math.round(0.3 * totalSteps), start: 0.04, final: 0.07 });
-  }
-  if (typeof option === 'function') {
-    const schedule = option as Schedule;
-    return (step: number) => {
-      const t = schedule(step);
-      assertPositive(t, fn, `options.teacherTemperature(${step})`);
-      return t;
-    };
-  }
-  assertPositive(option, fn, 'options.teacherTemperature');
-  return () => option as number;
 }

@@ -1,8 +1,8 @@
 /**
  * Self-supervised methods and pretext tasks that train a given encoder: the joint-embedding methods
  * (SimCLR, MoCo v2, BYOL, SimSiam, Barlow Twins, VICReg, DINO, SwAV, NNCLR, DCL / DCLW, MMCR, TiCo,
- * FastSiam, VICRegL), the generative tasks (autoencoders, masked autoencoders, SimMIM, inpainting, colorization,
- * split-brain), the classic
+ * FastSiam, VICRegL, DINOv2, I-JEPA, MSN, PMSN), the generative tasks (autoencoders, masked
+ * autoencoders, SimMIM, inpainting, colorization, split-brain), the classic
  * discriminative tasks (rotation, jigsaw, context prediction, DeepCluster, Exemplar-CNN) and the
  * multimodal ones (CLIP, zero-shot classification, audio-visual correspondence). Each has
  * `step(images)` → loss, and exposes its pieces for users who write their own loop; the shared
@@ -52,6 +52,13 @@ export { FastSiam } from './fast-siam.js';
 export type { FastSiamOptions } from './fast-siam.js';
 export { VICRegL } from './vicregl.js';
 export type { VICRegLOptions, VICRegLViews } from './vicregl.js';
+// Methods of issue 14: DINOv2, I-JEPA, MSN / PMSN.
+export { DINOv2 } from './dinov2.js';
+export type { DINOv2Options, DINOv2TeacherOutput, DINOv2Terms } from './dinov2.js';
+export { IJEPA } from './ijepa.js';
+export type { IJEPAOptions, IJEPAMasks } from './ijepa.js';
+export { MSN, PMSN } from './msn.js';
+export type { MSNOptions } from './msn.js';
 export type { TaskOptions } from './task-options.js';
 export type { ModalityEncoder } from './internal/common.js';
 // Generative pretext tasks (issue 7).

@@ -22,14 +22,18 @@ import {
   DeepCluster,
   DenoisingAutoencoder,
   DINO,
+  DINOv2,
   ExemplarCnn,
   FastSiam,
+  IJEPA,
   Jigsaw,
   MaskedAutoencoder,
   MMCR,
   mlpEncoder,
   MoCoV2,
+  MSN,
   NNCLR,
+  PMSN,
   RotationPrediction,
   SimCLR,
   SimMIM,
@@ -130,6 +134,32 @@ export const CASES: CheckpointCase[] = [
       convEncoder({ inputShape: [16, 16, 1], channels: [4, 8], strides: [2, 2], seed: s }),
       (e) => new VICRegL(e, { projectionDim: 16, localProjectionDim: 8, numMatches: [8, 4], seed: s }),
     ),
+  ),
+  imageCase('DINOv2', [8, 8, 1], (s) =>
+    withEncoder(tinyVit({ imageSize: 8, channels: 1, patchSize: 2, dim: 8, depth: 1, heads: 2, seed: s }), (e) =>
+      new DINOv2(e, { outputDim: 16, hiddenDim: 16, bottleneckDim: 8, totalSteps: 10, seed: s }),
+    ),
+  ),
+  imageCase('DINOv2 sinkhornKnopp', [8, 8, 1], (s) =>
+    withEncoder(tinyVit({ imageSize: 8, channels: 1, patchSize: 2, dim: 8, depth: 1, heads: 2, seed: s }), (e) =>
+      new DINOv2(e, { outputDim: 16, hiddenDim: 16, bottleneckDim: 8, centering: 'sinkhornKnopp', headBatchNorm: true, seed: s }),
+    ),
+  ),
+  imageCase('IJEPA', [8, 8, 1], (s) =>
+    withEncoder(tinyVit({ imageSize: 8, channels: 1, patchSize: 2, dim: 8, depth: 1, heads: 2, classToken: false, pool: 'mean', seed: s }), (e) =>
+      new IJEPA(e, { masks: { numTargets: 2, targetScale: [0.2, 0.3], minKeep: 1 }, totalSteps: 10, seed: s }),
+    ),
+  ),
+  imageCase('MSN', [8, 8, 1], (s) =>
+    withEncoder(mlp(8, s), (e) => new MSN(e, { numPrototypes: 8, projectionDim: 8, hiddenDim: 16, maskRatio: 0.25, totalSteps: 10, seed: s })),
+  ),
+  imageCase('MSN vit', [8, 8, 1], (s) =>
+    withEncoder(tinyVit({ imageSize: 8, channels: 1, patchSize: 2, dim: 8, depth: 1, heads: 2, seed: s }), (e) =>
+      new MSN(e, { numPrototypes: 8, projectionDim: 8, hiddenDim: 16, maskRatio: 0.3, seed: s }),
+    ),
+  ),
+  imageCase('PMSN', [8, 8, 1], (s) =>
+    withEncoder(mlp(8, s), (e) => new PMSN(e, { numPrototypes: 8, projectionDim: 8, hiddenDim: 16, maskRatio: 0.25, seed: s })),
   ),
   imageCase('SparseAutoencoder', [8, 8, 1], (s) =>
     withEncoder(conv(8, 1, s), (e) => new SparseAutoencoder(e, { sparsity: 'kl', sparsityWeight: 0.1, learningRate: 0.01, seed: s })),

@@ -9,7 +9,7 @@ import { describeBackends } from '../helpers/backends.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { checkCase, type ReferenceCase } from './reference-cases.js';
 
-const groups = ['contrastive', 'siamese', 'clustering', 'pixels', 'colorization'] as const;
+const groups = ['contrastive', 'siamese', 'clustering', 'pixels', 'colorization', 'dinov2', 'msn', 'ijepa'] as const;
 const fixtures = Object.fromEntries(
   groups.map((g) => [g, loadFixture<{ cases: ReferenceCase[] }>(`losses-${g}`).cases]),
 ) as Record<(typeof groups)[number], ReferenceCase[]>;

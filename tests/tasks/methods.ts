@@ -9,7 +9,9 @@ import {
   MMCR,
   TiCo,
   MoCoV2,
+  MSN,
   NNCLR,
+  PMSN,
   SimCLR,
   SimSiam,
   SwAV,
@@ -55,6 +57,9 @@ export const METHODS: MethodCase[] = [
   { name: 'MMCR', make: (e, x = {}) => new MMCR(e, { numViews: 3, projectionDim: 8, lambda: 0.01, seed: 1, ...x }) },
   { name: 'TiCo', make: (e, x = {}) => new TiCo(e, { projectionDim: 8, hiddenDim: 16, totalSteps: 50, seed: 1, ...x }) },
   { name: 'FastSiam', make: (e, x = {}) => new FastSiam(e, { numViews: 3, seed: 1, ...x }) },
+  // On this MLP encoder MSN masks 4×4 pixel patches (no ViT to drop tokens from).
+  { name: 'MSN', make: (e, x = {}) => new MSN(e, { numPrototypes: 8, projectionDim: 8, hiddenDim: 16, maskRatio: 0.25, totalSteps: 50, seed: 1, ...x }) },
+  { name: 'PMSN', make: (e, x = {}) => new PMSN(e, { numPrototypes: 8, projectionDim: 8, hiddenDim: 16, maskRatio: 0.25, seed: 1, ...x }) },
 ];
 
 /** Disposes a task and its encoder. */
