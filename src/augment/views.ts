@@ -1,11 +1,11 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
 import { createRng } from '../core/rng.js';
-import { assertInteger, assertKnownOptions, assertOneOf, assertRangePair, describeValue } from '../core/validate.js';
+import { assertInteger, assertKnownOptions, assertOneOf, assertRangePair, describeValue, onBehalfOf } from '../core/validate.js';
 import { assertTransform, compose, type ComposeParams } from './compose.js';
 import { readImages } from './image-input.js';
 import { RandomResizedCrop } from './resized-crop.js';
-import type { RandomCallOptions, Transform } from './transform.js';
+import { commonChannels, type RandomCallOptions, type Transform } from './transform.js';
 
 /** What {@link twoViews} returns with `returnParams: true`. */
 export interface TwoViewsResult {
@@ -58,11 +58,16 @@ export function twoViews(
   assertKnownOptions(options, ['seed', 'inputRange', 'returnParams'], fn);
   const { inputRange = 1, returnParams = false } = options;
   assertOneOf(inputRange, [1, 255], fn, 'options.inputRange');
-  const x = readImages(images, fn, { inputRange, checkRange: pipelineA.requiresUnitRange || pipelineB.requiresUnitRange || inputRange === 255 });
+  const channels = commonChannels([pipelineA, pipelineB]);
+  const x = readImages(images, fn, {
+    inputRange,
+    checkRange: pipelineA.requiresUnitRange || pipelineB.requiresUnitRange || inputRange === 255,
+    ...(channels ? { channels } : {}),
+  });
   try {
     const rng = createRng(options.seed);
-    const pa = pipelineA.sample(x.shape, rng);
-    const pb = pipelineB.sample(x.shape, rng);
+    const pa = onBehalfOf(fn, () => pipelineA.sample(x.shape, rng), pipelineA.name);
+    const pb = onBehalfOf(fn, () => pipelineB.sample(x.shape, rng), pipelineB.name);
     const views: [tf.Tensor4D, tf.Tensor4D] = [pipelineA.apply(x, pa), pipelineB.apply(x, pb)];
     return returnParams ? { views, params: [pa, pb] } : views;
   } finally {
@@ -179,10 +184,11 @@ export function multiCrop(
   const { inputRange = 1, returnParams = false } = options;
   assertOneOf(inputRange, [1, 255], fn, 'options.inputRange');
   const all = [...globals, ...locals];
-  const x = readImages(images, fn, { inputRange, checkRange: all.some((t) => t.requiresUnitRange) || inputRange === 255 });
+  const channels = commonChannels(all);
+  const x = readImages(images, fn, { inputRange, checkRange: all.some((t) => t.requiresUnitRange) || inputRange === 255, ...(channels ? { channels } : {}) });
   try {
     const rng = createRng(options.seed);
-    const params = all.map((t) => t.sample(x.shape, rng));
+    const params = all.map((t) => onBehalfOf(fn, () => t.sample(x.shape, rng), t.name));
     const outs = all.map((t, i) => t.apply(x, params[i] as ComposeParams));
     const views = { global: outs.slice(0, globals.length), local: outs.slice(globals.length) };
     return returnParams

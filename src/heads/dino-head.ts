@@ -4,6 +4,7 @@ import { assertInteger, assertKnownOptions, assertOneOf } from '../core/validate
 import { l2NormalizeLayer } from './l2-normalize-layer.js';
 import { buildMlp } from './mlp.js';
 import { weightNormDense } from './weight-norm-dense.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link dinoHead}. */
 export interface DinoHeadOptions {
@@ -78,6 +79,7 @@ export interface DinoHeadOptions {
  */
 export function dinoHead(options: DinoHeadOptions): tfl.Sequential {
   const fn = 'dinoHead';
+  assertBackendReady(fn);
   options ??= {} as DinoHeadOptions;
   assertKnownOptions(
     options,
