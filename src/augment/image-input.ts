@@ -44,11 +44,13 @@ export function readImages(
 /** Throws unless the last axis has one of `channels` entries. */
 export function assertChannels(images: tf.Tensor4D, fn: string, arg: string, channels?: readonly number[]): void {
   if (channels && !channels.includes(images.shape[3])) {
+    // A channel count on axis 1 is the usual sign of PyTorch's NCHW layout.
+    const nchw = channels.includes(images.shape[1]) ? ` (an NCHW batch? selfsup takes NHWC: tf.transpose(${arg}, [0, 2, 3, 1]))` : '';
     throw new ShapeError(
       fn,
       arg,
       `have ${channels.join(' or ')} channel${channels.length === 1 && channels[0] === 1 ? '' : 's'} (last axis of NHWC)`,
-      `${images.shape[3]} in shape ${formatShape(images.shape)}`,
+      `${images.shape[3]} in shape ${formatShape(images.shape)}${nchw}`,
     );
   }
 }

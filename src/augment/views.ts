@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
 import { createRng, type Rng, type Seed } from '../core/rng.js';
-import { assertInteger, assertKnownOptions, assertOneOf, assertRangePair, describeValue } from '../core/validate.js';
+import { assertInteger, assertKnownOptions, assertOneOf, assertRangePair, describeValue, onBehalfOf } from '../core/validate.js';
 import { assertTransform, compose, type ComposeParams } from './compose.js';
 import { readImages } from './image-input.js';
 import { RandomResizedCrop } from './resized-crop.js';
-import { assertOutputsFit, type RandomCallOptions, type Transform } from './transform.js';
+import { assertOutputsFit, commonChannels, type RandomCallOptions, type Transform } from './transform.js';
 
 /** What {@link twoViews} returns with `returnParams: true`. */
 export interface TwoViewsResult {
@@ -58,12 +58,17 @@ export function twoViews(
   assertKnownOptions(options, ['seed', 'inputRange', 'returnParams'], fn);
   const { inputRange = 1, returnParams = false } = options;
   assertOneOf(inputRange, [1, 255], fn, 'options.inputRange');
-  const x = readImages(images, fn, { inputRange, checkRange: pipelineA.requiresUnitRange || pipelineB.requiresUnitRange || inputRange === 255 });
+  const channels = commonChannels([pipelineA, pipelineB]);
+  const x = readImages(images, fn, {
+    inputRange,
+    checkRange: pipelineA.requiresUnitRange || pipelineB.requiresUnitRange || inputRange === 255,
+    ...(channels ? { channels } : {}),
+  });
   try {
     assertOutputsFit(fn, x.shape, [pipelineA.outputShape(x.shape), pipelineB.outputShape(x.shape)]);
     const rng = createRng(options.seed, fn, 'options.seed');
-    const pa = pipelineA.sample(x.shape, rng);
-    const pb = pipelineB.sample(x.shape, rng);
+    const pa = onBehalfOf(fn, () => pipelineA.sample(x.shape, rng), pipelineA.name);
+    const pb = onBehalfOf(fn, () => pipelineB.sample(x.shape, rng), pipelineB.name);
     // In one scope: a pipeline that throws halfway leaves none of its intermediates behind.
     const views = tf.tidy(() => [pipelineA.apply(x, pa), pipelineB.apply(x, pb)]) as [tf.Tensor4D, tf.Tensor4D];
     return returnParams ? { views, params: [pa, pb] } : views;
@@ -181,9 +186,11 @@ export function multiCrop(
   const { inputRange = 1, returnParams = false } = options;
   assertOneOf(inputRange, [1, 255], fn, 'options.inputRange');
   const all = [...globals, ...locals];
-  const x = readImages(images, fn, { inputRange, checkRange: all.some((t) => t.requiresUnitRange) || inputRange === 255 });
+  const channels = commonChannels(all);
+  const x = readImages(images, fn, { inputRange, checkRange: all.some((t) => t.requiresUnitRange) || inputRange === 255, ...(channels ? { channels } : {}) });
   try {
-    const { views, params } = drawCrops(x, globals, locals, createRng(options.seed, fn, 'options.seed'));
+    const rng = createRng(options.seed, fn, 'options.seed');
+    const { views, params } = onBehalfOf(fn, () => drawCrops(x, globals, locals, rng));
     return returnParams ? { views, params } : views;
   } finally {
     if (x !== images) x.dispose();

@@ -419,3 +419,25 @@ function minMax(x: Tensor): [number, number] {
   }
   return [min, max];
 }
+
+/**
+ * Runs `work` on behalf of the public function `fn`: an argument error raised
+ * inside it under another function's name (an inner `X.sample`, `applyX`) is
+ * raised again under `fn`, so the message names the function the user
+ * called. When the inner function belongs to another object than `own` (a
+ * step of a pipeline), its name prefixes the argument:
+ * `twoViews: Cutout options.size must …`. Other errors pass through.
+ */
+export function onBehalfOf<T>(fn: string, work: () => T, own?: string): T {
+  try {
+    return work();
+  } catch (e) {
+    if (!(e instanceof InvalidArgumentError) || e.functionName === fn || e.functionName.startsWith(`${fn}.`)) throw e;
+    const inner = e.functionName.replace(/\.(sample|apply|run)$/, '');
+    const argument = own !== undefined && inner !== own && inner !== e.functionName ? `${inner} ${e.argument}` : e.argument;
+    const Kind = e.constructor as new (fn: string, argument: string, expected: string, actual: string) => InvalidArgumentError;
+    const raised = new Kind(fn, argument, e.expected, e.actual);
+    (raised as { cause?: unknown }).cause = e;
+    throw raised;
+  }
+}

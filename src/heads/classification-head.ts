@@ -3,6 +3,7 @@ import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertOneOf, describeValue } from '../core/validate.js';
 import { ValueRangeError } from '../core/errors.js';
 import { buildMlp } from './mlp.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link classificationHead}. */
 export interface ClassificationHeadOptions {
@@ -63,6 +64,7 @@ export interface ClassificationHeadOptions {
  */
 export function classificationHead(options: ClassificationHeadOptions): tfl.Sequential {
   const fn = 'classificationHead';
+  assertBackendReady(fn);
   options ??= {} as ClassificationHeadOptions;
   assertKnownOptions(options, ['inputDim', 'numClasses', 'hiddenDims', 'batchNorm', 'softmax', 'seed', 'name'], fn);
   const { inputDim, numClasses, hiddenDims = [], batchNorm = false, softmax = false } = options;

@@ -5,6 +5,7 @@ import { assertInteger, assertKnownOptions, assertOneOf, formatShape } from '../
 import { initKernelLayer } from './init.js';
 import { assertPositiveIntegers } from './mlp-encoder.js';
 import { batchNorm as batchNormLayer } from './mlp.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link convDecoder}. */
 export interface ConvDecoderOptions {
@@ -70,6 +71,7 @@ export interface ConvDecoderOptions {
  */
 export function convDecoder(options: ConvDecoderOptions): tfl.Sequential {
   const fn = 'convDecoder';
+  assertBackendReady(fn);
   options ??= {} as ConvDecoderOptions;
   assertKnownOptions(options, ['inputDim', 'outputShape', 'channels', 'outputActivation', 'batchNorm', 'seed', 'name'], fn);
   const { inputDim, outputShape, channels = [64, 32], outputActivation = 'sigmoid', batchNorm = false } = options;

@@ -6,6 +6,7 @@ import { assertInteger, assertKnownOptions, assertOneOf, formatShape } from '../
 import { initKernelLayer } from './init.js';
 import { assertPositiveIntegers } from './mlp-encoder.js';
 import { batchNorm as batchNormLayer } from './mlp.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link convEncoder}. */
 export interface ConvEncoderOptions {
@@ -84,6 +85,7 @@ export interface ConvEncoderOptions {
  */
 export function convEncoder(options: ConvEncoderOptions): tfl.Sequential {
   const fn = 'convEncoder';
+  assertBackendReady(fn);
   options ??= {} as ConvEncoderOptions;
   assertKnownOptions(options, ['inputShape', 'channels', 'strides', 'kernelSize', 'batchNorm', 'outputGrid', 'seed', 'name'], fn);
   const { inputShape, channels = [32, 64, 128, 128], kernelSize = 3, batchNorm = false, outputGrid = 1 } = options;

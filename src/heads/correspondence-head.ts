@@ -3,6 +3,7 @@ import { ValueRangeError } from '../core/errors.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, describeValue } from '../core/validate.js';
 import { initKernelLayer } from './init.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link correspondenceHead}. */
 export interface CorrespondenceHeadOptions {
@@ -53,6 +54,7 @@ export interface CorrespondenceHeadOptions {
  */
 export function correspondenceHead(options: CorrespondenceHeadOptions): tfl.LayersModel {
   const fn = 'correspondenceHead';
+  assertBackendReady(fn);
   options ??= {} as CorrespondenceHeadOptions;
   assertKnownOptions(options, ['inputDims', 'hiddenDim', 'numClasses', 'seed', 'name'], fn);
   const { inputDims, hiddenDim = 128, numClasses = 2 } = options;

@@ -5,6 +5,7 @@ import { assertInteger, assertKnownOptions, assertOneOf } from '../core/validate
 import { l2NormalizeLayer } from './l2-normalize-layer.js';
 import { assertMlpFits, buildMlp } from './mlp.js';
 import { weightNormDense } from './weight-norm-dense.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link dinoHead}. */
 export interface DinoHeadOptions {
@@ -79,6 +80,7 @@ export interface DinoHeadOptions {
  */
 export function dinoHead(options: DinoHeadOptions): tfl.Sequential {
   const fn = 'dinoHead';
+  assertBackendReady(fn);
   options ??= {} as DinoHeadOptions;
   assertKnownOptions(
     options,

@@ -24,6 +24,7 @@ import {
   type BlockParams,
 } from './transformer.js';
 import { VisionTransformer } from './vit.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link maeDecoder}. */
 export interface MaeDecoderOptions {
@@ -254,6 +255,7 @@ export class MaeDecoder extends StoredWeightsModel {
  */
 export function maeDecoder(encoder: VisionTransformer, options: MaeDecoderOptions = {}): MaeDecoder {
   const fn = 'maeDecoder';
+  assertBackendReady(fn);
   if (!(encoder instanceof VisionTransformer)) {
     throw new InvalidArgumentError(fn, 'encoder', 'be a VisionTransformer made by tinyVit', String(encoder));
   }

@@ -5,6 +5,7 @@ import { createRng, type Seed } from '../core/rng.js';
 import { assertKnownOptions, assertOneOf, describeValue } from '../core/validate.js';
 import { initKernelLayer } from './init.js';
 import { batchNorm as batchNormLayer } from './mlp.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link mlpEncoder}. */
 export interface MlpEncoderOptions {
@@ -66,6 +67,7 @@ export function assertPositiveIntegers(v: unknown, fn: string, arg: string, leng
  */
 export function mlpEncoder(options: MlpEncoderOptions): tfl.Sequential {
   const fn = 'mlpEncoder';
+  assertBackendReady(fn);
   options ??= {} as MlpEncoderOptions;
   assertKnownOptions(options, ['inputShape', 'units', 'batchNorm', 'seed', 'name'], fn);
   const { inputShape, units = [256, 128], batchNorm = false } = options;

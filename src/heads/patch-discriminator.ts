@@ -4,6 +4,7 @@ import { assertInteger, assertKnownOptions, assertOneOf } from '../core/validate
 import { initKernelLayer } from './init.js';
 import { assertPositiveIntegers } from './mlp-encoder.js';
 import { batchNorm as batchNormLayer } from './mlp.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link patchDiscriminator}. */
 export interface PatchDiscriminatorOptions {
@@ -65,6 +66,7 @@ export interface PatchDiscriminatorOptions {
  */
 export function patchDiscriminator(options: PatchDiscriminatorOptions): tfl.Sequential {
   const fn = 'patchDiscriminator';
+  assertBackendReady(fn);
   options ??= {} as PatchDiscriminatorOptions;
   assertKnownOptions(options, ['inputShape', 'channels', 'kernelSize', 'batchNorm', 'seed', 'name'], fn);
   const { inputShape, channels = [32, 64], kernelSize = 4, batchNorm = false } = options;

@@ -2,6 +2,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertOneOf } from '../core/validate.js';
 import { assertMlpFits, buildMlp } from './mlp.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link projectionMlp}. */
 export interface ProjectionMlpOptions {
@@ -92,6 +93,7 @@ const DEFAULTS = {
  */
 export function projectionMlp(options: ProjectionMlpOptions): tfl.Sequential {
   const fn = 'projectionMlp';
+  assertBackendReady(fn);
   options ??= {} as ProjectionMlpOptions;
   assertKnownOptions(
     options,

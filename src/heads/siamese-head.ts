@@ -3,6 +3,7 @@ import { ValueRangeError } from '../core/errors.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, describeValue } from '../core/validate.js';
 import { initKernelLayer } from './init.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link siameseHead}. */
 export interface SiameseHeadOptions {
@@ -65,6 +66,7 @@ export interface SiameseHeadOptions {
  */
 export function siameseHead(options: SiameseHeadOptions): tfl.Sequential {
   const fn = 'siameseHead';
+  assertBackendReady(fn);
   options ??= {} as SiameseHeadOptions;
   assertKnownOptions(options, ['branches', 'inputDim', 'numClasses', 'branchDim', 'hiddenDims', 'seed', 'name'], fn);
   const { branches, inputDim, numClasses, branchDim = 0, hiddenDims = [256] } = options;

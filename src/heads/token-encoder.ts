@@ -7,6 +7,7 @@ import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, describeValue } from '../core/validate.js';
 import { initKernelLayer, writeValues } from './init.js';
 import { singleInput, type BaseLayerArgs, type LayerShape } from './layer-utils.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 type BagArgs = BaseLayerArgs & { vocabSize: number };
 let bagClass: (new (args: BagArgs) => tfl.layers.Layer) | undefined;
@@ -111,6 +112,7 @@ export interface TokenEncoderOptions {
  */
 export function tokenEncoder(options: TokenEncoderOptions): tfl.Sequential {
   const fn = 'tokenEncoder';
+  assertBackendReady(fn);
   options ??= {} as TokenEncoderOptions;
   assertKnownOptions(options, ['vocabSize', 'sequenceLength', 'embeddingDim', 'hiddenDims', 'outputDim', 'seed', 'name'], fn);
   const { vocabSize, sequenceLength, embeddingDim = 32, hiddenDims = [64], outputDim = 64 } = options;

@@ -28,6 +28,7 @@ import {
   transformerBlock,
   type BlockParams,
 } from './transformer.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link tinyVit}. */
 export interface TinyVitOptions {
@@ -385,6 +386,7 @@ export class VisionTransformer extends StoredWeightsModel {
  */
 export function tinyVit(options: TinyVitOptions): VisionTransformer {
   const fn = 'tinyVit';
+  assertBackendReady(fn);
   options ??= {} as TinyVitOptions;
   assertKnownOptions(
     options,

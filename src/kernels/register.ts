@@ -275,6 +275,8 @@ export async function registerTrainingKernels(backendName: string): Promise<stri
     // own instance (and pool); an existing one must be the instruction set asked for (useBackend's relaxedSimd).
     const wasm = backendName === 'wasm' ? (tf.findBackend('wasm') as unknown as WasmBackendLike | null) : null;
     if (wasm) await prepareKernels(wasm);
+    // tfjs-layers may have been loaded since (its BatchNormalization is routed once it is there).
+    if (wasm) installBatchNormTraining();
     return [...existing];
   }
   const names = wrapFusedConv2d(backendName);

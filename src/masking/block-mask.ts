@@ -4,6 +4,7 @@ import { assertMemoryFits } from '../core/memory-budget.js';
 import { createRng, type Rng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertPositive, describeValue } from '../core/validate.js';
 import { roundHalfEven } from '../augment/sampling.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link blockMask}. */
 export interface BlockMaskOptions {
@@ -63,6 +64,7 @@ export interface BlockMaskOptions {
  */
 export function blockMask(batchSize: number, grid: readonly [number, number], options: BlockMaskOptions = {}): tf.Tensor2D {
   const fn = 'blockMask';
+  assertBackendReady(fn);
   assertInteger(batchSize, fn, 'batchSize', { min: 1 });
   if (!Array.isArray(grid) || grid.length !== 2) throw new InvalidArgumentError(fn, 'grid', 'be [rows, cols]', describeValue(grid));
   const [rows, cols] = grid;

@@ -3,6 +3,7 @@ import { InvalidArgumentError, ShapeError } from '../core/errors.js';
 import { assertMemoryFits } from '../core/memory-budget.js';
 import { createRng, type Rng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, describeValue } from '../core/validate.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 function readGridSize(size: unknown, fn: string): [number, number] {
   if (!Array.isArray(size) || size.length !== 2) throw new InvalidArgumentError(fn, 'size', 'be [H, W]', describeValue(size));
@@ -58,6 +59,7 @@ export interface CenterMaskOptions {
  */
 export function centerMask(batchSize: number, size: readonly [number, number], options: CenterMaskOptions = {}): tf.Tensor4D {
   const fn = 'centerMask';
+  assertBackendReady(fn);
   assertInteger(batchSize, fn, 'batchSize', { min: 1 });
   const [h, w] = readGridSize(size, fn);
   assertMaskFits(batchSize, [size[0], size[1]], fn);
@@ -120,6 +122,7 @@ export interface RandomRectangleMaskOptions {
  */
 export function randomRectangleMask(batchSize: number, size: readonly [number, number], options: RandomRectangleMaskOptions = {}): tf.Tensor4D {
   const fn = 'randomRectangleMask';
+  assertBackendReady(fn);
   assertInteger(batchSize, fn, 'batchSize', { min: 1 });
   const [h, w] = readGridSize(size, fn);
   assertMaskFits(batchSize, [size[0], size[1]], fn);
@@ -235,6 +238,7 @@ function strokeImage(rng: Rng, mask: Float32Array, offset: number, h: number, w:
  */
 export function irregularMask(batchSize: number, size: readonly [number, number], options: IrregularMaskOptions = {}): tf.Tensor4D {
   const fn = 'irregularMask';
+  assertBackendReady(fn);
   assertInteger(batchSize, fn, 'batchSize', { min: 1 });
   const [h, w] = readGridSize(size, fn);
   assertMaskFits(batchSize, [size[0], size[1]], fn);

@@ -4,6 +4,7 @@ import { assertMemoryFits } from '../core/memory-budget.js';
 import { markValidPatchIds } from '../core/patches.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInRange, assertInteger, assertKnownOptions, describeValue, formatShape, isTensor } from '../core/validate.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link randomPatchMask}. */
 export interface RandomPatchMaskOptions {
@@ -58,6 +59,7 @@ const TWO_POW_16 = 65536;
  */
 export function randomPatchMask(batchSize: number, numPatches: number, options: RandomPatchMaskOptions = {}): PatchMask {
   const fn = 'randomPatchMask';
+  assertBackendReady(fn);
   assertInteger(batchSize, fn, 'batchSize', { min: 1 });
   assertInteger(numPatches, fn, 'numPatches', { min: 1, max: TWO_POW_16 });
   assertKnownOptions(options, ['maskRatio', 'seed', 'noise'], fn);
