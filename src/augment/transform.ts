@@ -161,11 +161,12 @@ export function runTransform<P>(
   });
   try {
     const rng = rngOverride ?? createRng(options.seed, fn, 'options.seed');
-    assertOutputsFit(fn, input.shape, [transform.outputShape(input.shape)]);
     return onBehalfOf(
       fn,
       () => {
         const params = transform.sample(input.shape, rng);
+        // Parameters are cheap; the outputs' bytes are checked before any image work.
+        assertOutputsFit(fn, input.shape, [transform.outputShape(input.shape)]);
         // In a scope: a transform that throws halfway leaves none of its intermediates behind.
         return { images: tf.tidy(() => transform.apply(input, params)), params };
       },

@@ -65,10 +65,11 @@ export function twoViews(
     ...(channels ? { channels } : {}),
   });
   try {
-    assertOutputsFit(fn, x.shape, [pipelineA.outputShape(x.shape), pipelineB.outputShape(x.shape)]);
     const rng = createRng(options.seed, fn, 'options.seed');
     const pa = onBehalfOf(fn, () => pipelineA.sample(x.shape, rng), pipelineA.name);
     const pb = onBehalfOf(fn, () => pipelineB.sample(x.shape, rng), pipelineB.name);
+    // Parameters are cheap; the outputs' bytes are checked before any image work.
+    onBehalfOf(fn, () => assertOutputsFit(fn, x.shape, [pipelineA.outputShape(x.shape), pipelineB.outputShape(x.shape)]));
     // In one scope: a pipeline that throws halfway leaves none of its intermediates behind.
     const views = tf.tidy(() => [pipelineA.apply(x, pa), pipelineB.apply(x, pb)]) as [tf.Tensor4D, tf.Tensor4D];
     return returnParams ? { views, params: [pa, pb] } : views;
