@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DTypeError, ShapeError } from '../core/errors.js';
 import { FUSED, hasFusedKernel } from '../core/fused-kernels.js';
-import { assertRank, assertValuesInRange, formatShape } from '../core/validate.js';
+import { assertNonEmptyImages } from '../core/images.js';
+import { assertOneOf, assertRank, assertValuesInRange, formatShape } from '../core/validate.js';
 
 /**
  * Reads an image batch for a public entry point: checks rank, dtype, channel
@@ -20,6 +21,8 @@ export function readImages(
   }: { inputRange?: 1 | 255; channels?: readonly number[]; checkRange?: boolean; arg?: string } = {},
 ): tf.Tensor4D {
   assertRank(images, 4, fn, arg, '[B, H, W, C] (NHWC)');
+  assertNonEmptyImages(images, fn, arg);
+  if (inputRange !== 1 && inputRange !== 255) assertOneOf(inputRange, [1, 255], fn, 'options.inputRange');
   if (inputRange === 255) {
     if (images.dtype !== 'float32' && images.dtype !== 'int32') {
       throw new DTypeError(fn, arg, 'have dtype int32 or float32 (inputRange: 255)', images.dtype);
@@ -55,6 +58,7 @@ export function assertChannels(images: tf.Tensor4D, fn: string, arg: string, cha
 /** Validation of `apply`'s image input: float32 NHWC (range unchecked: apply is the fast path). */
 export function assertApplyImages(images: unknown, fn: string, channels?: readonly number[]): asserts images is tf.Tensor4D {
   assertRank(images, 4, fn, 'images', '[B, H, W, C] (NHWC)');
+  assertNonEmptyImages(images, fn);
   if (images.dtype !== 'float32') throw new DTypeError(fn, 'images', 'have dtype float32', images.dtype);
   assertChannels(images as tf.Tensor4D, fn, 'images', channels);
 }

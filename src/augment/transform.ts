@@ -1,4 +1,5 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { createRng, type Rng, type Seed } from '../core/rng.js';
 import { assertKnownOptions, assertOneOf, onBehalfOf } from '../core/validate.js';
 import { readImages } from './image-input.js';
@@ -118,6 +119,18 @@ export abstract class BaseTransform<P> implements Transform<P> {
 }
 
 /**
+ * Throws a `ResourceError` unless the outputs of an augmentation of a batch
+ * of `inputShape` fit on the backend (each with two temporaries of its size:
+ * the planar copies the pipelines work on). Blames `options.size` when an
+ * output is larger than the input, else the images. Runs before any work.
+ */
+export function assertOutputsFit(fn: string, inputShape: ImageShape, outputs: readonly ImageShape[]): void {
+  const area = inputShape[1] * inputShape[2];
+  const grows = outputs.some((o) => o[1] * o[2] > area);
+  assertMemoryFits(fn, grows ? 'options.size' : 'images', outputs.map((shape) => ({ shape, count: 3 })));
+}
+
+/**
  * The channel counts every transform of `transforms` takes (`undefined` when
  * none restricts them), for pipelines and view makers.
  */
@@ -147,12 +160,15 @@ export function runTransform<P>(
     ...(transform.channels ? { channels: transform.channels } : {}),
   });
   try {
-    const rng = rngOverride ?? createRng(options.seed);
+    const rng = rngOverride ?? createRng(options.seed, fn, 'options.seed');
     return onBehalfOf(
       fn,
       () => {
         const params = transform.sample(input.shape, rng);
-        return { images: transform.apply(input, params), params };
+        // Parameters are cheap; the outputs' bytes are checked before any image work.
+        assertOutputsFit(fn, input.shape, [transform.outputShape(input.shape)]);
+        // In a scope: a transform that throws halfway leaves none of its intermediates behind.
+        return { images: tf.tidy(() => transform.apply(input, params)), params };
       },
       transform.name,
     );

@@ -77,6 +77,7 @@ export function classificationHead(options: ClassificationHeadOptions): tfl.Sequ
   assertOneOf(softmax, [true, false], fn, 'options.softmax');
   const model = buildMlp(
     {
+      fn,
       inputDim,
       hidden: hiddenDims,
       output: numClasses,
@@ -87,7 +88,7 @@ export function classificationHead(options: ClassificationHeadOptions): tfl.Sequ
       outputInit: 'linearProbe',
       ...(options.name !== undefined ? { name: options.name } : {}),
     },
-    createRng(options.seed),
+    createRng(options.seed, fn, 'options.seed'),
   );
   if (softmax) model.add(tfl.layers.activation({ activation: 'softmax' }));
   return model;

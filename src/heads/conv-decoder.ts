@@ -90,7 +90,7 @@ export function convDecoder(options: ConvDecoderOptions): tfl.Sequential {
       `${channels.length} entries`,
     );
   }
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const model = tfl.sequential(options.name !== undefined ? { name: options.name } : {});
   const [h0, w0, c0] = [h / scale, w / scale, channels[0]!];
   const dense = tfl.layers.dense({ units: h0 * w0 * c0, inputShape: [inputDim] });

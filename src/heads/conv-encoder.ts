@@ -1,4 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { ValueRangeError } from '../core/errors.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertOneOf, formatShape } from '../core/validate.js';
@@ -113,7 +114,10 @@ export function convEncoder(options: ConvEncoderOptions): tfl.Sequential {
       String(outputGrid),
     );
   }
-  const rng = createRng(options.seed);
+  // The kernels (k × k × in × out) and their initial values, before any layer exists.
+  const ins = [inputShape[2]!, ...channels];
+  assertMemoryFits(fn, kernelSize > 7 ? 'options.kernelSize' : 'options.channels', channels.map((out, i) => ({ shape: [kernelSize, kernelSize, ins[i]!, out], count: 2 })));
+  const rng = createRng(options.seed, fn, 'options.seed');
   const model = tfl.sequential(options.name !== undefined ? { name: options.name } : {});
   channels.forEach((filters, i) => {
     const conv = tfl.layers.conv2d({

@@ -62,7 +62,7 @@ export function correspondenceHead(options: CorrespondenceHeadOptions): tfl.Laye
   if (!ok) throw new ValueRangeError(fn, 'options.inputDims', 'be a pair [Fa, Fb] of integers ≥ 1', describeValue(inputDims));
   assertInteger(hiddenDim, fn, 'options.hiddenDim', { min: 1 });
   assertInteger(numClasses, fn, 'options.numClasses', { min: 1 });
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const a = tfl.input({ shape: [inputDims[0]!] });
   const b = tfl.input({ shape: [inputDims[1]!] });
   const fused = tfl.layers.concatenate().apply([a, b]) as tfl.SymbolicTensor;

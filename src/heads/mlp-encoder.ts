@@ -1,4 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { ValueRangeError } from '../core/errors.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertKnownOptions, assertOneOf, describeValue } from '../core/validate.js';
@@ -73,7 +74,9 @@ export function mlpEncoder(options: MlpEncoderOptions): tfl.Sequential {
   assertPositiveIntegers(inputShape, fn, 'options.inputShape');
   assertPositiveIntegers(units, fn, 'options.units');
   assertOneOf(batchNorm, [true, false], fn, 'options.batchNorm');
-  const rng = createRng(options.seed);
+  const dims = [inputShape.reduce((a, b) => a * b, 1), ...units];
+  assertMemoryFits(fn, 'options.units', dims.slice(1).map((u, i) => ({ shape: [dims[i]!, u], count: 2 })));
+  const rng = createRng(options.seed, fn, 'options.seed');
   const model = tfl.sequential(options.name !== undefined ? { name: options.name } : {});
   // tfjs-layers' Flatten needs rank ≥ 3 input, so a vector input goes straight to the first layer.
   const flat = inputShape.length === 1;

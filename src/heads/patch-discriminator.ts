@@ -74,7 +74,7 @@ export function patchDiscriminator(options: PatchDiscriminatorOptions): tfl.Sequ
   assertPositiveIntegers(channels, fn, 'options.channels');
   assertInteger(kernelSize, fn, 'options.kernelSize', { min: 1 });
   assertOneOf(batchNorm, [true, false], fn, 'options.batchNorm');
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const model = tfl.sequential(options.name !== undefined ? { name: options.name } : {});
   channels.forEach((filters, i) => {
     const norm = batchNorm && i > 0;

@@ -71,7 +71,7 @@ export function pixelClassifier(options: PixelClassifierOptions): tfl.Sequential
   if (!Array.isArray(hiddenChannels) || !hiddenChannels.every((c) => Number.isInteger(c) && c >= 1)) {
     throw new ValueRangeError(fn, 'options.hiddenChannels', 'be an array of integers ≥ 1', describeValue(hiddenChannels));
   }
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const model = tfl.sequential(options.name !== undefined ? { name: options.name } : {});
   const first = { inputShape: [...inputShape] };
   let placed = false;

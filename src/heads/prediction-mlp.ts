@@ -76,6 +76,7 @@ export function predictionMlp(options: PredictionMlpOptions): tfl.Sequential {
   assertInteger(outputDim, fn, 'options.outputDim', { min: 1 });
   return buildMlp(
     {
+      fn,
       inputDim,
       hidden: [hiddenDim],
       output: outputDim,
@@ -86,6 +87,6 @@ export function predictionMlp(options: PredictionMlpOptions): tfl.Sequential {
       outputInit: 'torch',
       ...(options.name !== undefined ? { name: options.name } : {}),
     },
-    createRng(options.seed),
+    createRng(options.seed, fn, 'options.seed'),
   );
 }

@@ -77,7 +77,7 @@ export function siameseHead(options: SiameseHeadOptions): tfl.Sequential {
   if (!Array.isArray(hiddenDims) || !hiddenDims.every((h) => Number.isInteger(h) && h >= 1)) {
     throw new ValueRangeError(fn, 'options.hiddenDims', 'be an array of integers ≥ 1', describeValue(hiddenDims));
   }
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const model = tfl.sequential(options.name !== undefined ? { name: options.name } : {});
   if (branchDim > 0) {
     // A dense layer on a rank-3 input acts on the last axis: the same weights for every branch.

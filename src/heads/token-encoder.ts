@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { oneHotFloat } from '../core/one-hot.js';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ValueRangeError } from '../core/errors.js';
 import { createRng, type Seed } from '../core/rng.js';
@@ -33,7 +35,7 @@ export function bagOfTokensClass(): new (args: BagArgs) => tfl.layers.Layer {
       override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
         return tf.tidy(() => {
           const ids = tf.cast(singleInput(inputs), 'int32');
-          return tf.mean(tf.oneHot(ids as tf.Tensor2D, this.vocabSize), 1);
+          return tf.mean(oneHotFloat(ids, this.vocabSize), 1);
         });
       }
       override getConfig(): tf.serialization.ConfigDict {
@@ -121,7 +123,12 @@ export function tokenEncoder(options: TokenEncoderOptions): tfl.Sequential {
   if (!Array.isArray(hiddenDims) || !hiddenDims.every((h) => Number.isInteger(h) && h >= 1)) {
     throw new ValueRangeError(fn, 'options.hiddenDims', 'be an array of integers ≥ 1', describeValue(hiddenDims));
   }
-  const rng = createRng(options.seed);
+  const dims = [embeddingDim, ...hiddenDims, outputDim];
+  assertMemoryFits(fn, 'options.vocabSize', [
+    { shape: [vocabSize, embeddingDim], count: 2 },
+    ...dims.slice(1).map((u, i) => ({ shape: [dims[i]!, u], count: 2 })),
+  ]);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const model = tfl.sequential(options.name !== undefined ? { name: options.name } : {});
   const Bag = bagOfTokensClass();
   model.add(new Bag({ vocabSize, inputShape: [sequenceLength] }));

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { markValidPatchIds } from '../core/patches.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInRange, assertInteger, assertKnownOptions, describeValue, formatShape, isTensor } from '../core/validate.js';
@@ -64,6 +65,8 @@ export function randomPatchMask(batchSize: number, numPatches: number, options: 
   assertKnownOptions(options, ['maskRatio', 'seed', 'noise'], fn);
   const { maskRatio = 0.75 } = options;
   assertInRange(maskRatio, 0, 1, fn, 'options.maskRatio');
+  // Three [B, L] outputs and the noise they are ranked from.
+  assertMemoryFits(fn, 'batchSize', [{ shape: [batchSize, numPatches], count: 4 }]);
   const n = batchSize * numPatches;
   const noise = readNoise(options, n, batchSize, numPatches, fn);
   const keep = Math.floor(numPatches * (1 - maskRatio));
@@ -104,7 +107,7 @@ function readNoise(options: RandomPatchMaskOptions, n: number, b: number, l: num
   const { noise } = options;
   let values: Float32Array;
   if (noise === undefined) {
-    const rng = createRng(options.seed);
+    const rng = createRng(options.seed, fn, 'options.seed');
     values = new Float32Array(n);
     for (let i = 0; i < n; i++) values[i] = rng.next();
     return values;
