@@ -22,6 +22,8 @@ import {
   VICRegL,
   type TinyVitOptions,
 } from 'selfsup';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ImageEncoder, VisionTransformer } from 'selfsup';
 import type { LearnBaseline, LearnContext, LearnEntry } from './entry.js';
 
 /**
@@ -71,10 +73,34 @@ function common(ctx: LearnContext, steps: number, base = LR) {
  */
 const VIT: TinyVitOptions = { imageSize: 28, channels: 1, patchSize: 4, dim: 64, depth: 4, heads: 4, classToken: true, pool: 'mean' };
 const vit = (ctx: LearnContext) => tinyVit({ ...VIT, seed: ctx.seed });
+/**
+ * DINOv2's linear-evaluation features: the class token's output concatenated
+ * with the average of the patch tokens' (both after the final LayerNorm),
+ * `[B, 2·D]` — what its `eval/linear.py` feeds the probe with
+ * `use_avgpool` (`create_linear_input`, last block). The DINO and iBOT terms
+ * train exactly these tokens; the plain mean of the patch tokens leaves out
+ * the class token the DINO term trains.
+ */
+export function classTokenAndMeanPatch(encoder: ImageEncoder): ImageEncoder {
+  const vit = encoder as VisionTransformer;
+  return {
+    variables: vit.variables,
+    trainableVariables: vit.trainableVariables,
+    apply: (images: tf.Tensor4D) =>
+      tf.tidy(() => {
+        const tokens = vit.encode(images);
+        const cls = tf.squeeze(tf.slice(tokens, [0, 0, 0], [-1, 1, -1]), [1]);
+        const patches = tf.mean(tf.slice(tokens, [0, 1, 0], [-1, -1, -1]), 1);
+        return tf.concat([cls, patches], 1);
+      }),
+  };
+}
 const VIT_BASELINE: LearnBaseline = {
   name: 'random-init-vit',
   makeEncoder: vit,
-  notes: 'the tinyVit of the DINOv2 row (28×28 in 4×4 patches, width 64, depth 4, class token, mean of the patch tokens) with its initial weights, same seed',
+  features: classTokenAndMeanPatch,
+  notes:
+    'the tinyVit of the DINOv2 row (28×28 in 4×4 patches, width 64, depth 4, class token) with its initial weights, same seed, read as the DINOv2 row is: class token ⊕ mean of the patch tokens (128 features)',
 };
 const VIT_HYPERPARAMETERS = { encoder: 'tinyVit 28/4 (49 patches), dim 64, depth 4, heads 4, mean pool' };
 /** I-JEPA's ViT has no class token (as in the paper): the same ViT without it, and its own untrained baseline. */
@@ -84,6 +110,9 @@ const VIT_PATCHES_BASELINE: LearnBaseline = {
   makeEncoder: vitPatches,
   notes: 'the tinyVit of the I-JEPA row (as random-init-vit, without a class token) with its initial weights, same seed',
 };
+
+/** I-JEPA's budget: its target encoder needs steps to move away from the random initialisation. */
+const IJEPA_STEPS = 360;
 
 /** MSN's and PMSN's benchmark settings. */
 const MSN_SETTINGS = { maskRatio: 0.3, numPrototypes: 256, projectionDim: 128, hiddenDim: 512 } as const;
@@ -323,7 +352,7 @@ export const JOINT_EMBEDDING_ENTRIES: LearnEntry[] = [
   {
     name: 'ijepa',
     family: 'joint-embedding',
-    steps: STEPS,
+    steps: IJEPA_STEPS,
     quickSteps: QUICK_STEPS,
     batchSize: 128,
     baseline: VIT_PATCHES_BASELINE,
@@ -337,7 +366,12 @@ export const JOINT_EMBEDDING_ENTRIES: LearnEntry[] = [
     },
     notes: 'a ViT row without a class token: judged against random-init-vit-patches (its own encoder untrained); Adam at 3e-4 (with a class token: 74.04 % / 65.70 % against random-init-vit at 3e-4, 69.48 % / 60.15 % at 1e-3)',
     build: (ctx) =>
-      new IJEPA(vitPatches(ctx), { seed: ctx.seed + 1, totalSteps: ctx.quick ? QUICK_STEPS : STEPS, learningRate: learningRate(ctx, STEPS, 3e-4) }),
+      new IJEPA(vitPatches(ctx), {
+        seed: ctx.seed + 1,
+        totalSteps: ctx.quick ? QUICK_STEPS : IJEPA_STEPS,
+        learningRate: learningRate(ctx, IJEPA_STEPS, 3e-4),
+        momentum: 0.99,
+      }),
   },
   {
     name: 'msn',
