@@ -14,6 +14,7 @@ export default defineConfig({
   },
   test: {
     include: ['tests/**/*.test.ts'],
+    setupFiles: ['tests/helpers/setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
     // One wasm thread unless a test asks for more (tests/backend/threads.test.ts, tests/kernels/threads.test.ts,

@@ -3,17 +3,22 @@
  * measure what it learned with a kNN classifier (labels are used only there).
  * `npx tsx examples/pretrain-simclr.ts` (add `--quick` for a few-second run).
  *
- * The `pretrain` region is the "Pretrain an encoder" snippet of
- * docs/getting-started.md.
+ * The regions `pretrain-imports`, `sizes` and `pretrain` make the "Pretrain
+ * an encoder" snippet of docs/getting-started.md.
  */
 import { QUICK } from './lib/cli.js';
 
-const [steps, batchSize, trainSize, testSize] = QUICK ? [6, 48, 400, 200] : [300, 256, 20_000, 10_000];
-
-// #region pretrain
+// #region pretrain-imports
 import * as tf from '@tensorflow/tfjs-core';
 import { convEncoder, embedImages, knnClassifier, loadFashionMnist, loadFashionMnistSubset, ProgressBar, SimCLR, tensorDataset, trainLoop, useBackend } from 'selfsup';
 
+// #endregion pretrain-imports
+// #region sizes
+let [steps, batchSize, trainSize, testSize] = [300, 256, 20_000, 10_000]; // try fewer steps first for a quick look
+// #endregion sizes
+if (QUICK) [steps, batchSize, trainSize, testSize] = [6, 48, 400, 200];
+
+// #region pretrain
 await useBackend('wasm');
 let train, test;
 try { // the full dataset, from Debian's dataset-fashion-mnist package

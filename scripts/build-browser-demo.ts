@@ -2,7 +2,8 @@
  * Bundles the browser demo (examples/browser/) with esbuild into
  * examples/browser/dist/: the page, one ES module with selfsup and tfjs, and
  * tfjs-backend-wasm's .wasm binaries and selfsup's kernel modules beside it
- * (the page passes `wasmPaths: './'`). Serve it with `node scripts/serve.mjs` (COOP/COEP on,
+ * (the page passes `wasmPaths: './'`), and the vendored Fashion-MNIST subset
+ * (data/fashion-mnist-subset.bin.gz, fetched with `fetchVendoredData`). Serve it with `node scripts/serve.mjs` (COOP/COEP on,
  * so browsers that allow it can run tfjs's threaded wasm build).
  *
  *   tsx scripts/build-browser-demo.ts [--out=examples/browser/dist]
@@ -41,6 +42,7 @@ export async function buildBrowserDemo(outDir = out): Promise<number> {
   for (const dir of [wasmDir, kernelDir]) {
     for (const f of readdirSync(dir).filter((name) => name.endsWith('.wasm'))) copyFileSync(`${dir}${f}`, `${outDir}/${f}`);
   }
+  copyFileSync(`${root}data/fashion-mnist-subset.bin.gz`, `${outDir}/fashion-mnist-subset.bin.gz`);
   return Object.values(result.metafile.outputs).reduce((s, o) => s + o.bytes, 0);
 }
 

@@ -5,6 +5,9 @@
  * wasm threads. Binds to 127.0.0.1 only.
  *
  *   node scripts/serve.mjs [folder=examples/browser/dist] [--port=8080]
+ *
+ * `npm run docs:serve` serves the docs site (docs/site/, built by `npm run docs`) this way, so its
+ * browser demo runs; pages opened from disk (file://) cannot load the demo's module and .wasm files.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -17,6 +20,8 @@ const TYPES = {
   '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.wasm': 'application/wasm',
+  '.bin': 'application/octet-stream',
+  '.gz': 'application/gzip', // no Content-Encoding: selfsup's data files are decompressed by the code that fetches them
   '.json': 'application/json',
   '.png': 'image/png',
   '.svg': 'image/svg+xml',
@@ -58,6 +63,10 @@ export function serve(folder, port = 0) {
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   const folder = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'examples/browser/dist';
   const port = Number(process.argv.find((a) => a.startsWith('--port='))?.split('=')[1] ?? 8080);
+  if (!existsSync(join(folder, 'index.html'))) {
+    console.error(`serve: ${folder}/index.html does not exist; build it first (npm run docs for docs/site, npm run demo:browser for the demo)`);
+    process.exit(1);
+  }
   const { url } = await serve(folder, port);
   console.log(`serving ${folder} at ${url} (COOP/COEP on: wasm threads allowed where the browser supports them)`);
 }

@@ -98,11 +98,25 @@ class OnPhotoCrops implements PretextTask {
     return this.task.steps;
   }
 
+  get skippedSteps(): number {
+    return this.task.skippedSteps;
+  }
+
   step(images: tf.Tensor4D): number {
     const [b, h] = images.shape;
     const batch = this.crops.sample(b, h);
     try {
       return this.task.step(batch);
+    } finally {
+      batch.dispose();
+    }
+  }
+
+  async stepAsync(images: tf.Tensor4D): Promise<number> {
+    const [b, h] = images.shape;
+    const batch = this.crops.sample(b, h);
+    try {
+      return await this.task.stepAsync(batch);
     } finally {
       batch.dispose();
     }
@@ -137,8 +151,16 @@ class Owning implements PretextTask {
     return this.task.steps;
   }
 
+  get skippedSteps(): number {
+    return this.task.skippedSteps;
+  }
+
   step(images: tf.Tensor4D): number {
     return this.task.step(images);
+  }
+
+  stepAsync(images: tf.Tensor4D): Promise<number> {
+    return this.task.stepAsync(images);
   }
 
   embed(images: tf.Tensor4D, options?: EmbedOptions): tf.Tensor2D {

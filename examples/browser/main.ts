@@ -10,6 +10,7 @@ import {
   convEncoder,
   createRng,
   embedImages,
+  fetchVendoredData,
   grayscaleAugment,
   knnClassifier,
   loadFashionMnistSubset,
@@ -278,7 +279,8 @@ async function train_(s: Session, maxSteps = Infinity): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  info = await useBackend('wasm', { wasmPaths: './' });
+  info = await useBackend('wasm', { wasmPaths: './' }); // tfjs's .wasm files and selfsup's kernels sit beside the page
+  await fetchVendoredData({ url: './', names: ['fashion-mnist-subset'] }); // so is selfsup's data/fashion-mnist-subset.bin.gz
   train = loadFashionMnistSubset({ split: 'train' });
   test = loadFashionMnistSubset({ split: 'test' });
   $('legend').innerHTML = train.classNames

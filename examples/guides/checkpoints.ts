@@ -112,7 +112,7 @@ class QueueMatching extends BasePretextTask {
     super(encoder, undefined, 1e-3);
   }
 
-  step(images: tf.Tensor4D): number {
+  protected runStep(images: tf.Tensor4D): number {
     const loss = this.minimize(
       () => tf.tidy(() => tf.mean(tf.matMul(encodeImages(this.encoder, images, true), this.queue.read(), false, true)) as tf.Scalar),
       this.variablesOf(),

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
-import { describeValue } from '../core/validate.js';
 import { affineClip, grayMean, grayPlane, hueShiftPlanes } from './color-planes.js';
+import { assertKnownOptions, describeValue } from '../core/validate.js';
 import { readImages } from './image-input.js';
 import { column, fromPlanes, perSampleImage, toPlanes } from './tensor-ops.js';
 
@@ -36,7 +36,7 @@ function readFactors(
     throw new InvalidArgumentError(fn, 'factor', `be a number or ${batchSize} per-sample numbers`, describeValue(factor));
   }
   Array.from(values as ArrayLike<number>).forEach((v, i) => {
-    if (!(typeof v === 'number' && v >= lo && v <= hi)) {
+    if (!(typeof v === 'number' && Number.isFinite(v) && v >= lo && v <= hi)) {
       throw new InvalidArgumentError(fn, typeof factor === 'number' ? 'factor' : `factor[${i}]`, `be ${what}`, describeValue(v));
     }
   });
@@ -60,11 +60,23 @@ function readFactors(
  */
 export function adjustBrightness(images: tf.Tensor, factor: PerSampleFactor, options: AdjustOptions = {}): tf.Tensor4D {
   const fn = 'adjustBrightness';
+  assertKnownOptions(options, ['inputRange'], fn);
   const x = readImages(images, fn, { inputRange: options.inputRange ?? 1, checkRange: true });
-  const f = readFactors(factor, x.shape[0], fn, 0, Infinity, 'a number ≥ 0');
-  const out = tf.tidy(() => tf.clipByValue(tf.mul(x, perSampleImage(f, x.shape)), 0, 1) as tf.Tensor4D);
+  let f: Float32Array;
+  try {
+    f = readFactors(factor, x.shape[0], fn, 0, Infinity, 'a finite number ≥ 0');
+  } catch (e) {
+    if (x !== images) x.dispose();
+    throw e;
+  }
+  const out = brightnessOf(x, f);
   if (x !== images) x.dispose();
   return out;
+}
+
+/** {@link adjustBrightness} of checked images with checked per-sample factors (no range read: pipelines and steps). */
+export function brightnessOf(x: tf.Tensor4D, f: ArrayLike<number>): tf.Tensor4D {
+  return tf.tidy(() => tf.clipByValue(tf.mul(x, perSampleImage(f, x.shape)), 0, 1) as tf.Tensor4D);
 }
 
 /**
@@ -87,9 +99,23 @@ export function adjustBrightness(images: tf.Tensor, factor: PerSampleFactor, opt
  */
 export function adjustContrast(images: tf.Tensor, factor: PerSampleFactor, options: AdjustOptions = {}): tf.Tensor4D {
   const fn = 'adjustContrast';
+  assertKnownOptions(options, ['inputRange'], fn);
   const x = readImages(images, fn, { inputRange: options.inputRange ?? 1, checkRange: true, channels: [1, 3] });
-  const f = readFactors(factor, x.shape[0], fn, 0, Infinity, 'a number ≥ 0');
-  const out = tf.tidy(() => {
+  let f: Float32Array;
+  try {
+    f = readFactors(factor, x.shape[0], fn, 0, Infinity, 'a finite number ≥ 0');
+  } catch (e) {
+    if (x !== images) x.dispose();
+    throw e;
+  }
+  const out = contrastOf(x, f);
+  if (x !== images) x.dispose();
+  return out;
+}
+
+/** {@link adjustContrast} of checked 1- or 3-channel images with checked per-sample factors (no range read). */
+export function contrastOf(x: tf.Tensor4D, f: ArrayLike<number>): tf.Tensor4D {
+  return tf.tidy(() => {
     const b = x.shape[0];
     const mean =
       x.shape[3] === 3
@@ -98,8 +124,6 @@ export function adjustContrast(images: tf.Tensor, factor: PerSampleFactor, optio
     const ft = perSampleImage(f, x.shape);
     return tf.clipByValue(tf.add(tf.mul(x, ft), tf.mul(mean, tf.sub(1, ft))), 0, 1) as tf.Tensor4D;
   });
-  if (x !== images) x.dispose();
-  return out;
 }
 
 /**
@@ -121,8 +145,15 @@ export function adjustContrast(images: tf.Tensor, factor: PerSampleFactor, optio
  */
 export function adjustSaturation(images: tf.Tensor, factor: PerSampleFactor, options: AdjustOptions = {}): tf.Tensor4D {
   const fn = 'adjustSaturation';
+  assertKnownOptions(options, ['inputRange'], fn);
   const x = readImages(images, fn, { inputRange: options.inputRange ?? 1, checkRange: true, channels: [3] });
-  const f = readFactors(factor, x.shape[0], fn, 0, Infinity, 'a number ≥ 0');
+  let f: Float32Array;
+  try {
+    f = readFactors(factor, x.shape[0], fn, 0, Infinity, 'a finite number ≥ 0');
+  } catch (e) {
+    if (x !== images) x.dispose();
+    throw e;
+  }
   const out = tf.tidy(() => {
     const [, h, w] = x.shape;
     const planes = toPlanes(x);
@@ -151,8 +182,15 @@ export function adjustSaturation(images: tf.Tensor, factor: PerSampleFactor, opt
  */
 export function adjustHue(images: tf.Tensor, factor: PerSampleFactor, options: AdjustOptions = {}): tf.Tensor4D {
   const fn = 'adjustHue';
+  assertKnownOptions(options, ['inputRange'], fn);
   const x = readImages(images, fn, { inputRange: options.inputRange ?? 1, checkRange: true, channels: [3] });
-  const f = readFactors(factor, x.shape[0], fn, -0.5, 0.5, 'a number in [-0.5, 0.5]');
+  let f: Float32Array;
+  try {
+    f = readFactors(factor, x.shape[0], fn, -0.5, 0.5, 'a number in [-0.5, 0.5]');
+  } catch (e) {
+    if (x !== images) x.dispose();
+    throw e;
+  }
   const out = tf.tidy(() => {
     const [, h, w] = x.shape;
     const shifted = hueShiftPlanes(toPlanes(x), column(f, h * w));

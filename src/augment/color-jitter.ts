@@ -377,6 +377,7 @@ export function applyColorJitter(images: tf.Tensor4D, params: ColorJitterParams)
 export class ColorJitter extends BaseTransform<ColorJitterParams> {
   readonly name = 'ColorJitter';
   readonly requiresUnitRange = true;
+  readonly channels = [1, 3];
   private readonly options: ResolvedJitter;
 
   constructor(options: ColorJitterOptions = {}) {

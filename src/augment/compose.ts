@@ -17,7 +17,7 @@ import {
   type Positions,
 } from './planar.js';
 import { resampleSeparable } from './tensor-ops.js';
-import { BaseTransform, type ImageShape, type Transform } from './transform.js';
+import { BaseTransform, commonChannels, type ImageShape, type Transform } from './transform.js';
 
 /** Parameters of a {@link compose} pipeline: one record per step, in order. */
 export interface ComposeParams {
@@ -41,10 +41,12 @@ export function assertTransform(t: unknown, fn: string, arg: string): asserts t 
 class Compose extends BaseTransform<ComposeParams> {
   readonly name = 'compose';
   readonly requiresUnitRange: boolean;
+  readonly channels: readonly number[] | undefined;
 
   constructor(readonly transforms: readonly Transform[]) {
     super();
     this.requiresUnitRange = transforms.some((t) => t.requiresUnitRange);
+    this.channels = commonChannels(transforms);
   }
 
   override outputShape(inputShape: ImageShape): ImageShape {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, ShapeError } from '../core/errors.js';
 import { createRng, type Seed } from '../core/rng.js';
-import { assertInteger, assertKnownOptions, assertRangePair, describeValue, formatShape } from '../core/validate.js';
+import { assertInteger, assertKnownOptions, assertRangePair, describeValue, FLOAT32_MAX, FLOAT32_MIN_NORMAL, formatShape } from '../core/validate.js';
 import { FUSED, hasFusedKernel } from '../core/fused-kernels.js';
 import { assertApplyImages } from './image-input.js';
 import { assertParamsFor, assertSampleShape, perSample, readCommon } from './sampling.js';
@@ -71,7 +71,7 @@ function readOptions(options: GaussianBlurOptions, fn: string): Resolved {
   assertKnownOptions(options, ['kernelSize', 'sigma', 'p', 'sameOnBatch'], fn);
   const { kernelSize, sigma = [0.1, 2] } = options;
   const range: readonly [number, number] = typeof sigma === 'number' ? [sigma, sigma] : sigma;
-  assertRangePair(range, fn, 'options.sigma', { min: Number.MIN_VALUE });
+  assertRangePair(range, fn, 'options.sigma', { min: FLOAT32_MIN_NORMAL, max: FLOAT32_MAX });
   return {
     kernelSize: kernelSize === undefined ? null : readKernelSize(kernelSize, fn, 'options.kernelSize'),
     sigma: range,

@@ -144,6 +144,7 @@ export function applyGrayscale(images: tf.Tensor4D, params: GrayscaleParams): tf
 export class RandomGrayscale extends BaseTransform<GrayscaleParams> {
   readonly name = 'RandomGrayscale';
   readonly requiresUnitRange = false;
+  readonly channels = [3];
   private readonly options: { p: number; sameOnBatch: boolean };
 
   constructor(options: RandomGrayscaleOptions = {}) {

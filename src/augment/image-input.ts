@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DTypeError, ShapeError } from '../core/errors.js';
 import { FUSED, hasFusedKernel } from '../core/fused-kernels.js';
-import { assertRank, assertValuesInRange, formatShape } from '../core/validate.js';
+import { assertNonEmptyImages } from '../core/images.js';
+import { assertOneOf, assertRank, assertValuesInRange, formatShape } from '../core/validate.js';
 
 /**
  * Reads an image batch for a public entry point: checks rank, dtype, channel
@@ -20,6 +21,8 @@ export function readImages(
   }: { inputRange?: 1 | 255; channels?: readonly number[]; checkRange?: boolean; arg?: string } = {},
 ): tf.Tensor4D {
   assertRank(images, 4, fn, arg, '[B, H, W, C] (NHWC)');
+  assertNonEmptyImages(images, fn, arg);
+  if (inputRange !== 1 && inputRange !== 255) assertOneOf(inputRange, [1, 255], fn, 'options.inputRange');
   if (inputRange === 255) {
     if (images.dtype !== 'float32' && images.dtype !== 'int32') {
       throw new DTypeError(fn, arg, 'have dtype int32 or float32 (inputRange: 255)', images.dtype);
@@ -41,11 +44,13 @@ export function readImages(
 /** Throws unless the last axis has one of `channels` entries. */
 export function assertChannels(images: tf.Tensor4D, fn: string, arg: string, channels?: readonly number[]): void {
   if (channels && !channels.includes(images.shape[3])) {
+    // A channel count on axis 1 is the usual sign of PyTorch's NCHW layout.
+    const nchw = channels.includes(images.shape[1]) ? ` (an NCHW batch? selfsup takes NHWC: tf.transpose(${arg}, [0, 2, 3, 1]))` : '';
     throw new ShapeError(
       fn,
       arg,
       `have ${channels.join(' or ')} channel${channels.length === 1 && channels[0] === 1 ? '' : 's'} (last axis of NHWC)`,
-      `${images.shape[3]} in shape ${formatShape(images.shape)}`,
+      `${images.shape[3]} in shape ${formatShape(images.shape)}${nchw}`,
     );
   }
 }
@@ -53,6 +58,7 @@ export function assertChannels(images: tf.Tensor4D, fn: string, arg: string, cha
 /** Validation of `apply`'s image input: float32 NHWC (range unchecked: apply is the fast path). */
 export function assertApplyImages(images: unknown, fn: string, channels?: readonly number[]): asserts images is tf.Tensor4D {
   assertRank(images, 4, fn, 'images', '[B, H, W, C] (NHWC)');
+  assertNonEmptyImages(images, fn);
   if (images.dtype !== 'float32') throw new DTypeError(fn, 'images', 'have dtype float32', images.dtype);
   assertChannels(images as tf.Tensor4D, fn, 'images', channels);
 }

@@ -20,6 +20,7 @@ export interface RandomApplyParams<P = unknown> {
 class RandomApply<P> extends BaseTransform<RandomApplyParams<P>> {
   readonly name: string;
   readonly requiresUnitRange: boolean;
+  readonly channels: readonly number[] | undefined;
 
   constructor(
     readonly transform: Transform<P>,
@@ -28,6 +29,7 @@ class RandomApply<P> extends BaseTransform<RandomApplyParams<P>> {
     super();
     this.name = `randomApply(${transform.name})`;
     this.requiresUnitRange = transform.requiresUnitRange;
+    this.channels = transform.channels;
   }
 
   override outputShape(inputShape: ImageShape): ImageShape {

@@ -6,7 +6,7 @@ import { assertKeepsShape, assertTransform } from './compose.js';
 import { assertApplyImages } from './image-input.js';
 import { assertParamsFor, assertSampleShape } from './sampling.js';
 import { applyToSubset } from './tensor-ops.js';
-import { BaseTransform, type ImageShape, type Transform } from './transform.js';
+import { BaseTransform, commonChannels, type ImageShape, type Transform } from './transform.js';
 
 /** Parameters of {@link randomOrder}. */
 export interface RandomOrderParams {
@@ -21,10 +21,12 @@ export interface RandomOrderParams {
 class RandomOrder extends BaseTransform<RandomOrderParams> {
   readonly name = 'randomOrder';
   readonly requiresUnitRange: boolean;
+  readonly channels: readonly number[] | undefined;
 
   constructor(readonly transforms: readonly Transform[]) {
     super();
     this.requiresUnitRange = transforms.some((t) => t.requiresUnitRange);
+    this.channels = commonChannels(transforms);
   }
 
   override outputShape(inputShape: ImageShape): ImageShape {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertKnownOptions, assertRangePair, formatShape } from '../core/validate.js';
 import { assertApplyImages } from './image-input.js';
@@ -212,8 +213,10 @@ function cropPositionsFor(shape: ImageShape, params: ResizedCropParams, fn: stri
     height: [params?.height, 1],
     width: [params?.width, 1],
   });
-  const [b, h, w] = shape;
+  const [b, h, w, c] = shape;
   const [oh, ow] = readSize(params.outputSize, fn, 'params.outputSize');
+  // The output, the row-resampled intermediate and the planar copy.
+  assertMemoryFits(fn, 'params.outputSize', [{ shape: [b, oh, ow, c], count: 2 }, [b, oh, w, c]]);
   for (let i = 0; i < b; i++) {
     const t = params.top[i] as number;
     const l = params.left[i] as number;

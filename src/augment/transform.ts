@@ -1,6 +1,7 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { createRng, type Rng, type Seed } from '../core/rng.js';
-import { assertKnownOptions, assertOneOf } from '../core/validate.js';
+import { assertKnownOptions, assertOneOf, onBehalfOf } from '../core/validate.js';
 import { readImages } from './image-input.js';
 
 /** The shape of an NHWC image batch, `[B, H, W, C]` (what `images.shape` holds). */
@@ -57,6 +58,13 @@ export interface Transform<P = unknown> {
    * `run` checks the input range once when it does.
    */
   readonly requiresUnitRange: boolean;
+  /**
+   * The channel counts the transform takes (`undefined`: any). `run`, the
+   * one-call functions and the view makers check them first, so a wrong
+   * input (an NCHW batch, say) is reported under the function the user
+   * called rather than an inner `apply…`.
+   */
+  readonly channels?: readonly number[] | undefined;
   /** The output shape for an input of shape `inputShape` (throws if the input does not fit). */
   outputShape(inputShape: ImageShape): ImageShape;
   /** Draws the parameters for a batch of shape `inputShape` from `rng`. */
@@ -110,6 +118,31 @@ export abstract class BaseTransform<P> implements Transform<P> {
   }
 }
 
+/**
+ * Throws a `ResourceError` unless the outputs of an augmentation of a batch
+ * of `inputShape` fit on the backend (each with two temporaries of its size:
+ * the planar copies the pipelines work on). Blames `options.size` when an
+ * output is larger than the input, else the images. Runs before any work.
+ */
+export function assertOutputsFit(fn: string, inputShape: ImageShape, outputs: readonly ImageShape[]): void {
+  const area = inputShape[1] * inputShape[2];
+  const grows = outputs.some((o) => o[1] * o[2] > area);
+  assertMemoryFits(fn, grows ? 'options.size' : 'images', outputs.map((shape) => ({ shape, count: 3 })));
+}
+
+/**
+ * The channel counts every transform of `transforms` takes (`undefined` when
+ * none restricts them), for pipelines and view makers.
+ */
+export function commonChannels(transforms: readonly Transform[]): readonly number[] | undefined {
+  let common: readonly number[] | undefined;
+  for (const t of transforms) {
+    if (!t.channels) continue;
+    common = common ? common.filter((c) => t.channels!.includes(c)) : t.channels;
+  }
+  return common;
+}
+
 /** Shared body of `run` and of the one-call convenience functions. */
 export function runTransform<P>(
   transform: Transform<P>,
@@ -121,11 +154,24 @@ export function runTransform<P>(
   assertKnownOptions(options, ['seed', 'inputRange'], fn);
   const { inputRange = 1 } = options;
   assertOneOf(inputRange, [1, 255], fn, 'options.inputRange');
-  const input = readImages(images, fn, { inputRange, checkRange: transform.requiresUnitRange || inputRange === 255 });
+  const input = readImages(images, fn, {
+    inputRange,
+    checkRange: transform.requiresUnitRange || inputRange === 255,
+    ...(transform.channels ? { channels: transform.channels } : {}),
+  });
   try {
-    const rng = rngOverride ?? createRng(options.seed);
-    const params = transform.sample(input.shape, rng);
-    return { images: transform.apply(input, params), params };
+    const rng = rngOverride ?? createRng(options.seed, fn, 'options.seed');
+    return onBehalfOf(
+      fn,
+      () => {
+        const params = transform.sample(input.shape, rng);
+        // Parameters are cheap; the outputs' bytes are checked before any image work.
+        assertOutputsFit(fn, input.shape, [transform.outputShape(input.shape)]);
+        // In a scope: a transform that throws halfway leaves none of its intermediates behind.
+        return { images: tf.tidy(() => transform.apply(input, params)), params };
+      },
+      transform.name,
+    );
   } finally {
     if (input !== images) input.dispose();
   }

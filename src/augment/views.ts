@@ -1,11 +1,11 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
-import { createRng } from '../core/rng.js';
-import { assertInteger, assertKnownOptions, assertOneOf, assertRangePair, describeValue } from '../core/validate.js';
+import { createRng, type Rng, type Seed } from '../core/rng.js';
+import { assertInteger, assertKnownOptions, assertOneOf, assertRangePair, describeValue, onBehalfOf } from '../core/validate.js';
 import { assertTransform, compose, type ComposeParams } from './compose.js';
 import { readImages } from './image-input.js';
 import { RandomResizedCrop } from './resized-crop.js';
-import type { RandomCallOptions, Transform } from './transform.js';
+import { assertOutputsFit, commonChannels, type RandomCallOptions, type Transform } from './transform.js';
 
 /** What {@link twoViews} returns with `returnParams: true`. */
 export interface TwoViewsResult {
@@ -58,12 +58,20 @@ export function twoViews(
   assertKnownOptions(options, ['seed', 'inputRange', 'returnParams'], fn);
   const { inputRange = 1, returnParams = false } = options;
   assertOneOf(inputRange, [1, 255], fn, 'options.inputRange');
-  const x = readImages(images, fn, { inputRange, checkRange: pipelineA.requiresUnitRange || pipelineB.requiresUnitRange || inputRange === 255 });
+  const channels = commonChannels([pipelineA, pipelineB]);
+  const x = readImages(images, fn, {
+    inputRange,
+    checkRange: pipelineA.requiresUnitRange || pipelineB.requiresUnitRange || inputRange === 255,
+    ...(channels ? { channels } : {}),
+  });
   try {
-    const rng = createRng(options.seed);
-    const pa = pipelineA.sample(x.shape, rng);
-    const pb = pipelineB.sample(x.shape, rng);
-    const views: [tf.Tensor4D, tf.Tensor4D] = [pipelineA.apply(x, pa), pipelineB.apply(x, pb)];
+    const rng = createRng(options.seed, fn, 'options.seed');
+    const pa = onBehalfOf(fn, () => pipelineA.sample(x.shape, rng), pipelineA.name);
+    const pb = onBehalfOf(fn, () => pipelineB.sample(x.shape, rng), pipelineB.name);
+    // Parameters are cheap; the outputs' bytes are checked before any image work.
+    onBehalfOf(fn, () => assertOutputsFit(fn, x.shape, [pipelineA.outputShape(x.shape), pipelineB.outputShape(x.shape)]));
+    // In one scope: a pipeline that throws halfway leaves none of its intermediates behind.
+    const views = tf.tidy(() => [pipelineA.apply(x, pa), pipelineB.apply(x, pb)]) as [tf.Tensor4D, tf.Tensor4D];
     return returnParams ? { views, params: [pa, pb] } : views;
   } finally {
     if (x !== images) x.dispose();
@@ -179,18 +187,43 @@ export function multiCrop(
   const { inputRange = 1, returnParams = false } = options;
   assertOneOf(inputRange, [1, 255], fn, 'options.inputRange');
   const all = [...globals, ...locals];
-  const x = readImages(images, fn, { inputRange, checkRange: all.some((t) => t.requiresUnitRange) || inputRange === 255 });
+  const channels = commonChannels(all);
+  const x = readImages(images, fn, { inputRange, checkRange: all.some((t) => t.requiresUnitRange) || inputRange === 255, ...(channels ? { channels } : {}) });
   try {
-    const rng = createRng(options.seed);
-    const params = all.map((t) => t.sample(x.shape, rng));
-    const outs = all.map((t, i) => t.apply(x, params[i] as ComposeParams));
-    const views = { global: outs.slice(0, globals.length), local: outs.slice(globals.length) };
-    return returnParams
-      ? { views, params: { global: params.slice(0, globals.length), local: params.slice(globals.length) } }
-      : views;
+    const rng = createRng(options.seed, fn, 'options.seed');
+    const { views, params } = onBehalfOf(fn, () => drawCrops(x, globals, locals, rng));
+    return returnParams ? { views, params } : views;
   } finally {
     if (x !== images) x.dispose();
   }
+}
+
+function drawCrops(
+  x: tf.Tensor4D,
+  globals: readonly Transform<ComposeParams>[],
+  locals: readonly Transform<ComposeParams>[],
+  rng: Rng,
+): { views: MultiCropViews; params: MultiCropParams } {
+  const all = [...globals, ...locals];
+  assertOutputsFit('multiCrop', x.shape, all.map((t) => t.outputShape(x.shape)));
+  const params = all.map((t) => t.sample(x.shape, rng));
+  // In one scope: a pipeline that throws halfway leaves none of its intermediates behind.
+  const outs = tf.tidy(() => all.map((t, i) => t.apply(x, params[i] as ComposeParams)));
+  return {
+    views: { global: outs.slice(0, globals.length), local: outs.slice(globals.length) },
+    params: { global: params.slice(0, globals.length), local: params.slice(globals.length) },
+  };
+}
+
+/**
+ * {@link multiCrop} of a batch the caller has checked (float32 in [0, 1]):
+ * no range check, so no synchronous read (DINO's step). Not exported from
+ * the package.
+ */
+export function multiCropOfChecked(images: tf.Tensor4D, options: MultiCropOptions, seed: Seed, fn: string): MultiCropViews {
+  const globals = groupPipelines(options.global, fn, 'options.global');
+  const locals = groupPipelines(options.local, fn, 'options.local');
+  return drawCrops(images, globals, locals, createRng(seed, fn, 'seed')).views;
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../core/errors.js';
+import { importUnbundled, isNode } from '../core/node-builtins.js';
 import { assertInteger, assertKnownOptions, assertOneOf, describeValue } from '../core/validate.js';
 import { registerTrainingKernels, registeredTrainingKernels } from '../kernels/register.js';
 import {
@@ -110,12 +111,19 @@ async function loadBackendPackage(name: string): Promise<void> {
     if (name === 'wasm') {
       wasmModule = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as WasmModule;
     } else if (name === 'cpu') {
-      await import('@tensorflow/tfjs-backend-cpu');
+      // Kept out of browser bundles: an app on wasm does not ship the cpu backend (Node loads it on demand).
+      await importUnbundled('@tensorflow/tfjs-backend-cpu');
     }
   } catch (e) {
+    const install = `npm install @tensorflow/tfjs-backend-${name}@${tf.version_core}`;
     throw new BackendError(
-      `useBackend: could not import @tensorflow/tfjs-backend-${name} (${(e as Error).message}). ` +
-        `Install it: npm install @tensorflow/tfjs-backend-${name}@4`,
+      `useBackend: could not import @tensorflow/tfjs-backend-${name} (${(e as Error).message.split('\n')[0]}). ` +
+        (name === 'wasm'
+          ? `Install it (the @tensorflow/tfjs union package does not include it): ${install}`
+          : isNode()
+            ? `Install it: ${install}`
+            : `In a browser, import it yourself before this call (import '@tensorflow/tfjs-backend-cpu'): ` +
+              `selfsup leaves it out of bundles of apps that train on wasm.`),
     );
   }
   if (tf.findBackendFactory(name) === null) {
@@ -127,8 +135,7 @@ async function loadBackendPackage(name: string): Promise<void> {
 }
 
 function environment(): 'node' | 'browser' {
-  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return p?.versions?.node ? 'node' : 'browser';
+  return isNode() ? 'node' : 'browser';
 }
 
 /** What the wasm backend instance was created with. */
@@ -300,8 +307,10 @@ let lastInfo: BackendInfo | undefined;
  * Makes a tfjs backend ready for self-supervised training and reports it.
  *
  * It loads the backend package on demand (`'wasm'` →
- * `@tensorflow/tfjs-backend-wasm`, `'cpu'` → `@tensorflow/tfjs-backend-cpu`;
- * other backends must be imported by the caller), registers tfjs-core's
+ * `@tensorflow/tfjs-backend-wasm`, which the `@tensorflow/tfjs` union package
+ * does not include: install it beside; `'cpu'` → `@tensorflow/tfjs-backend-cpu`,
+ * which a browser app imports itself, so that bundles of apps on wasm do not
+ * carry it; other backends must be imported by the caller), registers tfjs-core's
  * gradients ({@link registerGradients}) and selfsup's training kernels, sets the
  * backend and waits until it is ready. In Node the wasm binaries are found in
  * the installed package; in a browser pass `wasmPaths` unless the bundler

@@ -137,6 +137,101 @@ export class MissingDataError extends SelfsupError {}
 export class BackendError extends SelfsupError {}
 
 /**
+ * A call asks for more memory than the active backend can hold: the message
+ * names the function and the argument, the bytes its outputs and
+ * temporaries need, and what the backend has left (on wasm: the 4 GiB
+ * address space of wasm32 less what is in use). Thrown before any work or
+ * allocation, so the backend stays usable.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { randomResizedCrop, ResourceError } from 'selfsup';
+ *
+ * try {
+ *   randomResizedCrop(tf.zeros([1, 8, 8, 3]) as tf.Tensor4D, { size: 100_000, seed: 1 });
+ * } catch (e) {
+ *   console.log(e instanceof ResourceError, (e as ResourceError).requiredBytes > (e as ResourceError).availableBytes); // true true
+ * }
+ * ```
+ */
+export class ResourceError extends SelfsupError {
+  /** The public function that refused the call. */
+  readonly functionName: string;
+  /** The argument (or option) that asked for the memory, e.g. `options.size`. */
+  readonly argument: string;
+  /** Bytes the call would need (outputs and temporaries). */
+  readonly requiredBytes: number;
+  /** Bytes the backend can still provide. */
+  readonly availableBytes: number;
+
+  constructor(functionName: string, argument: string, requiredBytes: number, availableBytes: number, detail: string) {
+    super(`${functionName}: ${argument} ${detail}`);
+    this.functionName = functionName;
+    this.argument = argument;
+    this.requiredBytes = requiredBytes;
+    this.availableBytes = availableBytes;
+  }
+}
+
+/**
+ * A training step met a NaN or infinite loss or gradient and refused to
+ * apply it: the weights, the optimizer state and the EMA targets are as they
+ * were before the step. Names the step, the loss and the cause.
+ *
+ * @example
+ * ```ts
+ * import { NonFiniteError } from 'selfsup';
+ *
+ * const err = new NonFiniteError('SimCLR.step', 12, NaN, 'the loss is NaN');
+ * console.log(err.message, err.step, err.reason);
+ * ```
+ */
+export class NonFiniteError extends SelfsupError {
+  /** The public function (method) that refused the step. */
+  readonly functionName: string;
+  /** The step index (steps taken before this one). */
+  readonly step: number;
+  /** The loss value of the step (NaN, ±Infinity, or finite when a gradient was not). */
+  readonly loss: number;
+  /** What was not finite, e.g. `'the loss is NaN'` or `'the gradient is not finite (squared norm Infinity)'`. */
+  readonly reason: string;
+
+  constructor(functionName: string, step: number, loss: number, reason: string) {
+    super(
+      `${functionName}: step ${step} was not applied: ${reason} (loss ${loss}); the weights, optimizer state and ` +
+        `targets are unchanged. Lower the learning rate, check the inputs, or pass onNonFinite: 'skip' to skip such batches`,
+    );
+    this.functionName = functionName;
+    this.step = step;
+    this.loss = loss;
+    this.reason = reason;
+  }
+}
+
+/**
+ * A method was called on an object after its `dispose()`.
+ *
+ * @example
+ * ```ts
+ * import { MemoryBank, DisposedError } from 'selfsup';
+ *
+ * const bank = new MemoryBank({ size: 4, dim: 2, seed: 0 });
+ * bank.dispose();
+ * try {
+ *   bank.read();
+ * } catch (e) {
+ *   console.log(e instanceof DisposedError); // true
+ * }
+ * ```
+ */
+export class DisposedError extends InvalidArgumentError {
+  constructor(functionName: string, what: string) {
+    super(functionName, 'this', 'not be disposed', `${what} that was disposed`);
+  }
+}
+
+/**
  * A checkpoint cannot be used: it is missing, truncated or corrupted (a
  * checksum differs), or it was saved by another method or with other shapes
  * or options than the task it is loaded into. The message names the

@@ -13,8 +13,13 @@ export {
   ValueRangeError,
   MissingDataError,
   BackendError,
+  ResourceError,
+  NonFiniteError,
+  DisposedError,
   CheckpointError,
 } from './errors.js';
+export { memoryBudget, assertMemoryFits } from './memory-budget.js';
+export type { MemoryBudget, PlannedTensor } from './memory-budget.js';
 export { Rng, createRng } from './rng.js';
 export type { RngState, Seed } from './rng.js';
 export { l2Normalize } from './normalize.js';

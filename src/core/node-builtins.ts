@@ -40,3 +40,18 @@ export function builtinGetter(): ((id: string) => unknown) | undefined {
   const get = proc?.getBuiltinModule;
   return typeof get === 'function' ? (id: string) => get.call(proc, id) : undefined;
 }
+
+/** Whether this runs in Node (not a browser or a worker there). */
+export function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === 'string';
+}
+
+/**
+ * `import(specifier)` that bundlers do not follow (the specifier is a value,
+ * and webpack and Vite are told to leave it), for optional peers that only a
+ * Node program loads on demand: a browser bundle then never carries them.
+ */
+export function importUnbundled(specifier: string): Promise<unknown> {
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ specifier);
+}

@@ -31,10 +31,8 @@ export interface NodeBuiltins {
   'node:module': { createRequire(path: string): NodeJS.Require };
 }
 
-/** True in Node.js ≥ 20.16 (where the Node-only functions work). */
-export function isNode(): boolean {
-  return builtinGetter() !== undefined;
-}
+// One test for "is this Node" in the whole library (node-builtins.ts; the backend set-up uses it too).
+export { isNode } from './node-builtins.js';
 
 /**
  * A Node built-in module. Throws a {@link MissingDataError} naming `fn` outside

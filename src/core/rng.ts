@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, ValueRangeError } from './errors.js';
 import { describeValue } from './validate.js';
 
-/** A seed: an integer, or an existing {@link Rng} whose stream is continued. */
+/** A seed: an integer in [0, 2³²), or an existing {@link Rng} whose stream is continued. */
 export type Seed = number | Rng;
 
 /**
@@ -62,19 +62,23 @@ export class Rng {
   /** The integer seed this generator was created from. */
   readonly seed: number;
 
+  /**
+   * @param seed an integer in [0, 2³²) (the seeds of `fork` streams are
+   *   made internally); anything else throws, naming `seed`.
+   */
   constructor(seed: number) {
-    if (typeof seed !== 'number' || !Number.isFinite(seed)) {
-      throw new InvalidArgumentError('Rng', 'seed', 'be a finite number', describeValue(seed));
-    }
+    assertSeed(seed, 'Rng', 'seed');
     this.seed = seed;
-    // Fold the full double (not only its low 32 bits) into the state, so that
-    // seeds like 1 and 2**32 + 1 give different streams.
-    const st = { s: (seed >>> 0) ^ (Math.floor(seed / TWO_POW_32) >>> 0) ^ 0x5eed5eed };
-    this.a = splitmix32(st);
-    this.b = splitmix32(st);
-    this.c = splitmix32(st);
-    this.d = splitmix32(st);
-    if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
+    [this.a, this.b, this.c, this.d] = seedState(seed);
+  }
+
+  /** A generator for an internal 64-bit seed (used by `fork`), which the public constructor does not accept. */
+  private static fromWideSeed(seed: number): Rng {
+    const rng = Object.create(Rng.prototype) as Rng;
+    (rng as { seed: number }).seed = seed;
+    rng.spareNormal = null;
+    [rng.a, rng.b, rng.c, rng.d] = seedState(seed);
+    return rng;
   }
 
   /** Next uniformly distributed unsigned 32-bit integer. */
@@ -169,7 +173,7 @@ export class Rng {
 
   /** A new generator with an independent stream, seeded from this one. */
   fork(): Rng {
-    return new Rng(this.nextUint32() * TWO_POW_32 + this.nextUint32());
+    return Rng.fromWideSeed(this.nextUint32() * TWO_POW_32 + this.nextUint32());
   }
 
   /**
@@ -206,6 +210,32 @@ export class Rng {
   }
 }
 
+/**
+ * xoshiro's four state words for a seed: splitmix32 from the seed's low 32
+ * bits folded with its high bits (for the wide seeds of `fork`). Seeds in
+ * [0, 2³²) map one-to-one to distinct streams.
+ */
+function seedState(seed: number): [number, number, number, number] {
+  const st = { s: (seed >>> 0) ^ (Math.floor(seed / TWO_POW_32) >>> 0) ^ 0x5eed5eed };
+  const a = splitmix32(st);
+  const b = splitmix32(st);
+  const c = splitmix32(st);
+  const d = splitmix32(st);
+  return (a | b | c | d) === 0 ? [1, b, c, d] : [a, b, c, d];
+}
+
+/**
+ * Throws unless `seed` is an integer in [0, 2³²): the seeds selfsup accepts.
+ * Every such seed gives its own stream; negative, fractional or larger
+ * numbers would alias another seed's stream (`-1`, `2³² − 1`), so they are
+ * refused rather than folded.
+ */
+export function assertSeed(seed: unknown, fn: string, arg: string): asserts seed is number {
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed >= TWO_POW_32) {
+    throw new ValueRangeError(fn, arg, 'be an integer in [0, 2^32) or an Rng', describeValue(seed));
+  }
+}
+
 /** Throws an {@link InvalidArgumentError} unless `state` is a valid {@link RngState}. */
 export function checkRngState(state: unknown, fn: string, arg: string): asserts state is RngState {
   const s = state as RngState;
@@ -235,10 +265,13 @@ function rotl(x: number, k: number): number {
 }
 
 /**
- * Returns a generator for `seed`: a number starts a new stream; an existing
+ * Returns a generator for `seed`: an integer in [0, 2³²) starts a new stream
+ * (each seed its own: no two valid seeds share a stream); an existing
  * {@link Rng} is returned as is, so a pipeline can thread one stream through
  * many random functions; `undefined` draws a fresh seed from `Math.random`
- * (not reproducible, as with an unseeded PyTorch generator).
+ * (not reproducible, as with an unseeded PyTorch generator). Anything else
+ * (negative, fractional, ≥ 2³², NaN) throws a `ValueRangeError` naming `arg`
+ * of `fn` (the public function and option the seed came from).
  *
  * @example
  * ```ts
@@ -249,11 +282,9 @@ function rotl(x: number, k: number): number {
  * console.log(a.next() === b.next()); // true
  * ```
  */
-export function createRng(seed?: Seed): Rng {
+export function createRng(seed?: Seed, fn = 'createRng', arg = 'seed'): Rng {
   if (seed instanceof Rng) return seed;
   if (seed === undefined) return new Rng(Math.floor(Math.random() * TWO_POW_32));
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) {
-    throw new InvalidArgumentError('createRng', 'seed', 'be a finite number or an Rng', describeValue(seed));
-  }
+  assertSeed(seed, fn, arg);
   return new Rng(seed);
 }

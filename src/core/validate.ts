@@ -8,6 +8,7 @@
  *
  * @module
  */
+import * as tf from '@tensorflow/tfjs-core';
 import type { DataType, Tensor } from '@tensorflow/tfjs-core';
 import { DTypeError, InvalidArgumentError, ShapeError, ValueRangeError } from './errors.js';
 
@@ -219,10 +220,22 @@ export function assertFiniteNumber(v: unknown, fn: string, arg: string): asserts
   }
 }
 
-/** Throws unless `v` is a finite number > 0 (temperatures, sizes, scales). */
+/** The smallest normal float32 (2⁻¹²⁶): positive numbers below it lose precision and round to 0 in tensors. */
+export const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
+/** The largest finite float32: larger numbers become ∞ in tensors. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Throws unless `v` is a finite number > 0 (temperatures, sizes, scales)
+ * that float32 holds: in [2⁻¹²⁶, 3.4e38], since a smaller one becomes 0 in
+ * a tensor (a temperature of 1e-45 divides by zero) and a larger one ∞.
+ */
 export function assertPositive(v: unknown, fn: string, arg: string): asserts v is number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
     throw new ValueRangeError(fn, arg, 'be a finite number > 0', describeValue(v));
+  }
+  if (v < FLOAT32_MIN_NORMAL || v > FLOAT32_MAX) {
+    throw new ValueRangeError(fn, arg, 'be a number float32 holds, in [1.18e-38, 3.4e38] (beyond, a tensor rounds it to 0 or ∞)', describeValue(v));
   }
 }
 
@@ -373,6 +386,26 @@ export function assertValuesInRange(
   }
 }
 
+/**
+ * Throws unless every value of `x` is finite (no NaN, no ±∞), where a
+ * non-finite value would make the result undefined (features for k-means,
+ * kNN, a linear probe, the collapse metrics). One fused reduction read back
+ * as one number (`sum(x·0)` is 0 exactly when every value is finite); the
+ * whole tensor is read only to name the first bad value.
+ */
+export function assertFiniteValues(x: Tensor, fn: string, arg: string, what = 'values'): void {
+  if (x.size === 0 || (x.dtype !== 'float32' && x.dtype !== 'complex64')) return;
+  const probe = tf.tidy(() => tf.sum(tf.mul(x, 0)));
+  const flag = probe.dataSync()[0]!;
+  probe.dispose();
+  if (flag === 0) return;
+  const data = x.dataSync();
+  let index = 0;
+  while (index < data.length && Number.isFinite(data[index] as number)) index++;
+  const row = x.rank >= 2 ? ` (row ${Math.floor(index / (x.size / (x.shape[0] as number)))})` : '';
+  throw new ValueRangeError(fn, arg, `hold finite ${what} (no NaN or infinity)`, `${describeValue(data[index])} at flat index ${index}${row}`);
+}
+
 /** Min and max of a tensor's values, NaN if any value is NaN, without tfjs ops (no tensors are created). */
 function minMax(x: Tensor): [number, number] {
   const data = x.dataSync();
@@ -385,4 +418,26 @@ function minMax(x: Tensor): [number, number] {
     if (v > max) max = v;
   }
   return [min, max];
+}
+
+/**
+ * Runs `work` on behalf of the public function `fn`: an argument error raised
+ * inside it under another function's name (an inner `X.sample`, `applyX`) is
+ * raised again under `fn`, so the message names the function the user
+ * called. When the inner function belongs to another object than `own` (a
+ * step of a pipeline), its name prefixes the argument:
+ * `twoViews: Cutout options.size must …`. Other errors pass through.
+ */
+export function onBehalfOf<T>(fn: string, work: () => T, own?: string): T {
+  try {
+    return work();
+  } catch (e) {
+    if (!(e instanceof InvalidArgumentError) || e.functionName === fn || e.functionName.startsWith(`${fn}.`)) throw e;
+    const inner = e.functionName.replace(/\.(sample|apply|run)$/, '');
+    const argument = own !== undefined && inner !== own && inner !== e.functionName ? `${inner} ${e.argument}` : e.argument;
+    const Kind = e.constructor as new (fn: string, argument: string, expected: string, actual: string) => InvalidArgumentError;
+    const raised = new Kind(fn, argument, e.expected, e.actual);
+    (raised as { cause?: unknown }).cause = e;
+    throw raised;
+  }
 }

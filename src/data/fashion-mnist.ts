@@ -2,10 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, MissingDataError } from '../core/errors.js';
 import { assertKnownOptions, assertOneOf, describeValue } from '../core/validate.js';
 import { FASHION_MNIST_SUBSET_ASSET } from './assets/fashion-mnist-subset.js';
-import { decodeBase64 } from './decode-asset.js';
 import type { LabeledImages, LoaderOptions } from './labeled-images.js';
 import { nodeBuiltin } from '../core/node.js';
 import { rowsToTensors, selectRange } from './rows-to-tensors.js';
+import { vendoredBytes } from './vendored.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /**
  * The ten Fashion-MNIST classes, indexed by label.
@@ -104,6 +105,7 @@ function readIdx(path: string, fn: string): { dims: number[]; data: Uint8Array }
  */
 export function loadFashionMnist(options: FashionMnistOptions = {}): LabeledImages {
   const fn = 'loadFashionMnist';
+  assertBackendReady(fn);
   assertKnownOptions(options, ['split', 'directory', 'limit', 'offset'], fn);
   const { split = 'train', directory = DEBIAN_FASHION_MNIST_DIR } = options;
   assertOneOf(split, ['train', 'test'], fn, 'options.split');
@@ -136,12 +138,11 @@ export interface FashionMnistSubsetOptions extends LoaderOptions {
   split?: 'train' | 'test';
 }
 
-let subsetBytes: Uint8Array | undefined;
-
 /**
  * A fixed, balanced 800-image Fashion-MNIST subset vendored inside selfsup
  * (MIT; see `data/NOTICE.md`), for tests, examples and browsers: works
- * everywhere with no files to install.
+ * everywhere with no files to install (in a browser, call
+ * {@link fetchVendoredData} once first).
  *
  * @returns `images` `[N, 28, 28, 1]` float32 in [0, 1], `labels` `[N]` int32.
  *
@@ -155,12 +156,13 @@ let subsetBytes: Uint8Array | undefined;
  */
 export function loadFashionMnistSubset(options: FashionMnistSubsetOptions = {}): LabeledImages {
   const fn = 'loadFashionMnistSubset';
+  assertBackendReady(fn);
   assertKnownOptions(options, ['split', 'limit', 'offset'], fn);
   const { split = 'train' } = options;
   assertOneOf(split, ['train', 'test'], fn, 'options.split');
   const available = split === 'train' ? FASHION_MNIST_SUBSET_ASSET.trainCount : FASHION_MNIST_SUBSET_ASSET.testCount;
   const { start, count } = selectRange(available, options.offset, options.limit, fn);
-  subsetBytes ??= decodeBase64(FASHION_MNIST_SUBSET_ASSET.base64);
+  const subsetBytes = vendoredBytes('fashion-mnist-subset', fn);
   const rowOffset = (split === 'train' ? 0 : FASHION_MNIST_SUBSET_ASSET.trainCount) + start;
   const { images, labels } = rowsToTensors(subsetBytes, rowOffset, count, [28, 28, 1], 255);
   return { images, labels, classNames: [...FASHION_MNIST_CLASSES] };

@@ -3,7 +3,8 @@
  * images in a browser ({@link imageFiles}, {@link imageUrls}, {@link imageElements}) or tensors in
  * memory ({@link tensorDataset}) — all streaming seeded, shuffled, prefetched batches through one
  * {@link Dataset} interface with a saveable position. And real data, never downloaded: scikit-learn's
- * digits, a Fashion-MNIST subset and four photographs vendored in the package, and the full
+ * digits, a Fashion-MNIST subset and four photographs vendored in the package (`data/*.bin.gz`; in a
+ * browser, `fetchVendoredData()` first), and the full
  * Fashion-MNIST from Debian's `dataset-fashion-mnist`.
  *
  * `import { imageFolder, loadFashionMnist } from 'selfsup/data'`
@@ -19,6 +20,8 @@ export {
 } from './fashion-mnist.js';
 export type { FashionMnistOptions, FashionMnistSubsetOptions } from './fashion-mnist.js';
 export { loadPhotos } from './photos.js';
+export { fetchVendoredData } from './vendored.js';
+export type { FetchVendoredDataOptions, VendoredDataName } from './vendored.js';
 export type { PhotosOptions } from './photos.js';
 export type { LabeledImages, LoaderOptions } from './labeled-images.js';
 export type { Batch, BatchOptions, BatchStream, BatchStreamState, Dataset, LoadedImages } from './dataset.js';

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertInteger, assertKnownOptions } from '../core/validate.js';
 import { PHOTOS_ASSET } from './assets/photos.js';
-import { decodeBase64 } from './decode-asset.js';
+import { vendoredBytes } from './vendored.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link loadPhotos}. */
 export interface PhotosOptions {
@@ -13,13 +14,12 @@ export interface PhotosOptions {
   size?: number;
 }
 
-let photoBytes: Uint8Array | undefined;
-
 /**
  * Four colour photographs vendored with selfsup for augmentation examples and
  * the docs gallery: scikit-image's astronaut (NASA, public domain), chelsea the
  * cat (CC0), coffee (CC0) and rocket (SpaceX, public domain), centre-cropped to
- * squares (see `data/NOTICE.md`).
+ * squares (see `data/NOTICE.md`). In a browser, call {@link fetchVendoredData}
+ * once first.
  *
  * @returns `images` `[4, size, size, 3]` float32 RGB in [0, 1] and their `names`.
  *
@@ -33,13 +33,14 @@ let photoBytes: Uint8Array | undefined;
  */
 export function loadPhotos(options: PhotosOptions = {}): { images: tf.Tensor4D; names: string[] } {
   const fn = 'loadPhotos';
+  assertBackendReady(fn);
   assertKnownOptions(options, ['size'], fn);
   const { size = PHOTOS_ASSET.height } = options;
   assertInteger(size, fn, 'options.size', { min: 1, max: 4096 });
-  photoBytes ??= decodeBase64(PHOTOS_ASSET.base64);
+  const photoBytes = vendoredBytes('photos', fn);
   const n = PHOTOS_ASSET.names.length;
   const images = tf.tidy(() => {
-    const raw = tf.tensor4d(Float32Array.from(photoBytes as Uint8Array, (v) => v / 255), [
+    const raw = tf.tensor4d(Float32Array.from(photoBytes, (v) => v / 255), [
       n,
       PHOTOS_ASSET.height,
       PHOTOS_ASSET.width,

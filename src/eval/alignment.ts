@@ -49,6 +49,8 @@ export function alignment(x: tf.Tensor2D, y: tf.Tensor2D, options: AlignmentOpti
   assertKnownOptions(options, ['alpha', 'normalize'], fn);
   assertFeatures(x, fn, 'x');
   assertSameShape(y, x, fn, 'y', 'x', '[N, D]');
+  // y as x: float and finite (found by the fuzz test: int32 y raised tfjs's raw sqrt error).
+  assertFeatures(y, fn, 'y');
   const { alpha = 2, normalize = true } = options;
   assertPositive(alpha, fn, 'options.alpha');
   assertOneOf(normalize, [true, false], fn, 'options.normalize');

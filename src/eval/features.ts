@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, ValueRangeError } from '../core/errors.js';
-import { assertDtype, assertFloat, assertMinSize, assertRank, formatShape } from '../core/validate.js';
+import { assertDtype, assertFiniteValues, assertFloat, assertMinSize, assertRank, formatShape } from '../core/validate.js';
 
 /** Throws unless `features` is a float32 `[N, D]` matrix with N ≥ `minRows`. */
 export function assertFeatures(features: unknown, fn: string, arg: string, minRows = 1): asserts features is tf.Tensor2D {
@@ -8,6 +8,8 @@ export function assertFeatures(features: unknown, fn: string, arg: string, minRo
   assertFloat(features, fn, arg);
   assertMinSize(features, 0, minRows, fn, arg, 'N');
   assertMinSize(features, 1, 1, fn, arg, 'D');
+  // A NaN or infinite feature makes every metric, neighbour and probe undefined: refuse, never return NaN.
+  assertFiniteValues(features, fn, arg, 'features');
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { normalizeLastAxis } from '../core/normalize.js';
 import { assertInteger, assertKnownOptions, assertPositive } from '../core/validate.js';
 import { assertFeatures, assertSameWidth, readLabels } from './features.js';
@@ -94,6 +95,8 @@ export async function knnClassifier(
     throw new ValueRangeError(fn, 'options.numClasses', `exceed the largest label (${largest})`, String(numClasses));
   }
   const kUsed = Math.min(k, n);
+  // The normalised, transposed bank and one batch of similarities with its top-k.
+  assertMemoryFits(fn, 'options.batchSize', [{ shape: [n, trainFeatures.shape[1]], count: 2 }, { shape: [Math.min(batchSize, m), n], count: 2 }]);
 
   // The transposed bank is made once: matMul's transpose flag is slow on wasm.
   const bankT = tf.tidy(() => tf.transpose(normalizeLastAxis(trainFeatures)));

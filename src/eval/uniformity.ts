@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { normalizeLastAxis } from '../core/normalize.js';
 import { assertKnownOptions, assertOneOf, assertPositive } from '../core/validate.js';
 import { assertFeatures } from './features.js';
@@ -50,6 +51,8 @@ export function uniformity(x: tf.Tensor2D, options: UniformityOptions = {}): tf.
   const { t = 2, normalize = true } = options;
   assertPositive(t, fn, 'options.t');
   assertOneOf(normalize, [true, false], fn, 'options.normalize');
+  // The N × N pairwise distances and their exponentials.
+  assertMemoryFits(fn, 'x', [{ shape: [x.shape[0], x.shape[0]], count: 3 }]);
   const n = x.shape[0];
   return tf.tidy(() => {
     const z = normalize ? normalizeLastAxis(x) : x;

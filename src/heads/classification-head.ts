@@ -3,6 +3,7 @@ import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertOneOf, describeValue } from '../core/validate.js';
 import { ValueRangeError } from '../core/errors.js';
 import { buildMlp } from './mlp.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link classificationHead}. */
 export interface ClassificationHeadOptions {
@@ -63,6 +64,7 @@ export interface ClassificationHeadOptions {
  */
 export function classificationHead(options: ClassificationHeadOptions): tfl.Sequential {
   const fn = 'classificationHead';
+  assertBackendReady(fn);
   options ??= {} as ClassificationHeadOptions;
   assertKnownOptions(options, ['inputDim', 'numClasses', 'hiddenDims', 'batchNorm', 'softmax', 'seed', 'name'], fn);
   const { inputDim, numClasses, hiddenDims = [], batchNorm = false, softmax = false } = options;
@@ -75,6 +77,7 @@ export function classificationHead(options: ClassificationHeadOptions): tfl.Sequ
   assertOneOf(softmax, [true, false], fn, 'options.softmax');
   const model = buildMlp(
     {
+      fn,
       inputDim,
       hidden: hiddenDims,
       output: numClasses,
@@ -85,7 +88,7 @@ export function classificationHead(options: ClassificationHeadOptions): tfl.Sequ
       outputInit: 'linearProbe',
       ...(options.name !== undefined ? { name: options.name } : {}),
     },
-    createRng(options.seed),
+    createRng(options.seed, fn, 'options.seed'),
   );
   if (softmax) model.add(tfl.layers.activation({ activation: 'softmax' }));
   return model;

@@ -5,6 +5,7 @@ import { assertInteger, assertKnownOptions, assertOneOf, formatShape } from '../
 import { initKernelLayer } from './init.js';
 import { assertPositiveIntegers } from './mlp-encoder.js';
 import { batchNorm as batchNormLayer } from './mlp.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link convDecoder}. */
 export interface ConvDecoderOptions {
@@ -70,6 +71,7 @@ export interface ConvDecoderOptions {
  */
 export function convDecoder(options: ConvDecoderOptions): tfl.Sequential {
   const fn = 'convDecoder';
+  assertBackendReady(fn);
   options ??= {} as ConvDecoderOptions;
   assertKnownOptions(options, ['inputDim', 'outputShape', 'channels', 'outputActivation', 'batchNorm', 'seed', 'name'], fn);
   const { inputDim, outputShape, channels = [64, 32], outputActivation = 'sigmoid', batchNorm = false } = options;
@@ -88,7 +90,7 @@ export function convDecoder(options: ConvDecoderOptions): tfl.Sequential {
       `${channels.length} entries`,
     );
   }
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const model = tfl.sequential(options.name !== undefined ? { name: options.name } : {});
   const [h0, w0, c0] = [h / scale, w / scale, channels[0]!];
   const dense = tfl.layers.dense({ units: h0 * w0 * c0, inputShape: [inputDim] });

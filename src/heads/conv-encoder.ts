@@ -1,10 +1,12 @@
 import * as tfl from '@tensorflow/tfjs-layers';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { ValueRangeError } from '../core/errors.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertOneOf, formatShape } from '../core/validate.js';
 import { initKernelLayer } from './init.js';
 import { assertPositiveIntegers } from './mlp-encoder.js';
 import { batchNorm as batchNormLayer } from './mlp.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link convEncoder}. */
 export interface ConvEncoderOptions {
@@ -83,6 +85,7 @@ export interface ConvEncoderOptions {
  */
 export function convEncoder(options: ConvEncoderOptions): tfl.Sequential {
   const fn = 'convEncoder';
+  assertBackendReady(fn);
   options ??= {} as ConvEncoderOptions;
   assertKnownOptions(options, ['inputShape', 'channels', 'strides', 'kernelSize', 'batchNorm', 'outputGrid', 'seed', 'name'], fn);
   const { inputShape, channels = [32, 64, 128, 128], kernelSize = 3, batchNorm = false, outputGrid = 1 } = options;
@@ -111,7 +114,10 @@ export function convEncoder(options: ConvEncoderOptions): tfl.Sequential {
       String(outputGrid),
     );
   }
-  const rng = createRng(options.seed);
+  // The kernels (k × k × in × out) and their initial values, before any layer exists.
+  const ins = [inputShape[2]!, ...channels];
+  assertMemoryFits(fn, kernelSize > 7 ? 'options.kernelSize' : 'options.channels', channels.map((out, i) => ({ shape: [kernelSize, kernelSize, ins[i]!, out], count: 2 })));
+  const rng = createRng(options.seed, fn, 'options.seed');
   const model = tfl.sequential(options.name !== undefined ? { name: options.name } : {});
   channels.forEach((filters, i) => {
     const conv = tfl.layers.conv2d({

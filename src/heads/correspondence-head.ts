@@ -3,6 +3,7 @@ import { ValueRangeError } from '../core/errors.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, describeValue } from '../core/validate.js';
 import { initKernelLayer } from './init.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link correspondenceHead}. */
 export interface CorrespondenceHeadOptions {
@@ -53,6 +54,7 @@ export interface CorrespondenceHeadOptions {
  */
 export function correspondenceHead(options: CorrespondenceHeadOptions): tfl.LayersModel {
   const fn = 'correspondenceHead';
+  assertBackendReady(fn);
   options ??= {} as CorrespondenceHeadOptions;
   assertKnownOptions(options, ['inputDims', 'hiddenDim', 'numClasses', 'seed', 'name'], fn);
   const { inputDims, hiddenDim = 128, numClasses = 2 } = options;
@@ -60,7 +62,7 @@ export function correspondenceHead(options: CorrespondenceHeadOptions): tfl.Laye
   if (!ok) throw new ValueRangeError(fn, 'options.inputDims', 'be a pair [Fa, Fb] of integers ≥ 1', describeValue(inputDims));
   assertInteger(hiddenDim, fn, 'options.hiddenDim', { min: 1 });
   assertInteger(numClasses, fn, 'options.numClasses', { min: 1 });
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const a = tfl.input({ shape: [inputDims[0]!] });
   const b = tfl.input({ shape: [inputDims[1]!] });
   const fused = tfl.layers.concatenate().apply([a, b]) as tfl.SymbolicTensor;

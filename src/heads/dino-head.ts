@@ -1,9 +1,11 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertOneOf } from '../core/validate.js';
 import { l2NormalizeLayer } from './l2-normalize-layer.js';
-import { buildMlp } from './mlp.js';
+import { assertMlpFits, buildMlp } from './mlp.js';
 import { weightNormDense } from './weight-norm-dense.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link dinoHead}. */
 export interface DinoHeadOptions {
@@ -78,6 +80,7 @@ export interface DinoHeadOptions {
  */
 export function dinoHead(options: DinoHeadOptions): tfl.Sequential {
   const fn = 'dinoHead';
+  assertBackendReady(fn);
   options ??= {} as DinoHeadOptions;
   assertKnownOptions(
     options,
@@ -100,9 +103,12 @@ export function dinoHead(options: DinoHeadOptions): tfl.Sequential {
   assertInteger(numLayers, fn, 'options.numLayers', { min: 1 });
   assertOneOf(batchNorm, [true, false], fn, 'options.batchNorm');
   assertOneOf(normLastLayer, [true, false], fn, 'options.normLastLayer');
-  const rng = createRng(options.seed);
+  assertMlpFits(fn, inputDim, hiddenDim, numLayers, bottleneckDim);
+  const rng = createRng(options.seed, fn, 'options.seed');
+  assertMemoryFits(fn, 'options.outputDim', [{ shape: [bottleneckDim, outputDim], count: 2 }]);
   const model = buildMlp(
     {
+      fn,
       inputDim,
       hidden: Array.from({ length: numLayers - 1 }, () => hiddenDim),
       output: bottleneckDim,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { createRng, type Seed } from '../core/rng.js';
+import { assertSeed, createRng, type Seed } from '../core/rng.js';
 
 /** The constructor arguments every tfjs-layers layer accepts (name, trainable, inputShape, …). */
 export type BaseLayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
@@ -22,9 +22,12 @@ export function singleShape(shape: LayerShape | LayerShape[]): LayerShape {
  * A layer's seed must survive `getConfig()` (JSON), so an {@link Rng} or an
  * absent seed is turned into a number once, when the layer is created.
  */
-export function numericSeed(seed: Seed | undefined): number {
-  if (typeof seed === 'number') return seed;
-  return createRng(seed).nextUint32();
+export function numericSeed(seed: Seed | undefined, fn = 'numericSeed', arg = 'seed'): number {
+  if (typeof seed === 'number') {
+    assertSeed(seed, fn, arg);
+    return seed;
+  }
+  return createRng(seed, fn, arg).nextUint32();
 }
 
 /** `x · w` over the last axis of an input of any rank ≥ 2 (`[..., D]` · `[D, K]` → `[..., K]`). */

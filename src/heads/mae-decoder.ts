@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { InvalidArgumentError, ShapeError, ValueRangeError } from '../core/errors.js';
 import { createRng, type Rng, type Seed } from '../core/rng.js';
 import {
@@ -23,6 +24,7 @@ import {
   type BlockParams,
 } from './transformer.js';
 import { VisionTransformer } from './vit.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link maeDecoder}. */
 export interface MaeDecoderOptions {
@@ -253,11 +255,16 @@ export class MaeDecoder extends StoredWeightsModel {
  */
 export function maeDecoder(encoder: VisionTransformer, options: MaeDecoderOptions = {}): MaeDecoder {
   const fn = 'maeDecoder';
+  assertBackendReady(fn);
   if (!(encoder instanceof VisionTransformer)) {
     throw new InvalidArgumentError(fn, 'encoder', 'be a VisionTransformer made by tinyVit', String(encoder));
   }
   if (encoder.isDisposed) throw new InvalidArgumentError(fn, 'encoder', 'not be disposed', 'a disposed model');
-  return new MaeDecoder(encoder, decoderConfig(options, fn), createRng(options.seed));
+  const config = decoderConfig(options, fn);
+  // The embedding from the encoder's width and the pixel head.
+  const pixels = encoder.patchSize * encoder.patchSize * encoder.channels;
+  assertMemoryFits(fn, 'options.dim', [{ shape: [encoder.dim + pixels, config.dim], count: 2 }]);
+  return new MaeDecoder(encoder, config, createRng(options.seed, fn, 'options.seed'));
 }
 
 /** @internal Validates and fills in {@link MaeDecoderOptions} (also for MaskedAutoencoder's decoder of a conv encoder). */
@@ -274,6 +281,11 @@ export function decoderConfig(options: MaeDecoderOptions, fn: string): Required<
     throw new ValueRangeError(fn, 'options.dim', "be a multiple of 4 for positionalEmbedding 'sincos'", String(dim));
   }
   assertPositive(layerNormEps, fn, 'options.layerNormEps');
+  // Per block: qkv, projection and MLP (values and gradients), before any allocation.
+  const hidden = Math.round(dim * mlpRatio);
+  assertMemoryFits(fn, depth > 64 ? 'options.depth' : mlpRatio > 64 ? 'options.mlpRatio' : 'options.dim', [
+    { shape: [dim, 4 * dim + 2 * hidden], count: 2 * depth },
+  ]);
   return { dim, depth, heads, mlpRatio, positionalEmbedding, layerNormEps };
 }
 

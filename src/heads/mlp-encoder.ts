@@ -1,9 +1,11 @@
 import * as tfl from '@tensorflow/tfjs-layers';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { ValueRangeError } from '../core/errors.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertKnownOptions, assertOneOf, describeValue } from '../core/validate.js';
 import { initKernelLayer } from './init.js';
 import { batchNorm as batchNormLayer } from './mlp.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link mlpEncoder}. */
 export interface MlpEncoderOptions {
@@ -65,13 +67,16 @@ export function assertPositiveIntegers(v: unknown, fn: string, arg: string, leng
  */
 export function mlpEncoder(options: MlpEncoderOptions): tfl.Sequential {
   const fn = 'mlpEncoder';
+  assertBackendReady(fn);
   options ??= {} as MlpEncoderOptions;
   assertKnownOptions(options, ['inputShape', 'units', 'batchNorm', 'seed', 'name'], fn);
   const { inputShape, units = [256, 128], batchNorm = false } = options;
   assertPositiveIntegers(inputShape, fn, 'options.inputShape');
   assertPositiveIntegers(units, fn, 'options.units');
   assertOneOf(batchNorm, [true, false], fn, 'options.batchNorm');
-  const rng = createRng(options.seed);
+  const dims = [inputShape.reduce((a, b) => a * b, 1), ...units];
+  assertMemoryFits(fn, 'options.units', dims.slice(1).map((u, i) => ({ shape: [dims[i]!, u], count: 2 })));
+  const rng = createRng(options.seed, fn, 'options.seed');
   const model = tfl.sequential(options.name !== undefined ? { name: options.name } : {});
   // tfjs-layers' Flatten needs rank ≥ 3 input, so a vector input goes straight to the first layer.
   const flat = inputShape.length === 1;

@@ -1,4 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import type { Rng } from '../core/rng.js';
 import { initKernelLayer, type InitScheme } from './init.js';
 
@@ -11,6 +12,18 @@ import { initKernelLayer, type InitScheme } from './init.js';
  */
 export function batchNorm(affine = true): tfl.layers.Layer {
   return tfl.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5, trainable: affine });
+}
+
+/**
+ * Throws a `ResourceError` unless an MLP `inputDim → hiddenDim × (numLayers − 1) → outputDim`
+ * (kernels and their initial values) fits, before the layer list is even made.
+ */
+export function assertMlpFits(fn: string, inputDim: number, hiddenDim: number, numLayers: number, outputDim: number): void {
+  const blamed = numLayers > 64 ? 'options.numLayers' : hiddenDim >= Math.max(inputDim, outputDim) ? 'options.hiddenDim' : outputDim >= inputDim ? 'options.outputDim' : 'options.inputDim';
+  const layers = numLayers <= 1
+    ? [{ shape: [inputDim, outputDim], count: 2 }]
+    : [{ shape: [inputDim, hiddenDim], count: 2 }, { shape: [hiddenDim, hiddenDim], count: 2 * (numLayers - 2) }, { shape: [hiddenDim, outputDim], count: 2 }];
+  assertMemoryFits(fn, blamed, layers);
 }
 
 /** A fully-connected stack, described layer by layer. */
@@ -29,6 +42,8 @@ export interface MlpSpec {
   /** Whether the output layer has a bias (ignored, and off, when batch norm follows). */
   outputBias?: boolean;
   name?: string;
+  /** The public function building it, for a refused size. */
+  fn?: string;
 }
 
 /**
@@ -37,6 +52,12 @@ export interface MlpSpec {
  * β subsumes it), as in BYOL's and SimSiam's reference code.
  */
 export function buildMlp(spec: MlpSpec, rng: Rng): tfl.Sequential {
+  // The kernels and their initial values (made in JS), refused before any layer exists; the
+  // option with the largest size is the one to name.
+  const sizes: [string, number][] = [['options.inputDim', spec.inputDim], ...spec.hidden.map((h): [string, number] => ['options.hiddenDim', h]), ['options.outputDim', spec.output]];
+  const blamed = sizes.reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+  const dims = sizes.map(([, d]) => d);
+  assertMemoryFits(spec.fn ?? 'buildMlp', blamed, dims.slice(1).map((d, i) => ({ shape: [dims[i]!, d], count: 2 })));
   const model = tfl.sequential(spec.name !== undefined ? { name: spec.name } : {});
   const kernels: [tfl.layers.Layer, InitScheme][] = [];
   spec.hidden.forEach((units, i) => {

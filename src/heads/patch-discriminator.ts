@@ -4,6 +4,7 @@ import { assertInteger, assertKnownOptions, assertOneOf } from '../core/validate
 import { initKernelLayer } from './init.js';
 import { assertPositiveIntegers } from './mlp-encoder.js';
 import { batchNorm as batchNormLayer } from './mlp.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link patchDiscriminator}. */
 export interface PatchDiscriminatorOptions {
@@ -65,6 +66,7 @@ export interface PatchDiscriminatorOptions {
  */
 export function patchDiscriminator(options: PatchDiscriminatorOptions): tfl.Sequential {
   const fn = 'patchDiscriminator';
+  assertBackendReady(fn);
   options ??= {} as PatchDiscriminatorOptions;
   assertKnownOptions(options, ['inputShape', 'channels', 'kernelSize', 'batchNorm', 'seed', 'name'], fn);
   const { inputShape, channels = [32, 64], kernelSize = 4, batchNorm = false } = options;
@@ -72,7 +74,7 @@ export function patchDiscriminator(options: PatchDiscriminatorOptions): tfl.Sequ
   assertPositiveIntegers(channels, fn, 'options.channels');
   assertInteger(kernelSize, fn, 'options.kernelSize', { min: 1 });
   assertOneOf(batchNorm, [true, false], fn, 'options.batchNorm');
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const model = tfl.sequential(options.name !== undefined ? { name: options.name } : {});
   channels.forEach((filters, i) => {
     const norm = batchNorm && i > 0;

@@ -4,6 +4,7 @@ import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, describeValue } from '../core/validate.js';
 import { initKernelLayer } from './init.js';
 import { assertPositiveIntegers } from './mlp-encoder.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link pixelClassifier}. */
 export interface PixelClassifierOptions {
@@ -60,6 +61,7 @@ export interface PixelClassifierOptions {
  */
 export function pixelClassifier(options: PixelClassifierOptions): tfl.Sequential {
   const fn = 'pixelClassifier';
+  assertBackendReady(fn);
   options ??= {} as PixelClassifierOptions;
   assertKnownOptions(options, ['inputShape', 'numClasses', 'upsample', 'hiddenChannels', 'seed', 'name'], fn);
   const { inputShape, numClasses, upsample = 2, hiddenChannels = [64] } = options;
@@ -69,7 +71,7 @@ export function pixelClassifier(options: PixelClassifierOptions): tfl.Sequential
   if (!Array.isArray(hiddenChannels) || !hiddenChannels.every((c) => Number.isInteger(c) && c >= 1)) {
     throw new ValueRangeError(fn, 'options.hiddenChannels', 'be an array of integers ≥ 1', describeValue(hiddenChannels));
   }
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const model = tfl.sequential(options.name !== undefined ? { name: options.name } : {});
   const first = { inputShape: [...inputShape] };
   let placed = false;

@@ -2,6 +2,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertOneOf } from '../core/validate.js';
 import { buildMlp } from './mlp.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link predictionMlp}. */
 export interface PredictionMlpOptions {
@@ -64,6 +65,7 @@ export interface PredictionMlpOptions {
  */
 export function predictionMlp(options: PredictionMlpOptions): tfl.Sequential {
   const fn = 'predictionMlp';
+  assertBackendReady(fn);
   options ??= {} as PredictionMlpOptions;
   assertKnownOptions(options, ['inputDim', 'variant', 'hiddenDim', 'outputDim', 'seed', 'name'], fn);
   const { inputDim, variant = 'byol' } = options;
@@ -74,6 +76,7 @@ export function predictionMlp(options: PredictionMlpOptions): tfl.Sequential {
   assertInteger(outputDim, fn, 'options.outputDim', { min: 1 });
   return buildMlp(
     {
+      fn,
       inputDim,
       hidden: [hiddenDim],
       output: outputDim,
@@ -84,6 +87,6 @@ export function predictionMlp(options: PredictionMlpOptions): tfl.Sequential {
       outputInit: 'torch',
       ...(options.name !== undefined ? { name: options.name } : {}),
     },
-    createRng(options.seed),
+    createRng(options.seed, fn, 'options.seed'),
   );
 }

@@ -1,7 +1,8 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertOneOf } from '../core/validate.js';
-import { buildMlp } from './mlp.js';
+import { assertMlpFits, buildMlp } from './mlp.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link projectionMlp}. */
 export interface ProjectionMlpOptions {
@@ -92,6 +93,7 @@ const DEFAULTS = {
  */
 export function projectionMlp(options: ProjectionMlpOptions): tfl.Sequential {
   const fn = 'projectionMlp';
+  assertBackendReady(fn);
   options ??= {} as ProjectionMlpOptions;
   assertKnownOptions(
     options,
@@ -111,8 +113,10 @@ export function projectionMlp(options: ProjectionMlpOptions): tfl.Sequential {
   assertInteger(numLayers, fn, 'options.numLayers', { min: 1 });
   assertOneOf(batchNorm, [true, false], fn, 'options.batchNorm');
   assertOneOf(outputBatchNorm, [true, false], fn, 'options.outputBatchNorm');
+  assertMlpFits(fn, inputDim, hiddenDim, numLayers, outputDim);
   return buildMlp(
     {
+      fn,
       inputDim,
       hidden: Array.from({ length: numLayers - 1 }, () => hiddenDim),
       output: outputDim,
@@ -123,6 +127,6 @@ export function projectionMlp(options: ProjectionMlpOptions): tfl.Sequential {
       outputInit: 'torch',
       ...(options.name !== undefined ? { name: options.name } : {}),
     },
-    createRng(options.seed),
+    createRng(options.seed, fn, 'options.seed'),
   );
 }

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { createRng, type Seed } from '../core/rng.js';
-import { assertInteger, assertKnownOptions, assertOneOf } from '../core/validate.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { assertInteger, assertKnownOptions, assertOneOf, describeValue } from '../core/validate.js';
 import { kernelValues, writeValues } from './init.js';
 import { matMulLastAxis, numericSeed, singleInput, singleShape, type BaseLayerArgs, type LayerShape } from './layer-utils.js';
 
@@ -61,6 +63,7 @@ export function prototypeLayerClass(): new (args: PrototypeArgs) => PrototypeLay
       override build(inputShape: LayerShape | LayerShape[]): void {
         const dim = singleShape(inputShape).at(-1) as number;
         const shape = [dim, this.numPrototypes];
+        assertMemoryFits('prototypeLayer', 'options.numPrototypes', [{ shape, count: 2 }]);
         this.kernel = this.addWeight('kernel', shape, 'float32', tfl.initializers.zeros());
         writeValues(this.kernel, kernelValues(createRng(this.seed), shape, 'torch'));
         this.normalizeWeights();
@@ -123,10 +126,11 @@ export function prototypeLayer(options: PrototypeLayerOptions): PrototypeLayer {
   const { numPrototypes, trainable = true } = options;
   assertInteger(numPrototypes, fn, 'options.numPrototypes', { min: 1 });
   assertOneOf(trainable, [true, false], fn, 'options.trainable');
+  if (options.name !== undefined && typeof options.name !== 'string') throw new InvalidArgumentError(fn, 'options.name', 'be a string', describeValue(options.name));
   const Layer = prototypeLayerClass();
   return new Layer({
     numPrototypes,
-    seed: numericSeed(options.seed),
+    seed: numericSeed(options.seed, fn, 'options.seed'),
     trainable,
     ...(options.name !== undefined ? { name: options.name } : {}),
   });

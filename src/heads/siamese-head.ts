@@ -3,6 +3,7 @@ import { ValueRangeError } from '../core/errors.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, describeValue } from '../core/validate.js';
 import { initKernelLayer } from './init.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link siameseHead}. */
 export interface SiameseHeadOptions {
@@ -65,6 +66,7 @@ export interface SiameseHeadOptions {
  */
 export function siameseHead(options: SiameseHeadOptions): tfl.Sequential {
   const fn = 'siameseHead';
+  assertBackendReady(fn);
   options ??= {} as SiameseHeadOptions;
   assertKnownOptions(options, ['branches', 'inputDim', 'numClasses', 'branchDim', 'hiddenDims', 'seed', 'name'], fn);
   const { branches, inputDim, numClasses, branchDim = 0, hiddenDims = [256] } = options;
@@ -75,7 +77,7 @@ export function siameseHead(options: SiameseHeadOptions): tfl.Sequential {
   if (!Array.isArray(hiddenDims) || !hiddenDims.every((h) => Number.isInteger(h) && h >= 1)) {
     throw new ValueRangeError(fn, 'options.hiddenDims', 'be an array of integers ≥ 1', describeValue(hiddenDims));
   }
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const model = tfl.sequential(options.name !== undefined ? { name: options.name } : {});
   if (branchDim > 0) {
     // A dense layer on a rank-3 input acts on the last axis: the same weights for every branch.

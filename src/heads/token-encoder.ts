@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { oneHotFloat } from '../core/one-hot.js';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ValueRangeError } from '../core/errors.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, describeValue } from '../core/validate.js';
 import { initKernelLayer, writeValues } from './init.js';
 import { singleInput, type BaseLayerArgs, type LayerShape } from './layer-utils.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 type BagArgs = BaseLayerArgs & { vocabSize: number };
 let bagClass: (new (args: BagArgs) => tfl.layers.Layer) | undefined;
@@ -32,7 +35,7 @@ export function bagOfTokensClass(): new (args: BagArgs) => tfl.layers.Layer {
       override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
         return tf.tidy(() => {
           const ids = tf.cast(singleInput(inputs), 'int32');
-          return tf.mean(tf.oneHot(ids as tf.Tensor2D, this.vocabSize), 1);
+          return tf.mean(oneHotFloat(ids, this.vocabSize), 1);
         });
       }
       override getConfig(): tf.serialization.ConfigDict {
@@ -109,6 +112,7 @@ export interface TokenEncoderOptions {
  */
 export function tokenEncoder(options: TokenEncoderOptions): tfl.Sequential {
   const fn = 'tokenEncoder';
+  assertBackendReady(fn);
   options ??= {} as TokenEncoderOptions;
   assertKnownOptions(options, ['vocabSize', 'sequenceLength', 'embeddingDim', 'hiddenDims', 'outputDim', 'seed', 'name'], fn);
   const { vocabSize, sequenceLength, embeddingDim = 32, hiddenDims = [64], outputDim = 64 } = options;
@@ -119,7 +123,12 @@ export function tokenEncoder(options: TokenEncoderOptions): tfl.Sequential {
   if (!Array.isArray(hiddenDims) || !hiddenDims.every((h) => Number.isInteger(h) && h >= 1)) {
     throw new ValueRangeError(fn, 'options.hiddenDims', 'be an array of integers ≥ 1', describeValue(hiddenDims));
   }
-  const rng = createRng(options.seed);
+  const dims = [embeddingDim, ...hiddenDims, outputDim];
+  assertMemoryFits(fn, 'options.vocabSize', [
+    { shape: [vocabSize, embeddingDim], count: 2 },
+    ...dims.slice(1).map((u, i) => ({ shape: [dims[i]!, u], count: 2 })),
+  ]);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const model = tfl.sequential(options.name !== undefined ? { name: options.name } : {});
   const Bag = bagOfTokensClass();
   model.add(new Bag({ vocabSize, inputShape: [sequenceLength] }));

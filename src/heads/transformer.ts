@@ -5,10 +5,11 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError, ShapeError, ValueRangeError } from '../core/errors.js';
+import { DisposedError, InvalidArgumentError, ShapeError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { customGradient } from '../core/custom-gradient.js';
 import { isMarkedValidPatchIds } from '../core/patches.js';
+import { oneHotFloat } from '../core/one-hot.js';
 import { FUSED, hasFusedKernel } from '../core/fused-kernels.js';
 import { assertTensor, formatShape } from '../core/validate.js';
 import { kernelValues } from './init.js';
@@ -93,7 +94,7 @@ export class ParameterStore {
   }
 
   private assertLive(): void {
-    if (this.disposed) throw new InvalidArgumentError(this.owner, 'this', 'not be disposed', 'a disposed model');
+    if (this.disposed) throw new DisposedError(this.owner, 'a model');
   }
 }
 
@@ -154,7 +155,7 @@ export abstract class StoredWeightsModel {
 
   /** Throws the error of a call `fn` on a disposed model. */
   protected assertNotDisposed(fn: string): void {
-    if (this.store.isDisposed) throw new ValueRangeError(fn, 'this', 'not be disposed', 'a disposed model');
+    if (this.store.isDisposed) throw new DisposedError(fn, 'a model');
   }
 }
 
@@ -291,7 +292,7 @@ export function sincosPositionalEmbedding(gridH: number, gridW: number, dim: num
  * gather gradient needs UnsortedSegmentSum, which wasm lacks).
  */
 export function selectionMatrix(ids: tf.Tensor, numPatches: number): tf.Tensor3D {
-  return tf.tidy(() => tf.cast(tf.oneHot(ids as tf.Tensor2D, numPatches), 'float32') as tf.Tensor3D);
+  return oneHotFloat(ids, numPatches) as tf.Tensor3D;
 }
 
 /** Throws unless `ids` is an int32 `[B, K]` tensor of distinct patch indices in [0, L). */

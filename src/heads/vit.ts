@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { InvalidArgumentError, ShapeError, ValueRangeError } from '../core/errors.js';
 import { assertImages } from '../core/images.js';
 import { patchifyRaw } from '../core/patches.js';
@@ -27,6 +28,7 @@ import {
   transformerBlock,
   type BlockParams,
 } from './transformer.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link tinyVit}. */
 export interface TinyVitOptions {
@@ -384,6 +386,7 @@ export class VisionTransformer extends StoredWeightsModel {
  */
 export function tinyVit(options: TinyVitOptions): VisionTransformer {
   const fn = 'tinyVit';
+  assertBackendReady(fn);
   options ??= {} as TinyVitOptions;
   assertKnownOptions(
     options,
@@ -440,8 +443,16 @@ export function tinyVit(options: TinyVitOptions): VisionTransformer {
     throw new ValueRangeError(fn, 'options.dim', "be a multiple of 4 for positionalEmbedding 'sincos'", String(dim));
   }
   assertPositive(layerNormEps, fn, 'options.layerNormEps');
+  // Per block: qkv (3·d²), projection (d²), MLP (2·r·d²); plus the patch embedding (p²·C·d).
+  const hidden = Math.round(dim * mlpRatio);
+  const patches = (imageSize[0] / patchSize) * (imageSize[1] / patchSize);
+  assertMemoryFits(fn, patches > 65536 ? 'options.imageSize' : 'options.dim', [
+    { shape: [dim, 4 * dim + 2 * hidden], count: 2 * depth },
+    { shape: [patchSize * patchSize * channels, dim], count: 2 },
+    { shape: [patches + 1, dim], count: 2 },
+  ]);
   return new VisionTransformer(
     { imageSize, channels, patchSize, dim, depth, heads, mlpRatio, classToken, pool, outputGrid, positionalEmbedding, layerNormEps },
-    createRng(options.seed),
+    createRng(options.seed, fn, 'options.seed'),
   );
 }

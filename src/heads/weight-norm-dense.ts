@@ -133,7 +133,7 @@ export function weightNormDense(options: WeightNormDenseOptions): WeightNormDens
   return new Layer({
     units,
     frozenNorm,
-    seed: numericSeed(options.seed),
+    seed: numericSeed(options.seed, fn, 'options.seed'),
     ...(options.name !== undefined ? { name: options.name } : {}),
   });
 }

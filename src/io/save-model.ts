@@ -7,6 +7,7 @@ import { MaeDecoder, maeDecoderFromConfig, type MaeDecoderConfig } from '../head
 import { registerHeadsLayers } from '../heads/register-layers.js';
 import { tinyVit, VisionTransformer, type TinyVitConfig } from '../heads/vit.js';
 import { fileSystemHandler } from './file-system.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** A model {@link saveModel} writes and {@link loadModel} reads back. */
 export type SavableModel = tfl.LayersModel | VisionTransformer | MaeDecoder;
@@ -191,6 +192,7 @@ function loadStoredWeightsModel(artifacts: tf.io.ModelArtifacts, fn: string): Vi
  */
 export async function loadModel(source: string | tf.io.IOHandler): Promise<SavableModel> {
   const fn = 'loadModel';
+  assertBackendReady(fn);
   const handler = handlerFor(source, 'load', fn);
   const artifacts = await handler.load!();
   if (artifacts.format === SELFSUP_MODEL_FORMAT) return loadStoredWeightsModel(artifacts, fn);

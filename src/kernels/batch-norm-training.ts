@@ -19,7 +19,6 @@
  * derivative computed in a different order (equal within float32 rounding).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { BackendError } from '../core/errors.js';
 import { FUSED, hasFusedKernel } from '../core/fused-kernels.js';
 
@@ -85,16 +84,18 @@ let originalCall: BatchNormLayer['call'] | undefined;
 
 /**
  * tfjs-layers' BatchNormalization class's prototype, found in tfjs's
- * serialization registry (where tfjs-layers registers its layer classes), so
- * that no layer is created (a layer would take an automatic name).
+ * serialization registry (where tfjs-layers registers its layer classes when it
+ * is loaded), so that no layer is created (a layer would take an automatic
+ * name); `undefined` while tfjs-layers is not loaded. Not imported here: an app
+ * that trains without tfjs-layers (a loss on its own model) must not bundle it
+ * through `useBackend`.
  */
-function batchNormalizationPrototype(): BatchNormLayer {
-  // The import makes sure tfjs-layers has registered its classes.
-  void tfl.layers;
+function batchNormalizationPrototype(): BatchNormLayer | undefined {
   const entry = tf.serialization.SerializationMap.getMap().classNameMap['BatchNormalization'];
   const cls = entry?.[0] as unknown as { prototype: BatchNormLayer } | undefined;
-  if (!cls || typeof cls.prototype.call !== 'function') {
-    throw new BackendError("selfsup: tfjs-layers' BatchNormalization class is not registered; is @tensorflow/tfjs-layers 4.x installed?");
+  if (!cls) return undefined;
+  if (typeof cls.prototype.call !== 'function') {
+    throw new BackendError("selfsup: tfjs-layers' BatchNormalization class has no call method; is @tensorflow/tfjs-layers 4.x installed?");
   }
   return cls.prototype;
 }
@@ -113,11 +114,15 @@ function fusedInput(layer: BatchNormLayer, inputs: tf.Tensor | tf.Tensor[], kwar
  * Routes tfjs-layers' BatchNormalization layers (every instance, through the
  * class's prototype) to {@link batchNormTraining} in training mode where the
  * active backend has the fused kernel. Idempotent; nothing changes on
- * backends without the kernel.
+ * backends without the kernel. Does nothing while tfjs-layers is not loaded
+ * (it is by then in Node, where `registerGradients` imports it, and in any app
+ * that imports it or selfsup's heads and tasks statically; one that loads it
+ * later calls `useBackend` again).
  */
 export function installBatchNormTraining(): void {
   if (originalCall) return;
   const proto = batchNormalizationPrototype();
+  if (!proto) return;
   const original = proto.call;
   originalCall = original;
   proto.call = function fusedBatchNormCall(this: BatchNormLayer, inputs, kwargs) {

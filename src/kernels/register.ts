@@ -50,7 +50,7 @@ import { installFusedOptimizers } from './fused-optimizers.js';
 import { biasActivationGradWasm, geluGradWasm, geluWasm } from './activation-wasm.js';
 import { tileGradConfig } from './tile-gradient.js';
 import { adamWasm, momentumWasm, sgdWasm } from './optimizer-wasm.js';
-import { prepareKernels, type WasmBackendLike } from './wasm-runtime.js';
+import { guardWasmAllocations, prepareKernels, type WasmBackendLike } from './wasm-runtime.js';
 
 type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[];
 
@@ -213,6 +213,7 @@ async function registerWasmKernels(): Promise<string[]> {
         "(or await tf.setBackend('wasm')) first",
     );
   }
+  guardWasmAllocations(backend);
   await prepareKernels(backend);
   for (const [kernelName, kernelFunc] of Object.entries(WASM_KERNELS)) {
     install(kernelName, 'wasm', kernelFunc as unknown as tf.KernelFunc);
@@ -274,6 +275,8 @@ export async function registerTrainingKernels(backendName: string): Promise<stri
     // own instance (and pool); an existing one must be the instruction set asked for (useBackend's relaxedSimd).
     const wasm = backendName === 'wasm' ? (tf.findBackend('wasm') as unknown as WasmBackendLike | null) : null;
     if (wasm) await prepareKernels(wasm);
+    // tfjs-layers may have been loaded since (its BatchNormalization is routed once it is there).
+    if (wasm) installBatchNormTraining();
     return [...existing];
   }
   const names = wrapFusedConv2d(backendName);

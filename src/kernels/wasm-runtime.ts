@@ -16,7 +16,8 @@
  * memory is ever cached: any allocation may grow the memory and detach it,
  * and the kernels only need pointers.
  */
-import { BackendError } from '../core/errors.js';
+import { BackendError, ResourceError } from '../core/errors.js';
+import { formatBytes, WASM32_HEAP_BYTES } from '../core/memory-budget.js';
 import { nodeBuiltins } from '../core/node-builtins.js';
 import { KERNEL_FILES } from './generated/kernels-wasm.js';
 import { KernelPool, MAX_POOL_THREADS, splitRanges } from './thread-pool.js';
@@ -304,8 +305,10 @@ export class KernelInstance {
     return this.poolReason;
   }
 
-  private allocate(current: number, currentBytes: number, bytes: number, what: string): [number, number] {
+  private allocate(current: number, currentBytes: number, bytes: number, what: string, forget: () => void): [number, number] {
     if (bytes <= currentBytes) return [current, currentBytes];
+    // The caller forgets the buffer before it is freed: if the allocation below throws (a ResourceError), no later call may reuse it.
+    forget();
     if (current !== 0) this.backend.wasm._free(current);
     const size = Math.ceil((bytes * 1.5) / 65536) * 65536;
     const ptr = this.backend.wasm._malloc(size) >>> 0;
@@ -319,7 +322,10 @@ export class KernelInstance {
    * undefined on entry.
    */
   scratch(bytes: number): number {
-    [this.scratchPtr, this.scratchBytes] = this.allocate(this.scratchPtr, this.scratchBytes, bytes, 'scratch memory');
+    [this.scratchPtr, this.scratchBytes] = this.allocate(this.scratchPtr, this.scratchBytes, bytes, 'scratch memory', () => {
+      this.scratchPtr = 0;
+      this.scratchBytes = 0;
+    });
     return this.scratchPtr;
   }
 
@@ -373,7 +379,10 @@ export class KernelInstance {
     if (index >= 0) {
       stride = Math.ceil(options.threadScratch! / 64) * 64;
       [this.threadScratchPtr, this.threadScratchBytes] = this.allocate(
-        this.threadScratchPtr, this.threadScratchBytes, stride * threads, 'per-thread scratch memory',
+        this.threadScratchPtr, this.threadScratchBytes, stride * threads, 'per-thread scratch memory', () => {
+          this.threadScratchPtr = 0;
+          this.threadScratchBytes = 0;
+        },
       );
       base = this.threadScratchPtr;
       own[index] = base;
@@ -425,6 +434,41 @@ export class KernelInstance {
     this.pool = undefined;
     this.freeStacks();
   }
+}
+
+const guarded = new WeakSet<object>();
+
+/**
+ * Makes every allocation of the wasm backend checked: tfjs-backend-wasm's
+ * `write`/`makeOutput` (which selfsup's kernels use for their outputs too)
+ * take whatever `_malloc` returns, and a failed allocation returns 0 — the
+ * kernel then writes its output over the start of the heap and the backend
+ * is broken for the rest of the process. Wrapped, a failed allocation throws
+ * a {@link ResourceError} before anything is written, and the backend stays
+ * usable. Idempotent.
+ */
+export function guardWasmAllocations(backend: WasmBackendLike): void {
+  const wasm = backend.wasm;
+  if (guarded.has(wasm)) return;
+  // The raw export, not emscripten's lazy binder (which would replace the wrapper on first call).
+  const raw = (wasm.asm?.['malloc'] as ((bytes: number) => number) | undefined) ?? wasm._malloc.bind(wasm);
+  wasm._malloc = (bytes: number): number => {
+    // malloc takes a 32-bit size: 4 GiB and more would wrap to a small size that succeeds.
+    const ptr = bytes > WASM32_HEAP_BYTES || !(bytes >= 0) ? 0 : raw(bytes) >>> 0;
+    if (ptr === 0 && bytes !== 0) {
+      const heap = backendMemory(backend).buffer.byteLength;
+      throw new ResourceError(
+        'wasm backend',
+        'allocation',
+        bytes,
+        Math.max(0, WASM32_HEAP_BYTES - heap),
+        `of ${formatBytes(bytes)} failed: the wasm32 heap is limited to 4 GiB (now ${formatBytes(heap)}, with ` +
+          `fragmentation). Nothing was written; free tensors or use smaller sizes`,
+      );
+    }
+    return ptr;
+  };
+  guarded.add(wasm);
 }
 
 /** Bytes of stack the module gets per thread (its code needs little: a few small arrays, no recursion). */
@@ -630,6 +674,7 @@ export function releaseKernels(backend: WasmBackendLike): void {
  * run the same variant). Rejects when the runtime cannot run it (no wasm SIMD).
  */
 export async function prepareKernels(backend: WasmBackendLike): Promise<KernelInstance> {
+  guardWasmAllocations(backend);
   const memory = backendMemory(backend);
   const simd = wantedSimd();
   const variant = variantOf(memory, simd);
@@ -659,6 +704,7 @@ export async function prepareKernels(backend: WasmBackendLike): Promise<KernelIn
 }
 
 function bind(instance: WebAssembly.Instance, memory: WebAssembly.Memory, backend: WasmBackendLike, simd: KernelSimd): KernelInstance {
+  guardWasmAllocations(backend);
   const exports = instance.exports as unknown as KernelExports;
   // The module's shadow stack must live in memory tfjs will not hand out.
   const stack = backend.wasm._malloc(STACK_BYTES) >>> 0;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { assertKnownOptions, assertNonNegative, assertOneOf } from '../core/validate.js';
 import { correlationPenalty } from './internal/correlation.js';
 import { assertEmbeddings, assertMatching } from './internal/validation.js';
@@ -81,6 +82,8 @@ export function barlowTwinsLoss(z1: tf.Tensor2D, z2: tf.Tensor2D, options: Barlo
   const { lambda = 5e-3, standardize = 'batchnorm' } = options;
   assertEmbeddings(z1, fn, 'z1', 2, 'a batch statistic needs two samples');
   assertMatching(z2, z1, fn, 'z2', 'z1', '[N, D]');
+  // The D × D cross-correlation and its gradient.
+  assertMemoryFits(fn, 'z1', [{ shape: [z1.shape[1], z1.shape[1]], count: 4 }]);
   assertNonNegative(lambda, fn, 'options.lambda');
   assertOneOf(standardize, ['batchnorm', 'unbiased'], fn, 'options.standardize');
   return tf.tidy(() =>

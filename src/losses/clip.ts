@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import {
   assertFiniteNumber,
@@ -81,6 +82,7 @@ export function clipLoss(
   const { logScale = DEFAULT_LOG_SCALE } = options;
   assertEmbeddings(imageEmbeddings, fn, 'imageEmbeddings');
   assertMatching(textEmbeddings, imageEmbeddings, fn, 'textEmbeddings', 'imageEmbeddings', '[N, D]');
+  assertMemoryFits(fn, 'imageEmbeddings', [{ shape: [imageEmbeddings.shape[0], imageEmbeddings.shape[0]], count: 4 }]);
   if (isTensor(logScale)) {
     assertRank(logScale, 0, fn, 'options.logScale', '(a scalar)');
     assertFloat(logScale, fn, 'options.logScale');

@@ -15,6 +15,7 @@ import { softCrossEntropy } from './internal/cross-entropy.js';
 import { withoutGradient } from './internal/no-gradient.js';
 import { assertNonEmpty } from './internal/validation.js';
 import { ZHANG313_AB_BINS } from './internal/zhang313-bins.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /**
  * The 313 in-gamut quantised ab bins of Zhang et al. (Zhang, Isola & Efros,
@@ -34,6 +35,7 @@ import { ZHANG313_AB_BINS } from './internal/zhang313-bins.js';
  * ```
  */
 export function colorizationBins(): tf.Tensor2D {
+  assertBackendReady('colorizationBins');
   return tf.tensor2d(ZHANG313_AB_BINS as number[], [313, 2], 'float32');
 }
 

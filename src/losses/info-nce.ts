@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { normalizeLastAxis } from '../core/normalize.js';
 import { ShapeError } from '../core/errors.js';
-import { assertFloat, assertKnownOptions, assertPositive, assertRank, formatShape } from '../core/validate.js';
+import { assertFloat, assertKnownOptions, assertMinSize, assertPositive, assertRank, formatShape } from '../core/validate.js';
 import { infoNCEInBatchCore, infoNCEWithNegativesFromEmbeddings } from './internal/contrastive.js';
 import { assertEmbeddings, assertMatching } from './internal/validation.js';
 
@@ -78,6 +79,8 @@ export function infoNCELoss(
   assertPositive(temperature, fn, 'options.temperature');
   if (negatives !== undefined && negatives !== null) {
     assertRank(negatives, [2, 3], fn, 'negatives', '[K, D] or [N, K, D]');
+    // The N × (K + 1) logits, their softmax and gradient.
+    assertMemoryFits(fn, 'negatives', [{ shape: [query.shape[0], (negatives.rank === 2 ? negatives.shape[0] : negatives.shape[1])! + 1], count: 4 }]);
     assertFloat(negatives, fn, 'negatives');
     const [n, d] = query.shape;
     const ok =
@@ -95,6 +98,9 @@ export function infoNCELoss(
     const neg = negatives;
     return tf.tidy(() => infoNCEWithNegativesFromEmbeddings(query, positiveKey, neg, temperature));
   }
+  // In-batch negatives: one query has none (the loss is undefined, not 0).
+  assertMinSize(query, 0, 2, fn, 'query', 'N', 'without negatives, each query is contrasted with the other N − 1 keys: one query has none');
+  assertMemoryFits(fn, 'query', [{ shape: [query.shape[0], query.shape[0]], count: 4 }]);
   return tf.tidy(() =>
     infoNCEInBatchCore(
       normalizeLastAxis(query) as tf.Tensor2D,

@@ -8,8 +8,10 @@ import {
   assertShape,
   describeValue,
   isTensor,
+  assertFiniteValues,
 } from '../core/validate.js';
 import { InvalidArgumentError } from '../core/errors.js';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { FUSED, hasFusedKernel } from '../core/fused-kernels.js';
 import { assertEmbeddings } from './internal/validation.js';
 
@@ -175,6 +177,9 @@ function splitEmptyClusters(centroids: Float32Array, counts: Float64Array, offse
   }
 }
 
+/** The most Lloyd iterations `kMeans` runs (it stops early once the assignments settle). */
+export const MAX_KMEANS_ITERATIONS = 10000;
+
 /**
  * k-means clustering by Lloyd's algorithm (Lloyd 1982), the clustering step
  * of DeepCluster (Caron et al., ECCV 2018), run on tensors.
@@ -217,7 +222,7 @@ export function kMeans(features: tf.Tensor2D, options: KMeansOptions): KMeansRes
   assertEmbeddings(features, fn, 'features');
   const [n, d] = features.shape;
   assertInteger(k, fn, 'options.k', { min: 1, max: n });
-  assertInteger(iterations, fn, 'options.iterations', { min: 0 });
+  assertInteger(iterations, fn, 'options.iterations', { min: 0, max: MAX_KMEANS_ITERATIONS });
   if (isTensor(init)) {
     assertShape(init, [k, d], fn, 'options.init', '[k, D]');
     assertFloat(init, fn, 'options.init');
@@ -225,7 +230,11 @@ export function kMeans(features: tf.Tensor2D, options: KMeansOptions): KMeansRes
     throw new InvalidArgumentError(fn, 'options.init', "be 'kmeans++', 'random' or a [k, D] tensor", describeValue(init));
   }
   assertOneOf(emptyClusters, ['split', 'keep'], fn, 'options.emptyClusters');
-  const rng = isTensor(init) ? undefined : createRng(seed);
+  assertFiniteValues(features, fn, 'features', 'features');
+  if (isTensor(init)) assertFiniteValues(init, fn, 'options.init', 'centroids');
+  // The centred copy, the N × k distances and memberships of an iteration.
+  assertMemoryFits(fn, 'options.k', [{ shape: [n, d], count: 2 }, { shape: [n, k], count: 3 }]);
+  const rng = isTensor(init) ? undefined : createRng(seed, fn, 'options.seed');
 
   const mean = tf.tidy(() => tf.mean(features, 0, true));
   const x = tf.tidy(() => tf.sub(features, mean)) as tf.Tensor2D;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { assertKnownOptions, assertPositive } from '../core/validate.js';
 import { ntXentFromEmbeddings } from './internal/contrastive.js';
 import { assertEmbeddings, assertMatching } from './internal/validation.js';
@@ -64,8 +65,11 @@ export function ntXentLoss(z1: tf.Tensor2D, z2: tf.Tensor2D, options: NtXentOpti
   const fn = 'ntXentLoss';
   assertKnownOptions(options, ['temperature'], fn);
   const { temperature = 0.5 } = options;
-  assertEmbeddings(z1, fn, 'z1');
+  // One pair has no negatives (2N − 2 = 0): the loss is undefined, not 0.
+  assertEmbeddings(z1, fn, 'z1', 2, 'NT-Xent contrasts each pair with the other 2N − 2 embeddings: one pair has no negatives');
   assertMatching(z2, z1, fn, 'z2', 'z1', '[N, D]');
   assertPositive(temperature, fn, 'options.temperature');
+  // The 2N × 2N similarities, their softmax and its gradient.
+  assertMemoryFits(fn, 'z1', [{ shape: [2 * z1.shape[0], 2 * z1.shape[0]], count: 4 }]);
   return tf.tidy(() => ntXentFromEmbeddings(z1, z2, temperature));
 }

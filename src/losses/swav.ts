@@ -26,6 +26,13 @@ export interface SinkhornKnoppOptions {
 const EMPTY_SUM = 1e-30;
 
 /**
+ * The most Sinkhorn-Knopp iterations a call may ask for: SwAV uses 3, and
+ * the normalisation converges in tens; a larger count is a mistake that
+ * would run for minutes.
+ */
+export const MAX_SINKHORN_ITERATIONS = 1000;
+
+/**
  * The Sinkhorn-Knopp step of SwAV (Caron et al., "Unsupervised Learning of
  * Visual Features by Contrasting Cluster Assignments", NeurIPS 2020, §3.1 and
  * `distributed_sinkhorn` of the official code at world size 1): turns
@@ -65,7 +72,7 @@ export function sinkhornKnopp(scores: tf.Tensor2D, options: SinkhornKnoppOptions
   const { epsilon = 0.05, iterations = 3 } = options;
   assertEmbeddings(scores, fn, 'scores');
   assertPositive(epsilon, fn, 'options.epsilon');
-  assertInteger(iterations, fn, 'options.iterations', { min: 0 });
+  assertInteger(iterations, fn, 'options.iterations', { min: 0, max: MAX_SINKHORN_ITERATIONS });
   const [b, k] = scores.shape;
   return tf.tidy(() =>
     withoutGradient((s) => {

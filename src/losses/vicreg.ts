@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { assertKnownOptions, assertNonNegative, assertPositive } from '../core/validate.js';
 import { correlationPenalty } from './internal/correlation.js';
 import { assertEmbeddings, assertMatching } from './internal/validation.js';
@@ -72,6 +73,8 @@ function vicregTermsUnchecked(z1: tf.Tensor2D, z2: tf.Tensor2D, eps: number): Vi
 function checkPair(z1: tf.Tensor2D, z2: tf.Tensor2D, fn: string): void {
   assertEmbeddings(z1, fn, 'z1', 2, 'the variance and covariance terms are batch statistics');
   assertMatching(z2, z1, fn, 'z2', 'z1', '[N, D]');
+  // Two D × D covariances and their gradients.
+  assertMemoryFits(fn, 'z1', [{ shape: [z1.shape[1], z1.shape[1]], count: 4 }]);
 }
 
 /**

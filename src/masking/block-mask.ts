@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { createRng, type Rng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertPositive, describeValue } from '../core/validate.js';
 import { roundHalfEven } from '../augment/sampling.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link blockMask}. */
 export interface BlockMaskOptions {
@@ -62,6 +64,7 @@ export interface BlockMaskOptions {
  */
 export function blockMask(batchSize: number, grid: readonly [number, number], options: BlockMaskOptions = {}): tf.Tensor2D {
   const fn = 'blockMask';
+  assertBackendReady(fn);
   assertInteger(batchSize, fn, 'batchSize', { min: 1 });
   if (!Array.isArray(grid) || grid.length !== 2) throw new InvalidArgumentError(fn, 'grid', 'be [rows, cols]', describeValue(grid));
   const [rows, cols] = grid;
@@ -78,7 +81,8 @@ export function blockMask(batchSize: number, grid: readonly [number, number], op
   const maxAspect = options.maxAspect ?? 1 / minAspect;
   assertPositive(maxAspect, fn, 'options.maxAspect');
   if (maxAspect < minAspect) throw new InvalidArgumentError(fn, 'options.maxAspect', `be ≥ minAspect (${minAspect})`, String(maxAspect));
-  const rng = createRng(options.seed);
+  assertMemoryFits(fn, 'batchSize', [{ shape: [batchSize, l], count: 2 }]);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const params: BlockParameters = { rows, cols, minBlock, maxBlock, logAspect: [Math.log(minAspect), Math.log(maxAspect)], clampMinBlock: true };
   const out = new Float32Array(batchSize * l);
   for (let b = 0; b < batchSize; b++) fillBlockMask(out.subarray(b * l, (b + 1) * l), numMasked, params, rng);

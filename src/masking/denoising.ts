@@ -50,7 +50,7 @@ export function pixelDropout(images: tf.Tensor4D, options: PixelDropoutOptions =
   const { rate = 0.25, returnMask = false } = options;
   assertProbability(rate, fn, 'options.rate');
   const [b, h, w] = x.shape;
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const drop = new Float32Array(b * h * w);
   for (let i = 0; i < drop.length; i++) drop[i] = rng.next() < rate ? 1 : 0;
   const mask = tf.tensor4d(drop, [b, h, w, 1]);
@@ -103,7 +103,7 @@ export function saltAndPepper(images: tf.Tensor4D, options: SaltAndPepperOptions
   assertProbability(amount, fn, 'options.amount');
   assertInRange(saltVsPepper, 0, 1, fn, 'options.saltVsPepper');
   const n = x.size;
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const replaced = new Float32Array(n);
   const value = new Float32Array(n);
   for (let i = 0; i < n; i++) {

@@ -1,13 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, ShapeError } from '../core/errors.js';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { createRng, type Rng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, describeValue } from '../core/validate.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 function readGridSize(size: unknown, fn: string): [number, number] {
   if (!Array.isArray(size) || size.length !== 2) throw new InvalidArgumentError(fn, 'size', 'be [H, W]', describeValue(size));
   assertInteger(size[0], fn, 'size[0]', { min: 1 });
   assertInteger(size[1], fn, 'size[1]', { min: 1 });
   return [size[0], size[1]];
+}
+
+/** Throws a `ResourceError` unless a `[B, H, W, 1]` mask (made in JS, then copied) fits. */
+function assertMaskFits(batchSize: number, size: readonly [number, number], fn: string): void {
+  assertMemoryFits(fn, 'size', [{ shape: [batchSize, size[0], size[1], 1], count: 2 }]);
 }
 
 function readIntRange(v: unknown, fn: string, arg: string, min: number, max: number, what: string): [number, number] {
@@ -52,10 +59,15 @@ export interface CenterMaskOptions {
  */
 export function centerMask(batchSize: number, size: readonly [number, number], options: CenterMaskOptions = {}): tf.Tensor4D {
   const fn = 'centerMask';
+  assertBackendReady(fn);
   assertInteger(batchSize, fn, 'batchSize', { min: 1 });
   const [h, w] = readGridSize(size, fn);
+  assertMaskFits(batchSize, [size[0], size[1]], fn);
   assertKnownOptions(options, ['holeSize'], fn);
   const hole = options.holeSize ?? [Math.floor(h / 2), Math.floor(w / 2)];
+  if (typeof hole !== 'number' && !(Array.isArray(hole) && hole.length === 2)) {
+    throw new InvalidArgumentError(fn, 'options.holeSize', 'be an integer or an [h, w] pair', describeValue(hole));
+  }
   const [hh, hw] = typeof hole === 'number' ? [hole, hole] : hole;
   assertInteger(hh, fn, 'options.holeSize', { min: 0 });
   assertInteger(hw, fn, 'options.holeSize', { min: 0 });
@@ -110,13 +122,15 @@ export interface RandomRectangleMaskOptions {
  */
 export function randomRectangleMask(batchSize: number, size: readonly [number, number], options: RandomRectangleMaskOptions = {}): tf.Tensor4D {
   const fn = 'randomRectangleMask';
+  assertBackendReady(fn);
   assertInteger(batchSize, fn, 'batchSize', { min: 1 });
   const [h, w] = readGridSize(size, fn);
+  assertMaskFits(batchSize, [size[0], size[1]], fn);
   assertKnownOptions(options, ['count', 'height', 'width', 'seed'], fn);
   const count = readIntRange(options.count ?? [1, 3], fn, 'options.count', 0, 1024, 'rectangles per image');
   const hr = readIntRange(options.height ?? [Math.max(1, Math.ceil(h / 8)), Math.max(1, Math.floor(h / 2))], fn, 'options.height', 1, h, 'the image height');
   const wr = readIntRange(options.width ?? [Math.max(1, Math.ceil(w / 8)), Math.max(1, Math.floor(w / 2))], fn, 'options.width', 1, w, 'the image width');
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const data = new Float32Array(batchSize * h * w);
   for (let b = 0; b < batchSize; b++) {
     const n = rng.int(count[0], count[1] + 1);
@@ -224,8 +238,10 @@ function strokeImage(rng: Rng, mask: Float32Array, offset: number, h: number, w:
  */
 export function irregularMask(batchSize: number, size: readonly [number, number], options: IrregularMaskOptions = {}): tf.Tensor4D {
   const fn = 'irregularMask';
+  assertBackendReady(fn);
   assertInteger(batchSize, fn, 'batchSize', { min: 1 });
   const [h, w] = readGridSize(size, fn);
+  assertMaskFits(batchSize, [size[0], size[1]], fn);
   assertKnownOptions(options, ['strokes', 'vertices', 'brushWidth', 'seed'], fn);
   const longer = Math.max(h, w);
   const strokes = readIntRange(options.strokes ?? [1, 3], fn, 'options.strokes', 0, 64, 'strokes per image');
@@ -238,7 +254,7 @@ export function irregularMask(batchSize: number, size: readonly [number, number]
     longer,
     'the longer image side',
   );
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const data = new Float32Array(batchSize * h * w);
   for (let b = 0; b < batchSize; b++) strokeImage(rng, data, b * h * w, h, w, { strokes, vertices, brush });
   return toMaskTensor(data, batchSize, h, w);

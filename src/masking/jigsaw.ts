@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, ShapeError } from '../core/errors.js';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertOneOf, describeValue, formatShape } from '../core/validate.js';
 import { readImages } from '../augment/image-input.js';
@@ -141,7 +142,7 @@ export function jigsawPermutations(count: number, options: JigsawPermutationsOpt
   assertOneOf(selection, ['maxHamming', 'maxAverageHamming', 'random'], fn, 'options.selection');
   const limit = tiles <= 18 ? factorial(tiles) : Number.MAX_SAFE_INTEGER;
   assertInteger(count, fn, 'count', { min: 1, max: Math.min(limit, 100000) });
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   if (selection === 'random') {
     const seen = new Set<string>();
     const out: number[][] = [];
@@ -234,7 +235,9 @@ export function jigsawBatch(
   if (tileSize > cell) {
     throw new ShapeError(fn, 'options.tileSize', `be at most the cell side ${cell} (images ${formatShape(x.shape)}, grid ${grid})`, String(tileSize));
   }
-  const rng = createRng(options.seed);
+  // The tiles [B, T, s, s, C], their gather indices, and the normalised copy.
+  assertMemoryFits(fn, 'options.grid', [{ shape: [b, t, tileSize, tileSize, c], count: 3 }]);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const labels = new Int32Array(b);
   const sample = new Int32Array(b * t);
   const tops = new Int32Array(b * t);

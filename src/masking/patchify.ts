@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../core/errors.js';
 import { patchifyRaw, unpatchifyRaw } from '../core/patches.js';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { assertFloat, assertInteger, assertRank, formatShape } from '../core/validate.js';
 
 /**
@@ -60,6 +61,7 @@ export function unpatchify(patches: tf.Tensor3D, patchSize: number, size: readon
   const [h, w] = size;
   assertInteger(h, fn, 'size[0]', { min: 1 });
   assertInteger(w, fn, 'size[1]', { min: 1 });
+  assertMemoryFits(fn, 'size', [{ shape: [patches.shape[0], h, w, Math.max(1, Math.floor((patches.shape[2] ?? 0) / (patchSize * patchSize)))], count: 2 }]);
   if (h % patchSize !== 0 || w % patchSize !== 0) {
     throw new ShapeError(fn, 'size', `have H and W divisible by patchSize ${patchSize}`, `[${h}, ${w}]`);
   }

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { markValidPatchIds } from '../core/patches.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInRange, assertInteger, assertKnownOptions, describeValue, formatShape, isTensor } from '../core/validate.js';
+import { assertBackendReady } from '../core/backend-ready.js';
 
 /** Options of {@link randomPatchMask}. */
 export interface RandomPatchMaskOptions {
@@ -57,11 +59,14 @@ const TWO_POW_16 = 65536;
  */
 export function randomPatchMask(batchSize: number, numPatches: number, options: RandomPatchMaskOptions = {}): PatchMask {
   const fn = 'randomPatchMask';
+  assertBackendReady(fn);
   assertInteger(batchSize, fn, 'batchSize', { min: 1 });
   assertInteger(numPatches, fn, 'numPatches', { min: 1, max: TWO_POW_16 });
   assertKnownOptions(options, ['maskRatio', 'seed', 'noise'], fn);
   const { maskRatio = 0.75 } = options;
   assertInRange(maskRatio, 0, 1, fn, 'options.maskRatio');
+  // Three [B, L] outputs and the noise they are ranked from.
+  assertMemoryFits(fn, 'batchSize', [{ shape: [batchSize, numPatches], count: 4 }]);
   const n = batchSize * numPatches;
   const noise = readNoise(options, n, batchSize, numPatches, fn);
   const keep = Math.floor(numPatches * (1 - maskRatio));
@@ -102,7 +107,7 @@ function readNoise(options: RandomPatchMaskOptions, n: number, b: number, l: num
   const { noise } = options;
   let values: Float32Array;
   if (noise === undefined) {
-    const rng = createRng(options.seed);
+    const rng = createRng(options.seed, fn, 'options.seed');
     values = new Float32Array(n);
     for (let i = 0; i < n; i++) values[i] = rng.next();
     return values;

@@ -87,7 +87,7 @@ export function relativePositionPairs(
   const side = Math.min(h, w);
   const { p, g, j } = layout(side, grid, options.patchSize, options.gap, options.jitter);
   const span = grid * p + (grid - 1) * g;
-  if (span + 2 * j > side) {
+  if (p < 1 || span + 2 * j > side) {
     throw new ShapeError(
       fn,
       'images',
@@ -97,7 +97,7 @@ export function relativePositionPairs(
   }
   const cells = neighbours(grid);
   const centre = (grid - 1) / 2;
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const labels = new Int32Array(b);
   const sample = new Int32Array(2 * b);
   const tops = new Int32Array(2 * b);

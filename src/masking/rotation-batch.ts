@@ -1,3 +1,4 @@
+import { assertMemoryFits } from '../core/memory-budget.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../core/errors.js';
 import { formatShape } from '../core/validate.js';
@@ -27,6 +28,8 @@ export function rotationBatch(images: tf.Tensor4D): { images: tf.Tensor4D; label
   const x = readImages(images, fn);
   const [b, h, w] = x.shape;
   if (h !== w) throw new ShapeError(fn, 'images', 'be square (H = W) so all rotations share one shape', formatShape(x.shape));
+  // Four rotations stacked, then reordered: 8 copies of the batch at the peak.
+  assertMemoryFits(fn, 'images', [{ shape: x.shape, count: 8 }]);
   const out = tf.tidy(() => {
     const stacked = tf.concat([tf.clone(x), rotateBatch(x, 1), rotateBatch(x, 2), rotateBatch(x, 3)], 0) as tf.Tensor4D;
     // Row k·B + i holds image i rotated k times; interleave to 4i + k.

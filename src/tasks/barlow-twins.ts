@@ -6,6 +6,7 @@ import { barlowTwinsLoss } from '../losses/barlow-twins.js';
 import { defaultAugment } from './grayscale-augment.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
 import type { ImageEncoder } from './pretext-task.js';
+import { assertTrainingFits, mlpWeightShapes } from './internal/common.js';
 
 /** Options of {@link BarlowTwins}. */
 export interface BarlowTwinsTaskOptions extends JointEmbeddingOptions {
@@ -77,6 +78,8 @@ export class BarlowTwins extends JointEmbeddingTask {
     assertNonNegative(lambda, fn, 'options.lambda');
     assertInteger(projectionDim, fn, 'options.projectionDim', { min: 1 });
     assertInteger(projectorLayers, fn, 'options.projectorLayers', { min: 1 });
+    // The loss's cross-correlation matrix is D × D.
+    assertTrainingFits(fn, 'options.projectionDim', mlpWeightShapes(this.featureDim, projectionDim, projectorLayers, projectionDim), [[projectionDim, projectionDim]]);
     this.lambda = lambda;
     this.projector = this.projectionHead({ variant: 'byol', hiddenDim: projectionDim, outputDim: projectionDim, numLayers: projectorLayers });
   }
@@ -98,6 +101,7 @@ export class BarlowTwins extends JointEmbeddingTask {
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     this.projector.dispose();
   }

@@ -10,6 +10,7 @@ import { defaultAugment } from './grayscale-augment.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
 import { readMomentum } from './momentum.js';
 import type { ImageEncoder } from './pretext-task.js';
+import { assertTrainingFits, mlpWeightShapes } from './internal/common.js';
 import type { TargetNetwork } from './target-network.js';
 
 /** Options of {@link BYOL}. */
@@ -91,6 +92,10 @@ export class BYOL extends JointEmbeddingTask {
     const { projectionDim = 256, hiddenDim = 2 * this.featureDim } = options;
     assertInteger(projectionDim, fn, 'options.projectionDim', { min: 1 });
     assertInteger(hiddenDim, fn, 'options.hiddenDim', { min: 1 });
+    // Projector, predictor, and the target's copies (weights only).
+    assertTrainingFits(fn, 'options.hiddenDim', [...mlpWeightShapes(this.featureDim, hiddenDim, 2, projectionDim), ...mlpWeightShapes(projectionDim, hiddenDim, 2, projectionDim)], [
+      ...mlpWeightShapes(this.featureDim, hiddenDim, 2, projectionDim),
+    ]);
     this.momentum = readMomentum(options.momentum, 0.99, fn, { totalSteps: this.totalSteps });
     this.projector = this.projectionHead({ variant: 'byol', hiddenDim, outputDim: projectionDim });
     this.predictor = predictionMlp({ inputDim: projectionDim, variant: 'byol', hiddenDim, seed: this.rng.nextUint32() });
@@ -140,6 +145,7 @@ export class BYOL extends JointEmbeddingTask {
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     this.projector.dispose();
     this.predictor.dispose();

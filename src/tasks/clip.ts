@@ -16,6 +16,8 @@ import {
   encoderFeatureDim,
   encoderInputShape,
   modalityFeatureDim,
+  assertTrainingFits,
+  checkTaskOptions,
   type ModalityEncoder,
 } from './internal/common.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
@@ -106,7 +108,8 @@ export class Clip extends BasePretextTask {
     const fn = 'Clip';
     assertEncoder(imageEncoder, fn, 'imageEncoder');
     const textDim = modalityFeatureDim(textEncoder, fn, 'textEncoder');
-    assertKnownOptions(options, ['embedDim', 'logScale', 'learnLogScale', 'maxLogScale', 'learningRate', 'optimizer', 'seed'], fn);
+    assertKnownOptions(options, ['embedDim', 'logScale', 'learnLogScale', 'maxLogScale', 'learningRate', 'optimizer', 'seed', 'onNonFinite'], fn);
+    checkTaskOptions(options, fn);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const { embedDim = 64, logScale = Math.log(1 / 0.07), learnLogScale = true, maxLogScale = Math.log(100) } = options;
     assertInteger(embedDim, fn, 'options.embedDim', { min: 1 });
@@ -118,8 +121,9 @@ export class Clip extends BasePretextTask {
       throw new InvalidArgumentError(fn, 'imageEncoder', 'have a known input shape (a tfjs-layers model or a tinyVit)', 'an unknown shape');
     }
     const imageDim = encoderFeatureDim(imageEncoder, imageShape);
-    super(imageEncoder, options.optimizer, learningRate);
-    const rng = createRng(options.seed);
+    assertTrainingFits(fn, 'options.embedDim', [[imageDim, embedDim], [textDim, embedDim]]);
+    super(imageEncoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    const rng = createRng(options.seed, fn, 'options.seed');
     this.imageShape = imageShape;
     this.textEncoder = textEncoder;
     this.embedDim = embedDim;
@@ -174,14 +178,16 @@ export class Clip extends BasePretextTask {
    * One optimizer step on N pairs (row i of `images` belongs with row i of
    * `texts`), then the logit-scale clamp; returns the loss.
    */
-  step(images: tf.Tensor4D, texts?: tf.Tensor): number {
+  protected runStep(images: tf.Tensor4D, texts?: tf.Tensor): number {
     this.checkPairs(images, texts, 'Clip.step');
+    this.checkBatch(images, null);
     const loss = this.minimize(() => this.lossOf(images, texts), this.trainableVariables);
     if (this.learnLogScale) clampLogScale(this.logScale, { max: this.maxLogScale });
     return loss;
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     this.imageProjection.dispose();
     this.textProjection.dispose();

@@ -18,7 +18,7 @@ import { featureMapModel } from '../heads/feature-map.js';
 import { pixelClassifier } from '../heads/pixel-classifier.js';
 import { colorizationBins, colorizationLoss, estimateAbPrior } from '../losses/colorization.js';
 import { trainableVariables } from '../train/variables.js';
-import { assertEncoder, checkTrainingOptions, encoderInputShape } from './internal/common.js';
+import { assertEncoder, checkTrainingOptions, encoderInputShape, checkTaskOptions } from './internal/common.js';
 import { downsampleTo, labChannels, lightnessInput, resizeTo } from './internal/lab.js';
 import { BasePretextTask, embedImages, type EmbedOptions, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
@@ -191,9 +191,10 @@ export class Colorization extends BasePretextTask {
     assertEncoder(encoder, fn);
     assertKnownOptions(
       options,
-      ['head', 'prior', 'priorSteps', 'lambda', 'sigma', 'neighbours', 'temperature', 'learningRate', 'optimizer', 'seed'],
+      ['head', 'prior', 'priorSteps', 'lambda', 'sigma', 'neighbours', 'temperature', 'learningRate', 'optimizer', 'seed', 'onNonFinite'],
       fn,
     );
+    checkTaskOptions(options, fn, ['head']);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const { priorSteps = 20, lambda = 0.5, sigma = 5, neighbours = 5, temperature = 0.38 } = options;
     assertInteger(priorSteps, fn, 'options.priorSteps', { min: 1 });
@@ -210,8 +211,8 @@ export class Colorization extends BasePretextTask {
     if (inputShape === null || inputShape[2] !== 1) {
       throw new ShapeError(fn, 'encoder', 'take 1-channel input (the L channel)', inputShape === null ? 'an unknown input shape' : formatShape(inputShape));
     }
-    super(encoder, options.optimizer, learningRate);
-    const rng = createRng(options.seed);
+    super(encoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    const rng = createRng(options.seed, fn, 'options.seed');
     this.imageShape = inputShape;
     this.featureMap = featureMap;
     const mapShape = tf.tidy(() => (featureMap.apply(tf.zeros([1, ...inputShape])) as tf.Tensor).shape.slice(1)) as [number, number, number];
@@ -256,7 +257,7 @@ export class Colorization extends BasePretextTask {
       return estimateAbPrior(downsampleTo(ab, this.outputSize[0], this.outputSize[1]), this.bins, { sigma: this.sigma });
     });
     this.priorEstimate?.dispose();
-    this.priorEstimate = next;
+    this.priorEstimate = tf.keep(next);
     this.priorFrozen = true;
   }
 
@@ -290,8 +291,9 @@ export class Colorization extends BasePretextTask {
     });
   }
 
-  step(images: tf.Tensor4D): number {
+  protected runStep(images: tf.Tensor4D): number {
     this.checkRgb(images, 'Colorization.step');
+    this.checkBatch(images, null);
     const { input, target } = tf.tidy(() => {
       const { l, ab } = labChannels(images);
       return { input: lightnessInput(l), target: downsampleTo(ab, this.outputSize[0], this.outputSize[1]) };
@@ -306,6 +308,7 @@ export class Colorization extends BasePretextTask {
 
   /** Pooled encoder features of RGB or grayscale images (the encoder applied to (L − 50)/100). */
   override embed(images: tf.Tensor4D, options: EmbedOptions = {}): tf.Tensor2D {
+    this.assertLive('Colorization.embed');
     this.checkAny(images, 'Colorization.embed');
     const l = tf.tidy(() => lightnessInput(labChannels(images).l));
     try {
@@ -321,6 +324,7 @@ export class Colorization extends BasePretextTask {
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     this.bins.dispose();
     this.priorEstimate?.dispose();
@@ -333,7 +337,8 @@ export class Colorization extends BasePretextTask {
     const next = this.priorEstimate === null ? batchPrior : tf.tidy(() => tf.add(tf.mul(this.priorEstimate!, n / (n + 1)), tf.mul(batchPrior, 1 / (n + 1))) as tf.Tensor1D);
     if (next !== batchPrior) batchPrior.dispose();
     this.priorEstimate?.dispose();
-    this.priorEstimate = next;
+    // Kept across steps: a step run inside tf.tidy (as trainLoop runs it) must not free the running estimate.
+    this.priorEstimate = tf.keep(next);
     this.priorBatches++;
     if (this.priorBatches >= this.priorSteps) this.priorFrozen = true;
   }

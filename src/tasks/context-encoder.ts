@@ -13,7 +13,7 @@ import { patchDiscriminator } from '../heads/patch-discriminator.js';
 import { discriminatorAdversarialLoss, inpaintingLoss } from '../losses/reconstruction.js';
 import { trainableVariables } from '../train/variables.js';
 import { defaultDecoder } from './internal/autoencoder.js';
-import { assertEncoder, assertImageBatch, minimizeWith, resolveImageShape } from './internal/common.js';
+import { assertEncoder, assertImageBatch, assertOptimizer, checkTaskOptions, resolveImageShape } from './internal/common.js';
 import { centerMask, irregularMask, randomRectangleMask } from '../masking/inpainting-masks.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
@@ -143,7 +143,6 @@ export class ContextEncoder extends BasePretextTask {
   private readonly discriminatorOptimizer: tf.Optimizer;
   private readonly ownsDecoder: boolean;
   private readonly ownsDiscriminator: boolean;
-  private readonly ownsGeneratorOptimizer: boolean;
   private readonly rng: Rng;
 
   constructor(encoder: ImageEncoder, options: ContextEncoderOptions = {}) {
@@ -163,9 +162,11 @@ export class ContextEncoder extends BasePretextTask {
         'discriminatorLearningRate',
         'optimizer',
         'seed',
+        'onNonFinite',
       ],
       fn,
     );
+    checkTaskOptions(options, fn, ['decoder', 'discriminator']);
     const {
       mask = 'random-rectangle',
       fillValue = 'mean',
@@ -180,14 +181,11 @@ export class ContextEncoder extends BasePretextTask {
     if (fillValue !== 'mean') assertFiniteNumber(fillValue, fn, 'options.fillValue');
     assertNonNegative(reconstructionWeight, fn, 'options.reconstructionWeight');
     assertNonNegative(adversarialWeight, fn, 'options.adversarialWeight');
-    if (options.optimizer !== undefined && typeof (options.optimizer as tf.Optimizer).minimize !== 'function') {
-      throw new InvalidArgumentError(fn, 'options.optimizer', 'be a tf.Optimizer', String(options.optimizer));
-    }
+    assertOptimizer(options.optimizer, fn);
     const imageShape = resolveImageShape(encoder, options.imageShape, fn);
     // DCGAN's Adam (β₁ = 0.5), which Context Encoders train with.
-    super(encoder, options.optimizer ?? tf.train.adam(learningRate, 0.5), learningRate);
-    this.ownsGeneratorOptimizer = options.optimizer === undefined;
-    this.rng = createRng(options.seed);
+    super(encoder, options.optimizer ?? (() => tf.train.adam(learningRate, 0.5)), learningRate, { onNonFinite: options.onNonFinite });
+    this.rng = createRng(options.seed, fn, 'options.seed');
     const built = defaultDecoder(encoder, imageShape, options.decoder, this.rng, fn);
     this.imageShape = imageShape;
     this.decoder = built.decoder;
@@ -236,8 +234,8 @@ export class ContextEncoder extends BasePretextTask {
     return tf.tidy(() => this.composite(images, mask, this.generate(this.fillHole(images, mask), false)));
   }
 
-  step(images: tf.Tensor4D): number {
-    assertImageBatch(images, this.imageShape, 'ContextEncoder.step');
+  protected runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape);
     const mask = this.sampleMask(images.shape[0]);
     let fake: tf.Tensor4D | undefined;
     try {
@@ -257,8 +255,7 @@ export class ContextEncoder extends BasePretextTask {
         this.trainableVariables,
       );
       const generated = fake!;
-      this.lastDiscriminatorLoss = minimizeWith(
-        this.discriminatorOptimizer,
+      this.lastDiscriminatorLoss = this.minimize(
         () =>
           tf.tidy(() =>
             discriminatorAdversarialLoss(
@@ -267,6 +264,7 @@ export class ContextEncoder extends BasePretextTask {
             ),
           ),
         trainableVariables(this.discriminator),
+        this.discriminatorOptimizer,
       );
       return generatorLoss;
     } finally {
@@ -281,8 +279,8 @@ export class ContextEncoder extends BasePretextTask {
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
-    if (this.ownsGeneratorOptimizer) this.optimizer.dispose();
     this.discriminatorOptimizer.dispose();
     if (this.ownsDecoder) this.decoder.dispose();
     if (this.ownsDiscriminator) this.discriminator.dispose();

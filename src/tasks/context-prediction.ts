@@ -5,7 +5,7 @@ import { createRng, type Rng } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertOneOf } from '../core/validate.js';
 import { siameseHead } from '../heads/siamese-head.js';
 import { trainableVariables } from '../train/variables.js';
-import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape } from './internal/common.js';
+import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape, checkTaskOptions } from './internal/common.js';
 import { relativePositionPairs } from '../masking/relative-position.js';
 import { cropEncoder, crossEntropy, type CropEncoder } from './internal/classify.js';
 import { BasePretextTask, type ImageEncoder } from './pretext-task.js';
@@ -103,9 +103,10 @@ export class ContextPrediction extends BasePretextTask {
     assertEncoder(encoder, fn);
     assertKnownOptions(
       options,
-      ['imageShape', 'patchSize', 'gap', 'jitter', 'normalizePatches', 'head', 'learningRate', 'optimizer', 'seed'],
+      ['imageShape', 'patchSize', 'gap', 'jitter', 'normalizePatches', 'head', 'learningRate', 'optimizer', 'seed', 'onNonFinite'],
       fn,
     );
+    checkTaskOptions(options, fn, ['head']);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const imageShape = resolveImageShape(encoder, options.imageShape, fn);
     const side = Math.min(imageShape[0], imageShape[1]);
@@ -126,8 +127,8 @@ export class ContextPrediction extends BasePretextTask {
       );
     }
     const patchEncoder = cropEncoder(encoder, patchSize, imageShape[2], fn, 'patches');
-    super(encoder, options.optimizer, learningRate);
-    this.rng = createRng(options.seed);
+    super(encoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    this.rng = createRng(options.seed, fn, 'options.seed');
     this.patches = patchEncoder;
     this.imageShape = imageShape;
     this.patchSize = patchSize;
@@ -158,12 +159,13 @@ export class ContextPrediction extends BasePretextTask {
     return this.lossOf(images);
   }
 
-  step(images: tf.Tensor4D): number {
-    assertImageBatch(images, this.imageShape, 'ContextPrediction.step');
+  protected runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape);
     return this.minimize(() => this.lossOf(images), this.trainableVariables);
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     if (this.ownsHead) this.head.dispose();
   }

@@ -14,6 +14,8 @@ import {
   encoderFeatureDim,
   encoderInputShape,
   modalityFeatureDim,
+  assertTrainingFits,
+  checkTaskOptions,
   type ModalityEncoder,
 } from './internal/common.js';
 import { crossEntropy } from './internal/classify.js';
@@ -104,7 +106,8 @@ export class CrossModalCorrespondence extends BasePretextTask {
     const fn = 'CrossModalCorrespondence';
     assertEncoder(visionEncoder, fn, 'visionEncoder');
     const otherDim = modalityFeatureDim(otherEncoder, fn, 'otherEncoder');
-    assertKnownOptions(options, ['head', 'hiddenDim', 'positiveFraction', 'learningRate', 'optimizer', 'seed'], fn);
+    assertKnownOptions(options, ['head', 'hiddenDim', 'positiveFraction', 'learningRate', 'optimizer', 'seed', 'onNonFinite'], fn);
+    checkTaskOptions(options, fn, ['head']);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const { hiddenDim = 128, positiveFraction = 0.5 } = options;
     assertInteger(hiddenDim, fn, 'options.hiddenDim', { min: 1 });
@@ -114,8 +117,9 @@ export class CrossModalCorrespondence extends BasePretextTask {
       throw new InvalidArgumentError(fn, 'visionEncoder', 'have a known input shape (a tfjs-layers model or a tinyVit)', 'an unknown shape');
     }
     const visionDim = encoderFeatureDim(visionEncoder, imageShape);
-    super(visionEncoder, options.optimizer, learningRate);
-    this.rng = createRng(options.seed);
+    if (options.head === undefined) assertTrainingFits(fn, 'options.hiddenDim', [[visionDim + otherDim, hiddenDim], [hiddenDim, hiddenDim], [hiddenDim, 2]]);
+    super(visionEncoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    this.rng = createRng(options.seed, fn, 'options.seed');
     this.imageShape = imageShape;
     this.otherEncoder = otherEncoder;
     this.positiveFraction = positiveFraction;
@@ -171,8 +175,9 @@ export class CrossModalCorrespondence extends BasePretextTask {
   }
 
   /** One optimizer step on `B` aligned pairs, with fresh positives and negatives; returns the loss. */
-  step(images: tf.Tensor4D, other?: tf.Tensor): number {
+  protected runStep(images: tf.Tensor4D, other?: tf.Tensor): number {
     this.check(images, other, 'CrossModalCorrespondence.step', 2);
+    this.checkBatch(images, null, 2);
     const { otherIndex, labels } = this.samplePairs(images.shape[0]);
     const paired = tf.tidy(() => tf.gather(other, tf.tensor1d(otherIndex, 'int32')));
     const target = tf.tensor1d(labels, 'int32');
@@ -184,6 +189,7 @@ export class CrossModalCorrespondence extends BasePretextTask {
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     if (this.ownsHead) this.head.dispose();
   }

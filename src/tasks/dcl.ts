@@ -78,7 +78,6 @@ export class DCL extends JointEmbeddingTask {
   readonly weighted: boolean;
   /** σ of DCLW's weighting. */
   readonly sigma: number;
-  private released = false;
 
   constructor(encoder: ImageEncoder, options: DCLOptions = {}) {
     const fn = 'DCL';
@@ -125,8 +124,7 @@ export class DCL extends JointEmbeddingTask {
 
   /** Frees the projector and an owned optimizer (never the encoder). Idempotent. */
   override dispose(): void {
-    if (this.released) return;
-    this.released = true;
+    if (this.isDisposed) return;
     super.dispose();
     this.projector.dispose();
   }

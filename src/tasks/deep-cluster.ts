@@ -8,14 +8,15 @@ import { compose } from '../augment/compose.js';
 import { RandomHorizontalFlip } from '../augment/flip.js';
 import { RandomResizedCrop } from '../augment/resized-crop.js';
 import type { Transform } from '../augment/transform.js';
-import { InvalidArgumentError } from '../core/errors.js';
+import { InvalidArgumentError, ValueRangeError } from '../core/errors.js';
 import { classificationHead } from '../heads/classification-head.js';
 import { initKernelLayer } from '../heads/init.js';
-import { kMeans } from '../losses/k-means.js';
+import { kMeans, MAX_KMEANS_ITERATIONS } from '../losses/k-means.js';
 import { trainableVariables } from '../train/variables.js';
-import { assertEncoder, assertImageBatch, checkTrainingOptions, encoderFeatureDim, resolveImageShape } from './internal/common.js';
+import { assertEncoder, assertImageBatch, checkTrainingOptions, encoderFeatureDim, resolveImageShape, checkTaskOptions } from './internal/common.js';
 import { crossEntropy } from './internal/classify.js';
-import { BasePretextTask, embedImages, encodeImages, type ImageEncoder } from './pretext-task.js';
+import { BasePretextTask, embedImages, encodeImages, type ImageEncoder, type StepState } from './pretext-task.js';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import type { TaskOptions } from './task-options.js';
 
 /** Options of {@link DeepCluster}. */
@@ -161,6 +162,8 @@ export class DeepCluster extends BasePretextTask {
   private clusteredCount = 0;
   private stepsSinceClustering = 0;
   private ownSteps = 0;
+  /** What a re-clustering replaced during the running step (null outside a step). */
+  private retired: ({ dispose(): void } | null)[] | null = null;
 
   constructor(encoder: ImageEncoder, options: DeepClusterOptions = {}) {
     const fn = 'DeepCluster';
@@ -180,9 +183,11 @@ export class DeepCluster extends BasePretextTask {
         'headLearningRate',
         'optimizer',
         'seed',
+        'onNonFinite',
       ],
       fn,
     );
+    checkTaskOptions(options, fn, ['head']);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const imageShape = resolveImageShape(encoder, options.imageShape, fn);
     const featureDim = encoderFeatureDim(encoder, imageShape);
@@ -192,13 +197,18 @@ export class DeepCluster extends BasePretextTask {
     assertInteger(pcaDim, fn, 'options.pcaDim', { min: 1, max: featureDim });
     assertInteger(memorySize, fn, 'options.memorySize', { min: numClusters });
     assertInteger(clusterEvery, fn, 'options.clusterEvery', { min: 1 });
-    assertInteger(kMeansIterations, fn, 'options.kMeansIterations', { min: 1 });
+    assertInteger(kMeansIterations, fn, 'options.kMeansIterations', { min: 1, max: MAX_KMEANS_ITERATIONS });
     assertPositive(headLearningRate, fn, 'options.headLearningRate');
     if (options.augment != null && typeof (options.augment as Transform).run !== 'function') {
       throw new InvalidArgumentError(fn, 'options.augment', 'be a Transform (e.g. compose([...])) or null', describeValue(options.augment));
     }
-    super(encoder, options.optimizer, learningRate);
-    this.rng = createRng(options.seed);
+    // The image memory (JS) and its tensor copy for clustering, and the k-means distances.
+    assertMemoryFits(fn, 'options.memorySize', [
+      { shape: [memorySize, ...imageShape], count: 3 },
+      [memorySize, numClusters],
+    ]);
+    super(encoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    this.rng = createRng(options.seed, fn, 'options.seed');
     this.imageShape = imageShape;
     this.numClusters = numClusters;
     this.pcaDim = pcaDim;
@@ -229,8 +239,11 @@ export class DeepCluster extends BasePretextTask {
    * images, then L2-normalised, `[N, pcaDim]`.
    */
   clusteringFeatures(images: tf.Tensor4D): tf.Tensor2D {
-    assertImageBatch(images, this.imageShape, 'DeepCluster.clusteringFeatures', 'images', 2);
-    return this.whitenedFeatures(images);
+    const fn = 'DeepCluster.clusteringFeatures';
+    assertImageBatch(images, this.imageShape, fn, 'images', 2);
+    return this.whitenedFeatures(images, (reason) => {
+      throw new ValueRangeError(fn, 'images', "give finite features (the encoder's weights may hold NaN or infinity)", reason);
+    });
   }
 
   /**
@@ -241,7 +254,9 @@ export class DeepCluster extends BasePretextTask {
    */
   recluster(images: tf.Tensor4D): ClusteringResult {
     assertImageBatch(images, this.imageShape, 'DeepCluster.recluster', 'images', 2);
-    return this.clusterAndReset(images, Math.min(this.numClusters, images.shape[0]));
+    return this.clusterAndReset(images, Math.min(this.numClusters, images.shape[0]), (reason) => {
+      throw new ValueRangeError('DeepCluster.recluster', 'images', "give finite features (the encoder's weights may hold NaN or infinity)", reason);
+    });
   }
 
   /**
@@ -259,8 +274,8 @@ export class DeepCluster extends BasePretextTask {
     return this.train(images, pseudoLabels);
   }
 
-  step(images: tf.Tensor4D): number {
-    assertImageBatch(images, this.imageShape, 'DeepCluster.step');
+  protected runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape);
     this.remember(images);
     const due =
       this.clustered === null ||
@@ -269,8 +284,10 @@ export class DeepCluster extends BasePretextTask {
     if (due) {
       const memory = this.memoryImages();
       try {
-        this.clusterAndReset(memory, Math.max(2, Math.min(this.numClusters, Math.floor(this.memoryCount / 8))));
-        this.clustered?.dispose();
+        this.clusterAndReset(memory, Math.max(2, Math.min(this.numClusters, Math.floor(this.memoryCount / 8))), (reason) =>
+          this.refuse(`${this.name}.step`, NaN, reason),
+        );
+        this.retire(this.clustered);
         this.clustered = tf.keep(tf.clone(memory));
       } finally {
         memory.dispose();
@@ -285,6 +302,40 @@ export class DeepCluster extends BasePretextTask {
     }
   }
 
+  /**
+   * The counters, the clustering and the head's optimizer are put back with
+   * the variables when a step is refused (what a re-clustering in that step
+   * replaced is disposed only when the step commits). The images the step
+   * wrote into the clustering memory stay (data, not state: the next step
+   * writes over them).
+   */
+  protected override saveState(): StepState {
+    const base = super.saveState();
+    const { memoryCount, memoryPointer, stepsSinceClustering, ownSteps, lastClustering, members, clusteredCount, clustered, headOptimizer } = this;
+    this.retired = [];
+    return {
+      restore: () => {
+        base.restore();
+        Object.assign(this, { memoryCount, memoryPointer, stepsSinceClustering, ownSteps, lastClustering, members, clusteredCount });
+        if (this.clustered !== clustered) this.clustered?.dispose();
+        if (this.headOptimizer !== headOptimizer) this.headOptimizer.dispose();
+        this.clustered = clustered;
+        this.headOptimizer = headOptimizer;
+        this.retired = null;
+      },
+      commit: () => {
+        for (const r of this.retired ?? []) r?.dispose();
+        this.retired = null;
+      },
+    };
+  }
+
+  /** Disposes what a re-clustering replaced: at once, or when the running step commits. */
+  private retire(replaced: { dispose(): void } | null): void {
+    if (this.retired !== null) this.retired.push(replaced);
+    else replaced?.dispose();
+  }
+
   /** Checkpoints also carry the image memory's fill, the clustering the head is trained on and when it was made. */
   protected override stateFields(): string[] {
     return [
@@ -295,6 +346,7 @@ export class DeepCluster extends BasePretextTask {
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     this.headOptimizer.dispose();
     this.clustered?.dispose();
@@ -303,20 +355,17 @@ export class DeepCluster extends BasePretextTask {
   }
 
   private train(images: tf.Tensor4D, labels: tf.Tensor1D): number {
-    const encoderVars = trainableVariables(this.encoder);
-    const headVars = trainableVariables(this.head);
-    const { value, grads } = tf.variableGrads(
+    // One guarded update: the encoder and the head take their own optimizers' steps.
+    const loss = this.minimizeGroups(
       () =>
         tf.tidy(() =>
           crossEntropy(this.head.apply(encodeImages(this.encoder, images, true), { training: true }) as tf.Tensor2D, labels),
         ),
-      [...encoderVars, ...headVars],
+      [
+        [this.optimizer, trainableVariables(this.encoder)],
+        [this.headOptimizer, trainableVariables(this.head)],
+      ],
     );
-    const pick = (vars: tf.Variable[]) => Object.fromEntries(vars.map((v) => [v.name, grads[v.name]!]));
-    this.optimizer.applyGradients(pick(encoderVars));
-    this.headOptimizer.applyGradients(pick(headVars));
-    const loss = value.dataSync()[0] as number;
-    tf.dispose([value, ...Object.values(grads)]);
     this.ownSteps++;
     this.stepsSinceClustering++;
     return loss;
@@ -337,15 +386,22 @@ export class DeepCluster extends BasePretextTask {
     return tf.tensor4d(this.memory.subarray(0, this.memoryCount * size), [this.memoryCount, ...this.imageShape]);
   }
 
-  private whitenedFeatures(images: tf.Tensor4D): tf.Tensor2D {
+  /** PCA-whitened, L2-normalised features of `images`; calls `nonFinite` (which throws) when the features are not finite. */
+  private whitenedFeatures(images: tf.Tensor4D, nonFinite: (reason: string) => never): tf.Tensor2D {
     const features = embedImages(this.encoder, images, { batchSize: 512 });
     try {
       const n = features.shape[0];
       const f = features.shape[1];
       const centered = tf.tidy(() => tf.sub(features, tf.mean(features, 0, true)));
       const cov = tf.tidy(() => tf.div(tf.matMul(tf.transpose(centered), centered), Math.max(n - 1, 1)));
-      const { values, vectors } = symmetricEigen(cov.dataSync(), f, true);
+      const covData = cov.dataSync();
       cov.dispose();
+      // A NaN or infinite feature makes the covariance non-finite: read here anyway, so the check is free.
+      if (!covData.every(Number.isFinite)) {
+        centered.dispose();
+        nonFinite("the encoder's features of the clustering memory are not finite");
+      }
+      const { values, vectors } = symmetricEigen(covData, f, true);
       const d = Math.min(this.pcaDim, n);
       // Top-d eigenvectors (values ascend), each scaled by 1/√(λ + ε): PCA whitening as faiss' PCAMatrix(eigen_power = −0.5).
       const projection = new Float32Array(f * d);
@@ -364,8 +420,8 @@ export class DeepCluster extends BasePretextTask {
     }
   }
 
-  private clusterAndReset(images: tf.Tensor4D, k: number): ClusteringResult {
-    const x = this.whitenedFeatures(images);
+  private clusterAndReset(images: tf.Tensor4D, k: number, nonFinite: (reason: string) => never): ClusteringResult {
+    const x = this.whitenedFeatures(images, nonFinite);
     const result = kMeans(x, { k, iterations: this.kMeansIterations, seed: this.rng.nextUint32(), emptyClusters: 'split' });
     const assignments = Int32Array.from(result.assignments.dataSync());
     tf.dispose([x, result.centroids, result.assignments]);
@@ -386,7 +442,7 @@ export class DeepCluster extends BasePretextTask {
   private resetHead(): void {
     const dense = this.head.layers.filter((l) => l.weights.length > 0 && l.getClassName() === 'Dense');
     dense.forEach((layer, i) => initKernelLayer(layer, this.rng, i === dense.length - 1 ? 'linearProbe' : 'he'));
-    this.headOptimizer.dispose();
+    this.retire(this.headOptimizer);
     this.headOptimizer = tf.train.adam(this.headLearningRate);
   }
 

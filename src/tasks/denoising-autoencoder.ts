@@ -5,7 +5,7 @@ import { assertInRange, assertKnownOptions } from '../core/validate.js';
 import { reconstructionLoss } from '../losses/reconstruction.js';
 import { trainableVariables } from '../train/variables.js';
 import { defaultDecoder } from './internal/autoencoder.js';
-import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape } from './internal/common.js';
+import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape, checkTaskOptions } from './internal/common.js';
 import { pixelDropout } from '../masking/denoising.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
@@ -79,13 +79,14 @@ export class DenoisingAutoencoder extends BasePretextTask {
   constructor(encoder: ImageEncoder, options: DenoisingAutoencoderOptions = {}) {
     const fn = 'DenoisingAutoencoder';
     assertEncoder(encoder, fn);
-    assertKnownOptions(options, ['imageShape', 'decoder', 'dropProbability', 'learningRate', 'optimizer', 'seed'], fn);
+    assertKnownOptions(options, ['imageShape', 'decoder', 'dropProbability', 'learningRate', 'optimizer', 'seed', 'onNonFinite'], fn);
+    checkTaskOptions(options, fn, ['decoder']);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const { dropProbability = 0.25 } = options;
     assertInRange(dropProbability, 0, 1, fn, 'options.dropProbability', [false, true]);
     const imageShape = resolveImageShape(encoder, options.imageShape, fn);
-    super(encoder, options.optimizer, learningRate);
-    this.rng = createRng(options.seed);
+    super(encoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    this.rng = createRng(options.seed, fn, 'options.seed');
     const built = defaultDecoder(encoder, imageShape, options.decoder, this.rng, fn);
     this.imageShape = imageShape;
     this.decoder = built.decoder;
@@ -116,12 +117,13 @@ export class DenoisingAutoencoder extends BasePretextTask {
     return tf.tidy(() => this.decoder.apply(encodeImages(this.encoder, images, false), { training: false }) as tf.Tensor4D);
   }
 
-  step(images: tf.Tensor4D): number {
-    assertImageBatch(images, this.imageShape, 'DenoisingAutoencoder.step');
+  protected runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape);
     return this.minimize(() => this.lossOf(images), this.trainableVariables);
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     if (this.ownsDecoder) this.decoder.dispose();
   }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { multiCrop, type MultiCropOptions, type MultiCropViews } from '../augment/views.js';
+import { multiCropOfChecked, type MultiCropOptions, type MultiCropViews } from '../augment/views.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { stopGradient } from '../core/stop-gradient.js';
 import { assertInRange, assertInteger, assertOneOf, assertPositive, describeValue } from '../core/validate.js';
@@ -250,8 +250,14 @@ export class DINO extends JointEmbeddingTask {
 
   /** The multi-crop views of `images` (`{ global: [2], local: [n] }`), from `seed` (default: the method's stream). Dispose them. */
   crops(images: tf.Tensor4D, seed?: number): MultiCropViews {
-    this.checkImages(images, 'DINO.crops', 1);
-    return multiCrop(images, { ...this.cropOptions, seed: seed ?? this.rng.nextUint32() });
+    this.assertLive('DINO.crops');
+    this.checkBatch(images, this.imageShape, 1, 'DINO.crops');
+    return this.drawCrops(images, seed);
+  }
+
+  /** The multi-crop views of a checked batch (no second range check: `multiCrop`'s would read synchronously). */
+  private drawCrops(images: tf.Tensor4D, seed?: number): MultiCropViews {
+    return multiCropOfChecked(images, this.cropOptions, seed ?? this.rng.nextUint32(), 'DINO.crops');
   }
 
   /** The teacher's logits `[2·B, K]` for the two global crops (crop-major), without gradient. */
@@ -301,12 +307,12 @@ export class DINO extends JointEmbeddingTask {
   }
 
   /** One DINO step on a batch of images (multi-crop, not two views); returns the loss. */
-  override step(images: tf.Tensor4D): number {
-    this.checkImages(images, 'DINO.step', 2);
+  protected override runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape, 2);
     this.applyLearningRate();
     const momentum = this.momentum(this.steps);
     const temperature = this.teacherTemperature();
-    const crops = this.crops(images);
+    const crops = this.drawCrops(images);
     let teacher: tf.Tensor2D | null = null;
     try {
       teacher = this.teacherOutput(crops.global);
@@ -339,6 +345,7 @@ export class DINO extends JointEmbeddingTask {
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     this.head.dispose();
     this.target.dispose();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { multiCrop, type MultiCropOptions, type MultiCropViews } from '../augment/views.js';
+import { multiCropOfChecked, type MultiCropOptions, type MultiCropViews } from '../augment/views.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { stopGradient } from '../core/stop-gradient.js';
 import {
@@ -391,8 +391,14 @@ export class DINOv2 extends JointEmbeddingTask {
 
   /** The multi-crop views of `images` (`{ global: [2], local: [n] }`), from `seed` (default: the method's stream). Dispose them. */
   crops(images: tf.Tensor4D, seed?: number): MultiCropViews {
+    this.assertLive('DINOv2.crops');
     this.checkImages(images, 'DINOv2.crops', 1);
-    return multiCrop(images, { ...this.cropOptions, seed: seed ?? this.rng.nextUint32() });
+    return this.drawCrops(images, seed);
+  }
+
+  /** The multi-crop views of a checked batch (no second range check: `multiCrop`'s would read synchronously). */
+  private drawCrops(images: tf.Tensor4D, seed?: number): MultiCropViews {
+    return multiCropOfChecked(images, this.cropOptions, seed ?? this.rng.nextUint32(), 'DINOv2.crops');
   }
 
   /**
@@ -477,10 +483,10 @@ export class DINOv2 extends JointEmbeddingTask {
   }
 
   /** One DINOv2 step on a batch of images: crops, masks, teacher, loss, update, centers, EMA; returns the loss. */
-  override step(images: tf.Tensor4D): number {
-    this.checkImages(images, 'DINOv2.step', 2);
+  protected override runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape, 2);
     this.applyLearningRate();
-    const crops = this.crops(images);
+    const crops = this.drawCrops(images);
     try {
       return this.stepOn(crops);
     } finally {

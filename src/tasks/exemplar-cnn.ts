@@ -11,7 +11,7 @@ import { assertInteger, assertKnownOptions, assertOneOf, assertPositive, describ
 import { classificationHead } from '../heads/classification-head.js';
 import { MemoryBank } from '../train/memory-bank.js';
 import { trainableVariables } from '../train/variables.js';
-import { assertEncoder, assertImageBatch, checkTrainingOptions, encoderFeatureDim, resolveImageShape } from './internal/common.js';
+import { assertEncoder, assertImageBatch, checkTrainingOptions, encoderFeatureDim, resolveImageShape, checkTaskOptions } from './internal/common.js';
 import { crossEntropy } from './internal/classify.js';
 import { IntensityJitter } from './internal/intensity-jitter.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
@@ -132,24 +132,25 @@ export class ExemplarCnn extends BasePretextTask {
     assertEncoder(encoder, fn);
     assertKnownOptions(
       options,
-      ['imageShape', 'numExemplars', 'augment', 'variant', 'temperature', 'head', 'learningRate', 'optimizer', 'seed'],
+      ['imageShape', 'numExemplars', 'augment', 'variant', 'temperature', 'head', 'learningRate', 'optimizer', 'seed', 'onNonFinite'],
       fn,
     );
+    checkTaskOptions(options, fn, ['head']);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const imageShape = resolveImageShape(encoder, options.imageShape, fn);
     const { numExemplars = 1000, variant = 'parametric', temperature = 0.07 } = options;
     assertInteger(numExemplars, fn, 'options.numExemplars', { min: 2 });
     assertOneOf(variant, ['parametric', 'non-parametric'] as const, fn, 'options.variant');
     assertPositive(temperature, fn, 'options.temperature');
-    if (options.augment !== undefined && typeof (options.augment as Transform).run !== 'function') {
+    if (options.augment !== undefined && (options.augment === null || typeof (options.augment as Transform).run !== 'function')) {
       throw new InvalidArgumentError(fn, 'options.augment', 'be a Transform (e.g. compose([...]))', describeValue(options.augment));
     }
     if (options.head !== undefined && variant !== 'parametric') {
       throw new InvalidArgumentError(fn, 'options.head', "be omitted with variant 'non-parametric' (it has no classifier)", 'a model');
     }
     const featureDim = encoderFeatureDim(encoder, imageShape);
-    super(encoder, options.optimizer, learningRate);
-    this.rng = createRng(options.seed);
+    super(encoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    this.rng = createRng(options.seed, fn, 'options.seed');
     this.imageShape = imageShape;
     this.numExemplars = numExemplars;
     this.variant = variant;
@@ -208,8 +209,8 @@ export class ExemplarCnn extends BasePretextTask {
     });
   }
 
-  step(images: tf.Tensor4D): number {
-    assertImageBatch(images, this.imageShape, 'ExemplarCnn.step');
+  protected runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape);
     if (this.filled < this.numExemplars) this.collect(images);
     const { images: copies, labels } = this.sampleCopies(images.shape[0]);
     try {
@@ -234,6 +235,7 @@ export class ExemplarCnn extends BasePretextTask {
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     this.seedTensor?.dispose();
     this.seedTensor = null;

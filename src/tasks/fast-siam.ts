@@ -6,6 +6,7 @@ import { predictionMlp } from '../heads/prediction-mlp.js';
 import { fastSiamLoss } from '../losses/fast-siam.js';
 import { defaultAugment } from './grayscale-augment.js';
 import { augmentViews } from './internal/multi-view.js';
+import { assertTrainingFits, mlpWeightShapes } from './internal/common.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
 import type { ImageEncoder } from './pretext-task.js';
 
@@ -71,7 +72,6 @@ export class FastSiam extends JointEmbeddingTask {
   readonly predictor: tfl.Sequential;
   /** Views per image. */
   readonly numViews: number;
-  private released = false;
 
   constructor(encoder: ImageEncoder, options: FastSiamOptions = {}) {
     const fn = 'FastSiam';
@@ -87,11 +87,15 @@ export class FastSiam extends JointEmbeddingTask {
     });
     this.numViews = numViews;
     const d = projectionDim ?? this.featureDim;
+    const predictorWidth = predictorHiddenDim ?? Math.max(1, Math.round(d / 4));
+    // Both heads are checked before the first is built (a refused second one would leak the first).
+    const widest = (['projectionDim', 'hiddenDim', 'predictorHiddenDim'] as const).reduce((a, k) => ((options[k] ?? 0) > (options[a] ?? 0) ? k : a));
+    assertTrainingFits(fn, `options.${widest}`, [...mlpWeightShapes(this.featureDim, hiddenDim ?? d, 2, d), ...mlpWeightShapes(d, predictorWidth, 2, d)]);
     this.projector = this.projectionHead({ variant: 'simsiam', hiddenDim: hiddenDim ?? d, outputDim: d, numLayers: 2 });
     this.predictor = predictionMlp({
       inputDim: d,
       variant: 'simsiam',
-      hiddenDim: predictorHiddenDim ?? Math.max(1, Math.round(d / 4)),
+      hiddenDim: predictorWidth,
       seed: this.rng.nextUint32(),
     });
   }
@@ -103,6 +107,7 @@ export class FastSiam extends JointEmbeddingTask {
   /** `numViews` augmented views of `images` (from `seed`, by default the method's stream); dispose them. */
   multiViews(images: tf.Tensor4D, seed?: number): tf.Tensor4D[] {
     const fn = 'FastSiam.multiViews';
+    this.assertLive(fn);
     this.checkImages(images, fn, 1);
     return augmentViews(images, this.augmentations, this.numViews, seed ?? this.rng.nextUint32(), fn, this.imageShape);
   }
@@ -120,10 +125,11 @@ export class FastSiam extends JointEmbeddingTask {
   }
 
   /** One step on V fresh views of `images`; returns the loss. */
-  override step(images: tf.Tensor4D): number {
-    this.checkImages(images, `${this.name}.step`, 2);
+  protected override runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape, 2);
     this.applyLearningRate();
-    const views = this.multiViews(images);
+    // Views drawn without a second check of the batch (checked above, read once).
+    const views = augmentViews(images, this.augmentations, this.numViews, this.rng.nextUint32(), `${this.name}.step`, this.imageShape);
     try {
       return this.minimize(() => this.computeLoss(views), this.trainableVariables);
     } finally {
@@ -138,8 +144,7 @@ export class FastSiam extends JointEmbeddingTask {
 
   /** Frees the heads and an owned optimizer (never the encoder). Idempotent. */
   override dispose(): void {
-    if (this.released) return;
-    this.released = true;
+    if (this.isDisposed) return;
     super.dispose();
     this.projector.dispose();
     this.predictor.dispose();

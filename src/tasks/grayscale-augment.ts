@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { adjustBrightness, adjustContrast } from '../augment/adjust.js';
+import { brightnessOf, contrastOf } from '../augment/adjust.js';
 import { compose } from '../augment/compose.js';
 import { RandomHorizontalFlip } from '../augment/flip.js';
 import { RandomResizedCrop } from '../augment/resized-crop.js';
@@ -85,7 +85,8 @@ class RandomBrightnessContrast extends BaseTransform<BrightnessContrastParams> {
   }
 
   apply(images: tf.Tensor4D, params: BrightnessContrastParams): tf.Tensor4D {
-    return tf.tidy(() => adjustContrast(adjustBrightness(images, params.brightness), params.contrast));
+    // The pipeline checked the range on its input: no second (synchronous) read here.
+    return tf.tidy(() => contrastOf(brightnessOf(images, params.brightness), params.contrast));
   }
 }
 

@@ -161,7 +161,13 @@ export class IJEPA extends JointEmbeddingTask {
 
   /** The augmented view of `images` (one per image), from `seed` (default: the method's stream). Dispose it. */
   view(images: tf.Tensor4D, seed?: Seed): tf.Tensor4D {
+    this.assertLive('IJEPA.view');
     this.checkImages(images, 'IJEPA.view', 1);
+    return this.drawView(images, seed);
+  }
+
+  /** The view of a checked batch (no second range check). */
+  private drawView(images: tf.Tensor4D, seed?: Seed): tf.Tensor4D {
     const pipeline = this.augmentations[0];
     return pipeline.apply(images, pipeline.sample(images.shape, createRng(seed ?? this.rng.nextUint32())));
   }
@@ -204,10 +210,10 @@ export class IJEPA extends JointEmbeddingTask {
   }
 
   /** One I-JEPA step on a batch of images (one view, masks, targets, update, EMA); returns the loss. */
-  override step(images: tf.Tensor4D): number {
-    this.checkImages(images, 'IJEPA.step', 1);
+  protected override runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape, 1);
     this.applyLearningRate();
-    const view = this.view(images);
+    const view = this.drawView(images);
     try {
       return this.stepOn(view);
     } finally {

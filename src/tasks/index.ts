@@ -13,7 +13,7 @@
  * @module tasks
  */
 export { BasePretextTask, embedImages, encodeImages } from './pretext-task.js';
-export type { EmbedOptions, ImageEncoder, PretextTask } from './pretext-task.js';
+export type { EmbedOptions, ImageEncoder, PretextTask, StepGuardOptions, StepState } from './pretext-task.js';
 export { disposeTaskState } from './task-state.js';
 export type { JsonValue, StatefulObject, StatefulTask, TaskState } from './task-state.js';
 // Joint-embedding methods (issue 6).

@@ -5,7 +5,7 @@ import { createRng, type Rng } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertOneOf, describeValue } from '../core/validate.js';
 import { siameseHead } from '../heads/siamese-head.js';
 import { trainableVariables } from '../train/variables.js';
-import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape } from './internal/common.js';
+import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape, checkTaskOptions } from './internal/common.js';
 import { jigsawBatch, jigsawPermutations } from '../masking/jigsaw.js';
 import { cropEncoder, crossEntropy, type CropEncoder } from './internal/classify.js';
 import { BasePretextTask, type ImageEncoder } from './pretext-task.js';
@@ -119,9 +119,10 @@ export class Jigsaw extends BasePretextTask {
     assertEncoder(encoder, fn);
     assertKnownOptions(
       options,
-      ['imageShape', 'grid', 'tileSize', 'numPermutations', 'permutations', 'normalizeTiles', 'head', 'learningRate', 'optimizer', 'seed'],
+      ['imageShape', 'grid', 'tileSize', 'numPermutations', 'permutations', 'normalizeTiles', 'head', 'learningRate', 'optimizer', 'seed', 'onNonFinite'],
       fn,
     );
+    checkTaskOptions(options, fn, ['head']);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const imageShape = resolveImageShape(encoder, options.imageShape, fn);
     const { grid = 3, numPermutations = 100, normalizeTiles = true } = options;
@@ -146,8 +147,8 @@ export class Jigsaw extends BasePretextTask {
       }
     }
     const tileEncoder = cropEncoder(encoder, tileSize, imageShape[2], fn, 'tiles');
-    super(encoder, options.optimizer, learningRate);
-    this.rng = createRng(options.seed);
+    super(encoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    this.rng = createRng(options.seed, fn, 'options.seed');
     this.tiles = tileEncoder;
     this.imageShape = imageShape;
     this.grid = grid;
@@ -190,8 +191,8 @@ export class Jigsaw extends BasePretextTask {
     return this.lossOf(images);
   }
 
-  step(images: tf.Tensor4D): number {
-    assertImageBatch(images, this.imageShape, 'Jigsaw.step');
+  protected runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape);
     return this.minimize(() => this.lossOf(images), this.trainableVariables);
   }
 
@@ -201,6 +202,7 @@ export class Jigsaw extends BasePretextTask {
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     if (this.ownsHead) this.head.dispose();
   }

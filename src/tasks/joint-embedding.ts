@@ -1,15 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { Transform } from '../augment/transform.js';
-import { twoViews } from '../augment/views.js';
+import { assertOutputsFit, type Transform } from '../augment/transform.js';
 import { InvalidArgumentError, ShapeError } from '../core/errors.js';
-import { assertImages } from '../core/images.js';
 import { createRng, type Rng, type Seed } from '../core/rng.js';
 import {
   assertFiniteNumber,
   assertInteger,
   assertKnownOptions,
-  assertMinSize,
   assertPositive,
   describeValue,
   formatShape,
@@ -17,11 +14,12 @@ import {
 import { projectionMlp, type ProjectionMlpOptions } from '../heads/projection-mlp.js';
 import type { Schedule } from '../train/schedules.js';
 import { setLearningRate } from '../train/set-learning-rate.js';
-import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
+import { checkTaskOptions } from './internal/common.js';
+import { BasePretextTask, encodeImages, type ImageEncoder, type StepGuardOptions } from './pretext-task.js';
 import { TargetNetwork } from './target-network.js';
 
 /** Options every joint-embedding method accepts (each method adds its own). */
-export interface JointEmbeddingOptions {
+export interface JointEmbeddingOptions extends StepGuardOptions {
   /**
    * The augmentation: one pipeline for both views, or one per view
    * (`[view1, view2]`, BYOL's asymmetric blur and solarization). Anything
@@ -64,7 +62,7 @@ export interface JointEmbeddingOptions {
 }
 
 /** Option keys of {@link JointEmbeddingOptions}, for `assertKnownOptions`. */
-export const JOINT_EMBEDDING_KEYS = ['augment', 'optimizer', 'learningRate', 'totalSteps', 'imageShape', 'seed'] as const;
+export const JOINT_EMBEDDING_KEYS = ['augment', 'optimizer', 'learningRate', 'totalSteps', 'imageShape', 'seed', 'onNonFinite'] as const;
 
 /** What a method tells the shared constructor. */
 export interface MethodDefaults {
@@ -171,7 +169,8 @@ export abstract class JointEmbeddingTask extends BasePretextTask {
   protected constructor(fn: string, encoder: ImageEncoder, options: JointEmbeddingOptions, defaults: MethodDefaults) {
     assertEncoder(encoder, fn);
     const { optimizer, learningRate = defaults.learningRate, totalSteps } = options;
-    if (optimizer !== undefined && !(optimizer instanceof tf.Optimizer)) {
+    // (tfjs's Optimizer[Symbol.hasInstance] reads `.minimize`, so null must be caught first.)
+    if (optimizer !== undefined && (typeof optimizer !== 'object' || optimizer === null || !(optimizer instanceof tf.Optimizer))) {
       throw new InvalidArgumentError(fn, 'options.optimizer', 'be a tfjs optimizer (tf.train.adam(…), tf.train.sgd(…), …)', describeValue(optimizer));
     }
     if (!isSchedule(learningRate)) {
@@ -206,11 +205,11 @@ export abstract class JointEmbeddingTask extends BasePretextTask {
       }
       return out.shape[1];
     });
-    super(encoder, optimizer, initialRate);
+    super(encoder, optimizer, initialRate, { onNonFinite: options.onNonFinite });
     this.imageShape = imageShape;
     this.featureDim = featureDim;
     this.totalSteps = totalSteps;
-    this.rng = createRng(options.seed);
+    this.rng = createRng(options.seed, fn, 'options.seed');
     this.learningRateSchedule = isSchedule(learningRate) ? learningRate : null;
     const augment = options.augment ?? defaults.augment(imageShape);
     this.augmentations = readAugment(augment, fn);
@@ -225,21 +224,10 @@ export abstract class JointEmbeddingTask extends BasePretextTask {
    * `step` uses). Dispose them when done.
    */
   views(images: tf.Tensor4D, seed?: Seed): [tf.Tensor4D, tf.Tensor4D] {
-    this.checkImages(images, `${this.name}.views`, 1);
-    const [a, b] = this.augmentations;
-    const views = twoViews(images, a, b, { seed: seed ?? this.rng.nextUint32() });
-    for (const v of views) {
-      if (v.shape[1] !== this.imageShape[0] || v.shape[2] !== this.imageShape[1] || v.shape[3] !== this.imageShape[2]) {
-        tf.dispose(views);
-        throw new ShapeError(
-          `${this.name}.views`,
-          'options.augment',
-          `produce views of the encoder's input size [B, ${this.imageShape.join(', ')}]`,
-          formatShape(v.shape),
-        );
-      }
-    }
-    return views;
+    const fn = `${this.name}.views`;
+    this.assertLive(fn);
+    this.checkBatch(images, this.imageShape, 1, fn);
+    return this.drawViews(images, seed);
   }
 
   /**
@@ -247,10 +235,10 @@ export abstract class JointEmbeddingTask extends BasePretextTask {
    * stream, the method's loss, one optimizer update, then the method's state
    * updates (target network, queue, …). Returns the loss value.
    */
-  step(images: tf.Tensor4D): number {
-    this.checkImages(images, `${this.name}.step`, 2);
+  protected runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape, 2);
     this.applyLearningRate();
-    const [v1, v2] = this.views(images);
+    const [v1, v2] = this.drawViews(images);
     try {
       return this.trainStep(v1, v2);
     } finally {
@@ -266,15 +254,32 @@ export abstract class JointEmbeddingTask extends BasePretextTask {
     if (this.learningRateSchedule !== null) setLearningRate(this.optimizer, this.learningRateSchedule(this.steps));
   }
 
-  /** Throws unless `images` is a float32 `[B, H, W, C]` batch of the encoder's shape with B ≥ `minBatch`. */
+  /** Throws unless `images` is a float32 `[B, H, W, C]` batch of the encoder's shape in [0, 1] with B ≥ `minBatch`. */
   protected checkImages(images: unknown, fn: string, minBatch: number): asserts images is tf.Tensor4D {
-    assertImages(images, fn);
-    const [, h, w, c] = images.shape;
-    const [eh, ew, ec] = this.imageShape;
-    if (h !== eh || w !== ew || c !== ec) {
-      throw new ShapeError(fn, 'images', `have shape [B, ${eh}, ${ew}, ${ec}] (the encoder's input)`, formatShape(images.shape));
+    this.checkBatch(images, this.imageShape, minBatch, fn);
+  }
+
+  /** The two views of a checked batch (sampled, then applied: no second range check, no read). */
+  private drawViews(images: tf.Tensor4D, seed?: Seed): [tf.Tensor4D, tf.Tensor4D] {
+    const [a, b] = this.augmentations;
+    assertOutputsFit(`${this.name}.step`, images.shape, [a.outputShape(images.shape), b.outputShape(images.shape)]);
+    const rng = createRng(seed ?? this.rng.nextUint32(), `${this.name}.views`, 'seed');
+    const pa = a.sample(images.shape, rng);
+    const pb = b.sample(images.shape, rng);
+    // In one scope: a pipeline that throws halfway leaves none of its intermediates behind.
+    const views = tf.tidy(() => [a.apply(images, pa), b.apply(images, pb)]) as [tf.Tensor4D, tf.Tensor4D];
+    for (const v of views) {
+      if (v.shape[1] !== this.imageShape[0] || v.shape[2] !== this.imageShape[1] || v.shape[3] !== this.imageShape[2]) {
+        tf.dispose(views);
+        throw new ShapeError(
+          `${this.name}.views`,
+          'options.augment',
+          `produce views of the encoder's input size [B, ${this.imageShape.join(', ')}]`,
+          formatShape(v.shape),
+        );
+      }
     }
-    if (minBatch > 1) assertMinSize(images, 0, minBatch, fn, 'images', 'B', 'the loss compares samples within the batch');
+    return views;
   }
 
   // The helpers below are the steps the methods have in common, kept in one
@@ -333,6 +338,7 @@ export abstract class JointEmbeddingTask extends BasePretextTask {
   /** Options object check shared by the subclasses. */
   protected static checkOptions(options: unknown, keys: readonly string[], fn: string): void {
     assertKnownOptions(options ?? {}, [...JOINT_EMBEDDING_KEYS, ...keys], fn);
+    checkTaskOptions(options ?? {}, fn, ['targetEncoder']);
   }
 }
 

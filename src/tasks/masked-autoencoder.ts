@@ -8,7 +8,7 @@ import { decoderConfig, MaeDecoder, type MaeEncoderGeometry } from '../heads/mae
 import { selectionMatrix } from '../heads/transformer.js';
 import { VisionTransformer } from '../heads/vit.js';
 import { maeLoss } from '../losses/mae.js';
-import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape } from './internal/common.js';
+import { assertEncoder, assertImageBatch, checkTaskOptions, checkTrainingOptions, resolveImageShape } from './internal/common.js';
 import { convPatchGrid } from './internal/feature-grid.js';
 import { patchMaskToPixelsUnchecked } from '../masking/patch-mask-to-pixels.js';
 import { randomPatchMask } from '../masking/random-patch-mask.js';
@@ -131,12 +131,12 @@ export class MaskedAutoencoder extends BasePretextTask {
   private readonly featureMap: tfl.LayersModel | null;
   private readonly ownsDecoder: boolean;
   private readonly rng: Rng;
-  private released = false;
 
   constructor(encoder: VisionTransformer | ImageEncoder, options: MaskedAutoencoderOptions = {}) {
     const fn = 'MaskedAutoencoder';
     assertEncoder(encoder, fn);
-    assertKnownOptions(options, ['decoder', 'maskRatio', 'normPixLoss', 'imageShape', 'learningRate', 'optimizer', 'seed'], fn);
+    assertKnownOptions(options, ['decoder', 'maskRatio', 'normPixLoss', 'imageShape', 'learningRate', 'optimizer', 'seed', 'onNonFinite'], fn);
+    checkTaskOptions(options, fn);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const { maskRatio = 0.75, normPixLoss = true } = options;
     assertInRange(maskRatio, 0, 1, fn, 'options.maskRatio', [true, false]);
@@ -183,8 +183,8 @@ export class MaskedAutoencoder extends BasePretextTask {
       );
     }
     const config = decoderConfig({ dim: 32, depth: 2, heads: 4 }, fn);
-    super(encoder, options.optimizer, learningRate);
-    this.rng = createRng(options.seed);
+    super(encoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    this.rng = createRng(options.seed, fn, 'options.seed');
     this.vit = isVit ? encoder : null;
     this.encoderKind = isVit ? 'vit' : 'conv';
     this.imageShape = imageShape;
@@ -240,15 +240,15 @@ export class MaskedAutoencoder extends BasePretextTask {
     }
   }
 
-  step(images: tf.Tensor4D): number {
+  protected runStep(images: tf.Tensor4D): number {
     this.check(images, 'MaskedAutoencoder.step');
+    this.checkBatch(images, null);
     return this.minimize(() => this.lossOf(images), this.trainableVariables);
   }
 
   /** Frees an owned decoder, a conv encoder's fill and an owned optimizer (never the encoder). Idempotent. */
   override dispose(): void {
-    if (this.released) return;
-    this.released = true;
+    if (this.isDisposed) return;
     super.dispose();
     if (this.ownsDecoder) this.decoder.dispose();
     this.fill?.dispose();

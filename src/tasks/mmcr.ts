@@ -76,7 +76,6 @@ export class MMCR extends JointEmbeddingTask {
   readonly numViews: number;
   /** λ of the local term. */
   readonly lambda: number;
-  private released = false;
 
   constructor(encoder: ImageEncoder, options: MMCROptions = {}) {
     const fn = 'MMCR';
@@ -102,6 +101,7 @@ export class MMCR extends JointEmbeddingTask {
   /** `numViews` augmented views of `images` (from `seed`, by default the method's stream); dispose them. */
   multiViews(images: tf.Tensor4D, seed?: number): tf.Tensor4D[] {
     const fn = 'MMCR.multiViews';
+    this.assertLive(fn);
     this.checkImages(images, fn, 1);
     return augmentViews(images, this.augmentations, this.numViews, seed ?? this.rng.nextUint32(), fn, this.imageShape);
   }
@@ -118,10 +118,11 @@ export class MMCR extends JointEmbeddingTask {
   }
 
   /** One step on K fresh views of `images`; returns the loss. */
-  override step(images: tf.Tensor4D): number {
-    this.checkImages(images, `${this.name}.step`, 2);
+  protected override runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape, 2);
     this.applyLearningRate();
-    const views = this.multiViews(images);
+    // Views drawn without a second check of the batch (checked above, read once).
+    const views = augmentViews(images, this.augmentations, this.numViews, this.rng.nextUint32(), `${this.name}.step`, this.imageShape);
     try {
       return this.minimize(() => this.computeLoss(views), this.trainableVariables);
     } finally {
@@ -136,8 +137,7 @@ export class MMCR extends JointEmbeddingTask {
 
   /** Frees the projector and an owned optimizer (never the encoder). Idempotent. */
   override dispose(): void {
-    if (this.released) return;
-    this.released = true;
+    if (this.isDisposed) return;
     super.dispose();
     this.projector.dispose();
   }

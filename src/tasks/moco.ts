@@ -9,7 +9,9 @@ import { MemoryBank } from '../train/memory-bank.js';
 import type { Schedule } from '../train/schedules.js';
 import { defaultAugment } from './grayscale-augment.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
-import type { ImageEncoder } from './pretext-task.js';
+import type { ImageEncoder, StepState } from './pretext-task.js';
+import { assertTrainingFits, mlpWeightShapes } from './internal/common.js';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { readMomentum } from './momentum.js';
 import type { TargetNetwork } from './target-network.js';
 
@@ -141,6 +143,9 @@ export class MoCoV2 extends JointEmbeddingTask {
     assertInteger(hiddenDim, fn, 'options.hiddenDim', { min: 1 });
     assertOneOf(projectorBatchNorm, [true, false], fn, 'options.projectorBatchNorm');
     assertOneOf(symmetric, [true, false], fn, 'options.symmetric');
+    // The queue (tensor, its JS initial values, a read per step) before the projector and its key copy.
+    assertMemoryFits(fn, 'options.queueSize', [{ shape: [queueSize, projectionDim], count: 3 }]);
+    assertTrainingFits(fn, 'options.hiddenDim', mlpWeightShapes(this.featureDim, hiddenDim, 2, projectionDim), mlpWeightShapes(this.featureDim, hiddenDim, 2, projectionDim));
     this.momentum = readMomentum(options.momentum, 0.99, fn);
     this.temperature = temperature;
     this.symmetric = symmetric;
@@ -151,6 +156,15 @@ export class MoCoV2 extends JointEmbeddingTask {
 
   get trainableVariables(): tf.Variable[] {
     return this.variablesOf(this.projector);
+  }
+
+  /**
+   * The loss of a collapsed MoCo: ln(K + 1) (the positive and the K queued
+   * negatives equally likely), for `collapse.uniformLoss` of `trainLoop` or a
+   * `TrainingMonitor`.
+   */
+  uniformLoss(): number {
+    return Math.log(this.queue.size + 1);
   }
 
   /** Query projections of the online network `[B, projectionDim]` (not normalised). */
@@ -202,7 +216,19 @@ export class MoCoV2 extends JointEmbeddingTask {
     }
   }
 
+  protected override saveState(): StepState {
+    const base = super.saveState();
+    const cursor = this.queue.saveCursor();
+    return {
+      restore: () => {
+        base.restore();
+        cursor();
+      },
+    };
+  }
+
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     this.projector.dispose();
     this.target.dispose();

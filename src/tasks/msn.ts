@@ -18,6 +18,7 @@ import { msnLoss, type MsnPrior } from '../losses/msn.js';
 import { randomPatchMask } from '../masking/random-patch-mask.js';
 import type { Schedule } from '../train/schedules.js';
 import { defaultAugment } from './grayscale-augment.js';
+import { assertTrainingFits, mlpWeightShapes } from './internal/common.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
 import { readMomentum } from './momentum.js';
 import { encodeImages, type ImageEncoder } from './pretext-task.js';
@@ -225,6 +226,9 @@ export class MSN extends JointEmbeddingTask {
     this.sharpen = readSharpen(options.sharpenTemperature, fn);
     this.momentum = readMomentum(options.momentum, 0.99, fn, { totalSteps: this.totalSteps });
     const hiddenDim = options.hiddenDim ?? 2 * this.featureDim;
+    // The projector (and its EMA copy) and the prototypes, checked before either is built.
+    const widest = (['numPrototypes', 'projectionDim', 'hiddenDim'] as const).reduce((a, k) => ((options[k] ?? 0) > (options[a] ?? 0) ? k : a));
+    assertTrainingFits(fn, `options.${widest}`, [...mlpWeightShapes(this.featureDim, hiddenDim, 3, projectionDim), [numPrototypes, projectionDim]], mlpWeightShapes(this.featureDim, hiddenDim, 3, projectionDim));
     this.projector = this.projectionHead({ variant: 'byol', hiddenDim, outputDim: projectionDim, numLayers: 3 });
     const bound = 1 / Math.sqrt(projectionDim);
     const values = createRng(this.rng.nextUint32()).uniformArray(numPrototypes * projectionDim, -bound, bound);

@@ -9,7 +9,8 @@ import { infoNCELoss } from '../losses/info-nce.js';
 import { MemoryBank } from '../train/memory-bank.js';
 import { defaultAugment } from './grayscale-augment.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
-import type { ImageEncoder } from './pretext-task.js';
+import type { ImageEncoder, StepState } from './pretext-task.js';
+import { assertTrainingFits, mlpWeightShapes } from './internal/common.js';
 
 /** Options of {@link NNCLR}. */
 export interface NNCLROptions extends JointEmbeddingOptions {
@@ -101,6 +102,10 @@ export class NNCLR extends JointEmbeddingTask {
     assertInteger(projectionDim, fn, 'options.projectionDim', { min: 1 });
     assertInteger(hiddenDim, fn, 'options.hiddenDim', { min: 1 });
     assertInteger(projectorLayers, fn, 'options.projectorLayers', { min: 1 });
+    assertTrainingFits(fn, 'options.hiddenDim', [
+      ...mlpWeightShapes(this.featureDim, hiddenDim, projectorLayers, projectionDim),
+      ...mlpWeightShapes(projectionDim, hiddenDim, 2, projectionDim),
+    ], [{ shape: [supportSetSize, projectionDim], count: 3 }]);
     this.temperature = temperature;
     this.projector = this.projectionHead({ variant: 'byol', hiddenDim, outputDim: projectionDim, numLayers: projectorLayers });
     this.predictor = predictionMlp({ inputDim: projectionDim, variant: 'byol', hiddenDim, seed: this.rng.nextUint32() });
@@ -151,7 +156,21 @@ export class NNCLR extends JointEmbeddingTask {
     return loss;
   }
 
+  protected override saveState(): StepState {
+    const base = super.saveState();
+    const cursor = this.supportSet.saveCursor();
+    return {
+      restore: () => {
+        base.restore();
+        cursor();
+        this.pending?.dispose();
+        this.pending = null;
+      },
+    };
+  }
+
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     this.projector.dispose();
     this.predictor.dispose();

@@ -7,7 +7,7 @@ import { classificationHead } from '../heads/classification-head.js';
 import { rotationLoss } from '../losses/rotation.js';
 import { rotationBatch } from '../masking/rotation-batch.js';
 import { trainableVariables } from '../train/variables.js';
-import { assertEncoder, assertImageBatch, checkTrainingOptions, encoderFeatureDim, resolveImageShape } from './internal/common.js';
+import { assertEncoder, assertImageBatch, checkTrainingOptions, encoderFeatureDim, resolveImageShape, checkTaskOptions } from './internal/common.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
 
@@ -69,14 +69,15 @@ export class RotationPrediction extends BasePretextTask {
   constructor(encoder: ImageEncoder, options: RotationPredictionOptions = {}) {
     const fn = 'RotationPrediction';
     assertEncoder(encoder, fn);
-    assertKnownOptions(options, ['imageShape', 'head', 'learningRate', 'optimizer', 'seed'], fn);
+    assertKnownOptions(options, ['imageShape', 'head', 'learningRate', 'optimizer', 'seed', 'onNonFinite'], fn);
+    checkTaskOptions(options, fn, ['head']);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const imageShape = resolveImageShape(encoder, options.imageShape, fn);
     if (imageShape[0] !== imageShape[1]) {
       throw new ShapeError(fn, 'options.imageShape', 'be square (a rotated image keeps its shape)', formatShape(imageShape));
     }
-    super(encoder, options.optimizer, learningRate);
-    const rng = createRng(options.seed);
+    super(encoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    const rng = createRng(options.seed, fn, 'options.seed');
     this.imageShape = imageShape;
     this.ownsHead = options.head === undefined;
     this.head =
@@ -110,12 +111,13 @@ export class RotationPrediction extends BasePretextTask {
     return tf.tidy(() => this.head.apply(encodeImages(this.encoder, images, false), { training: false }) as tf.Tensor2D);
   }
 
-  step(images: tf.Tensor4D): number {
-    assertImageBatch(images, this.imageShape, 'RotationPrediction.step');
+  protected runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape);
     return this.minimize(() => this.lossOf(images), this.trainableVariables);
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     if (this.ownsHead) this.head.dispose();
   }

@@ -6,6 +6,7 @@ import { ntXentLoss } from '../losses/nt-xent.js';
 import { defaultAugment } from './grayscale-augment.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
 import type { ImageEncoder } from './pretext-task.js';
+import { assertTrainingFits, mlpWeightShapes } from './internal/common.js';
 
 /** Options of {@link SimCLR}. */
 export interface SimCLROptions extends JointEmbeddingOptions {
@@ -88,12 +89,24 @@ export class SimCLR extends JointEmbeddingTask {
     assertInteger(projectionDim, fn, 'options.projectionDim', { min: 1 });
     assertInteger(hiddenDim, fn, 'options.hiddenDim', { min: 1 });
     assertOneOf(projectorBatchNorm, [true, false], fn, 'options.projectorBatchNorm');
+    assertTrainingFits(fn, options.hiddenDim !== undefined ? 'options.hiddenDim' : 'options.projectionDim', mlpWeightShapes(this.featureDim, hiddenDim, 2, projectionDim));
     this.temperature = temperature;
     this.projector = this.projectionHead({ hiddenDim, outputDim: projectionDim, batchNorm: projectorBatchNorm });
   }
 
   get trainableVariables(): tf.Variable[] {
     return this.variablesOf(this.projector);
+  }
+
+  /**
+   * The loss of a collapsed SimCLR on batches of `batchSize` images:
+   * ln(2N − 1), where every one of the 2N − 1 candidates is equally likely.
+   * Pass it to `trainLoop`'s (or a `TrainingMonitor`'s) `collapse.uniformLoss`
+   * to be warned when training sits there.
+   */
+  uniformLoss(batchSize: number): number {
+    assertInteger(batchSize, 'SimCLR.uniformLoss', 'batchSize', { min: 2 });
+    return Math.log(2 * batchSize - 1);
   }
 
   /** Projections z = g(f(images)) `[B, projectionDim]` (training mode by default: batch norm uses batch statistics). */
@@ -118,6 +131,7 @@ export class SimCLR extends JointEmbeddingTask {
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     this.projector.dispose();
   }

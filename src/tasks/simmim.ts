@@ -10,7 +10,7 @@ import { VisionTransformer } from '../heads/vit.js';
 import { simMIMLoss } from '../losses/simmim.js';
 import { patchMaskToPixelsUnchecked } from '../masking/patch-mask-to-pixels.js';
 import { randomPatchMask } from '../masking/random-patch-mask.js';
-import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape } from './internal/common.js';
+import { assertEncoder, assertImageBatch, checkTaskOptions, checkTrainingOptions, resolveImageShape } from './internal/common.js';
 import { convPatchGrid } from './internal/feature-grid.js';
 import { BasePretextTask, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
@@ -124,12 +124,12 @@ export class SimMIM extends BasePretextTask {
   private readonly featureMap: tfl.LayersModel | null;
   private readonly grid: [number, number];
   private readonly rng: Rng;
-  private released = false;
 
   constructor(encoder: ImageEncoder, options: SimMIMOptions = {}) {
     const fn = 'SimMIM';
     assertEncoder(encoder, fn);
-    assertKnownOptions(options, ['maskRatio', 'maskPatchSize', 'imageShape', 'learningRate', 'optimizer', 'seed'], fn);
+    assertKnownOptions(options, ['maskRatio', 'maskPatchSize', 'imageShape', 'learningRate', 'optimizer', 'seed', 'onNonFinite'], fn);
+    checkTaskOptions(options, fn);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const { maskRatio = 0.6 } = options;
     assertInRange(maskRatio, 0, 1, fn, 'options.maskRatio', [false, true]);
@@ -164,8 +164,8 @@ export class SimMIM extends BasePretextTask {
         describeValue(maskPatchSize),
       );
     }
-    super(encoder, options.optimizer, learningRate);
-    this.rng = createRng(options.seed);
+    super(encoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    this.rng = createRng(options.seed, fn, 'options.seed');
     this.imageShape = imageShape;
     this.encoderKind = isVit ? 'vit' : 'conv';
     this.stride = stride;
@@ -218,15 +218,15 @@ export class SimMIM extends BasePretextTask {
     }
   }
 
-  step(images: tf.Tensor4D): number {
+  protected runStep(images: tf.Tensor4D): number {
     this.check(images, 'SimMIM.step');
+    this.checkBatch(images, null);
     return this.minimize(() => this.lossOf(images), this.trainableVariables);
   }
 
   /** Frees the decoder, the mask token and an owned optimizer (never the encoder). Idempotent. */
   override dispose(): void {
-    if (this.released) return;
-    this.released = true;
+    if (this.isDisposed) return;
     super.dispose();
     this.decoder.dispose();
     this.maskToken.dispose();

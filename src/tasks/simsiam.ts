@@ -7,6 +7,7 @@ import { simSiamLoss } from '../losses/negative-cosine.js';
 import { defaultAugment } from './grayscale-augment.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
 import type { ImageEncoder } from './pretext-task.js';
+import { assertTrainingFits, mlpWeightShapes } from './internal/common.js';
 
 /** Options of {@link SimSiam}. */
 export interface SimSiamOptions extends JointEmbeddingOptions {
@@ -81,6 +82,10 @@ export class SimSiam extends JointEmbeddingTask {
     assertInteger(hiddenDim, fn, 'options.hiddenDim', { min: 1 });
     assertInteger(predictorHiddenDim, fn, 'options.predictorHiddenDim', { min: 1 });
     assertInteger(projectorLayers, fn, 'options.projectorLayers', { min: 1 });
+    assertTrainingFits(fn, 'options.hiddenDim', [
+      ...mlpWeightShapes(this.featureDim, hiddenDim, projectorLayers, projectionDim),
+      ...mlpWeightShapes(projectionDim, predictorHiddenDim, 2, projectionDim),
+    ]);
     this.projector = this.projectionHead({ variant: 'simsiam', hiddenDim, outputDim: projectionDim, numLayers: projectorLayers });
     this.predictor = predictionMlp({
       inputDim: projectionDim,
@@ -110,6 +115,7 @@ export class SimSiam extends JointEmbeddingTask {
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     this.projector.dispose();
     this.predictor.dispose();

@@ -6,7 +6,7 @@ import { reconstructionLoss } from '../losses/reconstruction.js';
 import { sparsityPenalty, type SparsityKind } from '../losses/sparsity.js';
 import { trainableVariables } from '../train/variables.js';
 import { defaultDecoder } from './internal/autoencoder.js';
-import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape } from './internal/common.js';
+import { assertEncoder, assertImageBatch, checkTrainingOptions, resolveImageShape, checkTaskOptions } from './internal/common.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
 
@@ -95,17 +95,18 @@ export class SparseAutoencoder extends BasePretextTask {
     assertEncoder(encoder, fn);
     assertKnownOptions(
       options,
-      ['imageShape', 'decoder', 'sparsity', 'sparsityWeight', 'target', 'learningRate', 'optimizer', 'seed'],
+      ['imageShape', 'decoder', 'sparsity', 'sparsityWeight', 'target', 'learningRate', 'optimizer', 'seed', 'onNonFinite'],
       fn,
     );
+    checkTaskOptions(options, fn, ['decoder']);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const { sparsity = 'l1', sparsityWeight = 0.01, target = 0.05 } = options;
     assertOneOf(sparsity, ['l1', 'kl'] as const, fn, 'options.sparsity');
     assertNonNegative(sparsityWeight, fn, 'options.sparsityWeight');
     assertInRange(target, 0, 1, fn, 'options.target', [true, true]);
     const imageShape = resolveImageShape(encoder, options.imageShape, fn);
-    super(encoder, options.optimizer, learningRate);
-    const rng: Rng = createRng(options.seed);
+    super(encoder, options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    const rng: Rng = createRng(options.seed, fn, 'options.seed');
     const built = defaultDecoder(encoder, imageShape, options.decoder, rng, fn);
     this.imageShape = imageShape;
     this.decoder = built.decoder;
@@ -132,12 +133,13 @@ export class SparseAutoencoder extends BasePretextTask {
     return tf.tidy(() => this.decoder.apply(encodeImages(this.encoder, images, false), { training: false }) as tf.Tensor4D);
   }
 
-  step(images: tf.Tensor4D): number {
-    assertImageBatch(images, this.imageShape, 'SparseAutoencoder.step');
+  protected runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape);
     return this.minimize(() => this.lossOf(images), this.trainableVariables);
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     if (this.ownsDecoder) this.decoder.dispose();
   }

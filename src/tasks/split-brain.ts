@@ -8,7 +8,7 @@ import { featureMapModel } from '../heads/feature-map.js';
 import { pixelClassifier } from '../heads/pixel-classifier.js';
 import { colorizationBins, colorizationLoss } from '../losses/colorization.js';
 import { trainableVariables } from '../train/variables.js';
-import { assertEncoder, checkTrainingOptions, encoderInputShape } from './internal/common.js';
+import { assertEncoder, checkTrainingOptions, encoderInputShape, assertTrainingFits, checkTaskOptions } from './internal/common.js';
 import { colourInput, downsampleTo, labChannels, lightnessInput } from './internal/lab.js';
 import { BasePretextTask, encodeImages, type ImageEncoder } from './pretext-task.js';
 import type { TaskOptions } from './task-options.js';
@@ -127,10 +127,13 @@ export class SplitBrainAutoencoder extends BasePretextTask {
     const fn = 'SplitBrainAutoencoder';
     assertEncoder(lNetwork, fn, 'lNetwork');
     assertEncoder(abNetwork, fn, 'abNetwork');
-    assertKnownOptions(options, ['abHead', 'lHead', 'lBins', 'learningRate', 'optimizer', 'seed'], fn);
+    assertKnownOptions(options, ['abHead', 'lHead', 'lBins', 'learningRate', 'optimizer', 'seed', 'onNonFinite'], fn);
+    checkTaskOptions(options, fn, ['abHead', 'lHead']);
     const learningRate = checkTrainingOptions(options, fn, 1e-3);
     const { lBins = 100 } = options;
     assertInteger(lBins, fn, 'options.lBins', { min: 2 });
+    // The L head's classifier (its hidden channels × lBins), and lBins logits per pixel.
+    assertTrainingFits(fn, 'options.lBins', [[256, lBins]]);
     const lShape = encoderInputShape(lNetwork);
     const abShape = encoderInputShape(abNetwork);
     if (lShape === null || lShape[2] !== 1) {
@@ -146,8 +149,8 @@ export class SplitBrainAutoencoder extends BasePretextTask {
     }
     const lMap = featureMapModel(lNetwork);
     const abMap = featureMapModel(abNetwork);
-    super(new SplitBrainEncoder(lNetwork, abNetwork), options.optimizer, learningRate);
-    const rng = createRng(options.seed);
+    super(new SplitBrainEncoder(lNetwork, abNetwork), options.optimizer, learningRate, { onNonFinite: options.onNonFinite });
+    const rng = createRng(options.seed, fn, 'options.seed');
     this.lNetwork = lNetwork;
     this.abNetwork = abNetwork;
     this.lMap = lMap;
@@ -199,8 +202,9 @@ export class SplitBrainAutoencoder extends BasePretextTask {
     });
   }
 
-  step(images: tf.Tensor4D): number {
+  protected runStep(images: tf.Tensor4D): number {
     this.check(images, 'SplitBrainAutoencoder.step', [3]);
+    this.checkBatch(images, null);
     return this.minimize(() => tf.tidy(() => {
       const { lToAb, abToL } = this.lossesOf(images);
       return tf.add(lToAb, abToL) as tf.Scalar;
@@ -208,11 +212,13 @@ export class SplitBrainAutoencoder extends BasePretextTask {
   }
 
   override embed(images: tf.Tensor4D, options?: { batchSize?: number }): tf.Tensor2D {
+    this.assertLive('SplitBrainAutoencoder.embed');
     this.check(images, 'SplitBrainAutoencoder.embed', [1, 3]);
     return super.embed(images, options);
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     this.bins.dispose();
     if (this.ownsAbHead) this.abHead.dispose();

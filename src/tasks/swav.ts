@@ -5,11 +5,12 @@ import { normalizeLastAxis } from '../core/normalize.js';
 import { stopGradient } from '../core/stop-gradient.js';
 import { assertInteger, assertPositive } from '../core/validate.js';
 import { prototypeLayer, type PrototypeLayer } from '../heads/prototype-layer.js';
-import { sinkhornKnopp, swavLoss } from '../losses/swav.js';
+import { sinkhornKnopp, swavLoss, MAX_SINKHORN_ITERATIONS } from '../losses/swav.js';
 import { MemoryBank } from '../train/memory-bank.js';
 import { defaultAugment } from './grayscale-augment.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
-import type { ImageEncoder } from './pretext-task.js';
+import type { ImageEncoder, StepState } from './pretext-task.js';
+import { assertTrainingFits, mlpWeightShapes } from './internal/common.js';
 
 /** Options of {@link SwAV}. */
 export interface SwAVOptions extends JointEmbeddingOptions {
@@ -150,12 +151,16 @@ export class SwAV extends JointEmbeddingTask {
     assertInteger(numPrototypes, fn, 'options.numPrototypes', { min: 1 });
     assertPositive(temperature, fn, 'options.temperature');
     assertPositive(epsilon, fn, 'options.epsilon');
-    assertInteger(sinkhornIterations, fn, 'options.sinkhornIterations', { min: 0 });
+    assertInteger(sinkhornIterations, fn, 'options.sinkhornIterations', { min: 0, max: MAX_SINKHORN_ITERATIONS });
     assertInteger(queueSize, fn, 'options.queueSize', { min: 0 });
     assertInteger(queueStartStep, fn, 'options.queueStartStep', { min: 0 });
     assertInteger(freezePrototypesSteps, fn, 'options.freezePrototypesSteps', { min: 0 });
     assertInteger(projectionDim, fn, 'options.projectionDim', { min: 1 });
     assertInteger(hiddenDim, fn, 'options.hiddenDim', { min: 1 });
+    assertTrainingFits(fn, 'options.hiddenDim', [...mlpWeightShapes(this.featureDim, hiddenDim, 2, projectionDim), [projectionDim, numPrototypes]], [
+      { shape: [queueSize, projectionDim], count: 4 },
+      { shape: [queueSize, numPrototypes], count: 2 },
+    ]);
     this.temperature = temperature;
     this.sinkhorn = { epsilon, iterations: sinkhornIterations };
     this.queueStartStep = queueStartStep;
@@ -223,7 +228,21 @@ export class SwAV extends JointEmbeddingTask {
     return loss;
   }
 
+  protected override saveState(): StepState {
+    const base = super.saveState();
+    const cursors = this.queues.map((q) => q.saveCursor());
+    return {
+      restore: () => {
+        base.restore();
+        for (const c of cursors) c();
+        if (this.pending !== null) tf.dispose(this.pending);
+        this.pending = null;
+      },
+    };
+  }
+
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     this.projector.dispose();
     this.prototypes.dispose();

@@ -1,8 +1,9 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { InvalidArgumentError } from '../core/errors.js';
+import { DisposedError, InvalidArgumentError } from '../core/errors.js';
 import { assertInRange, assertKnownOptions, describeValue } from '../core/validate.js';
 import { emaUpdate } from '../train/ema-update.js';
 import { cloneEncoder } from './clone-encoder.js';
+import { assertModelOptions } from './internal/common.js';
 import type { ImageEncoder } from './pretext-task.js';
 
 /** The online network a {@link TargetNetwork} follows. */
@@ -72,7 +73,10 @@ export class TargetNetwork {
     }
     assertKnownOptions(online, ['encoder', 'heads'], fn, 'online');
     assertKnownOptions(options, ['targetEncoder'], fn);
+    assertModelOptions(options, ['targetEncoder'], fn);
     const heads = online.heads ?? [];
+    if (!Array.isArray(heads)) throw new InvalidArgumentError(fn, 'online.heads', 'be an array of tfjs-layers models', describeValue(heads));
+    heads.forEach((h, i) => assertModelOptions({ [`heads[${i}]`]: h }, [`heads[${i}]`], fn));
     this.online = { encoder: online.encoder, heads };
     this.ownsEncoder = options.targetEncoder === undefined;
     if (options.targetEncoder !== undefined && options.targetEncoder === online.encoder) {
@@ -96,7 +100,7 @@ export class TargetNetwork {
    */
   update(momentum: number): void {
     const fn = 'TargetNetwork.update';
-    if (this.disposed) throw new InvalidArgumentError(fn, 'this', 'not be disposed', 'a disposed target network');
+    if (this.disposed) throw new DisposedError(fn, 'a target network');
     assertInRange(momentum, 0, 1, fn, 'momentum');
     emaUpdate(this.encoder, this.online.encoder, momentum);
     this.heads.forEach((h, i) => emaUpdate(h, this.online.heads[i]!, momentum));

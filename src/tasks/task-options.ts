@@ -1,11 +1,12 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Seed } from '../core/rng.js';
+import type { StepGuardOptions } from './pretext-task.js';
 
 /**
  * Options every pretext task of selfsup/tasks accepts (each task's own
  * options interface extends this one and documents its `learningRate`).
  */
-export interface TaskOptions {
+export interface TaskOptions extends StepGuardOptions {
   /**
    * The optimizer of the encoder and the task's heads. When omitted the task
    * creates Adam with `learningRate` and disposes it in `dispose()`; one you

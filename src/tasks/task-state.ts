@@ -117,6 +117,8 @@ export interface StateHost {
   steps: number;
   /** Own fields holding state the discovery cannot recognise by type. */
   stateFields: readonly string[];
+  /** Piece names for fields whose name is an implementation detail (e.g. a lazily made optimizer's field → `optimizer`). */
+  pieceNames?: Readonly<Record<string, string>>;
 }
 
 type NumericArray = Float32Array | Int32Array | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint8ClampedArray;
@@ -141,7 +143,12 @@ type Piece =
 /** The piece that holds the fields a task lists in `stateFields()`. */
 const FIELDS = '@fields';
 /** Ownership flags are bookkeeping, not settings. */
-const NOT_CONFIG = /^owns[A-Z]/;
+/**
+ * Fields that are neither state nor configuration: ownership, the step
+ * guard's policy and its per-step bookkeeping (the last gradient norm, the
+ * updates of the running step), the disposed flag.
+ */
+const NOT_CONFIG = /^owns[A-Z]|^onNonFinite$|^guard[A-Z]|^gradientNormValue$|^updatesInStep$|^disposedFlag$/;
 
 interface OptimizerSlot {
   originalName: string;
@@ -247,7 +254,7 @@ function discover(task: object, host: StateHost, fn: string): Discovery {
       typeof value === 'object' &&
       (isPieceLike(value) || (Array.isArray(value) && value.length > 0 && value.every(isPieceLike)));
     if (isPiece) {
-      add(key, value);
+      add(host.pieceNames?.[key] ?? key, value);
       continue;
     }
     if (NOT_CONFIG.test(key)) continue;

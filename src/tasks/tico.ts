@@ -96,7 +96,6 @@ export class TiCo extends JointEmbeddingTask {
   readonly rho: number;
   private readonly covarianceVariable: tf.Variable;
   private readonly momentum: Schedule;
-  private released = false;
 
   constructor(encoder: ImageEncoder, options: TiCoOptions = {}) {
     const fn = 'TiCo';
@@ -182,8 +181,7 @@ export class TiCo extends JointEmbeddingTask {
 
   /** Frees the projector, the target, the covariance and an owned optimizer (never the encoder). Idempotent. */
   override dispose(): void {
-    if (this.released) return;
-    this.released = true;
+    if (this.isDisposed) return;
     super.dispose();
     this.projector.dispose();
     this.target.dispose();

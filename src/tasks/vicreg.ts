@@ -6,6 +6,7 @@ import { vicregLoss } from '../losses/vicreg.js';
 import { defaultAugment } from './grayscale-augment.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
 import type { ImageEncoder } from './pretext-task.js';
+import { assertTrainingFits, mlpWeightShapes } from './internal/common.js';
 
 /** Options of {@link VICReg}. */
 export interface VICRegTaskOptions extends JointEmbeddingOptions {
@@ -85,6 +86,10 @@ export class VICReg extends JointEmbeddingTask {
     assertNonNegative(covWeight, fn, 'options.covWeight');
     assertInteger(projectionDim, fn, 'options.projectionDim', { min: 1 });
     assertInteger(projectorLayers, fn, 'options.projectorLayers', { min: 1 });
+    // The covariance term is D × D per view.
+    assertTrainingFits(fn, 'options.projectionDim', mlpWeightShapes(this.featureDim, projectionDim, projectorLayers, projectionDim), [
+      { shape: [projectionDim, projectionDim], count: 2 },
+    ]);
     this.lossWeights = { simWeight, varWeight, covWeight };
     this.projector = this.projectionHead({ variant: 'byol', hiddenDim: projectionDim, outputDim: projectionDim, numLayers: projectorLayers });
   }
@@ -106,6 +111,7 @@ export class VICReg extends JointEmbeddingTask {
   }
 
   override dispose(): void {
+    if (this.isDisposed) return;
     super.dispose();
     this.projector.dispose();
   }

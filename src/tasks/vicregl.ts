@@ -12,6 +12,7 @@ import { featureMapModel } from '../heads/feature-map.js';
 import { projectionMlp } from '../heads/projection-mlp.js';
 import { vicreglLoss, type VicreglView } from '../losses/vicregl.js';
 import { grayscaleAugment } from './grayscale-augment.js';
+import { assertTrainingFits, mlpWeightShapes } from './internal/common.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
 import type { ImageEncoder } from './pretext-task.js';
 
@@ -107,7 +108,6 @@ export class VICRegL extends JointEmbeddingTask {
   readonly cropScale: readonly [number, number];
   private readonly mapShape: [number, number, number];
   private readonly lossOptions: { alpha: number; simWeight: number; varWeight: number; covWeight: number; numMatches: [number, number] };
-  private released = false;
 
   constructor(encoder: ImageEncoder, options: VICRegLOptions = {}) {
     const fn = 'VICRegL';
@@ -155,8 +155,13 @@ export class VICRegL extends JointEmbeddingTask {
     this.lossOptions = { alpha, simWeight, varWeight, covWeight, numMatches: [numMatches[0], numMatches[1]] };
     // Both heads read the map's channels (the encoder's output may pool to a grid).
     const width = options.projectionDim ?? 4 * channels;
-    this.projector = projectionMlp({ inputDim: channels, hiddenDim: width, outputDim: width, numLayers: 3, batchNorm: true, seed: this.rng.nextUint32() });
     const localWidth = options.localProjectionDim ?? channels;
+    // Both heads are checked before the first is built (a refused second one would leak the first).
+    assertTrainingFits(fn, localWidth > width ? 'options.localProjectionDim' : 'options.projectionDim', [
+      ...mlpWeightShapes(channels, width, 3, width),
+      ...mlpWeightShapes(channels, localWidth, 2, localWidth),
+    ]);
+    this.projector = projectionMlp({ inputDim: channels, hiddenDim: width, outputDim: width, numLayers: 3, batchNorm: true, seed: this.rng.nextUint32() });
     this.localProjector = projectionMlp({ inputDim: channels, hiddenDim: localWidth, outputDim: localWidth, batchNorm: true, seed: this.rng.nextUint32() });
   }
 
@@ -166,7 +171,14 @@ export class VICRegL extends JointEmbeddingTask {
 
   /** Two views of `images` (crop, flip, then the photometric augmentation) and their grids, from `seed` (default: the method's stream). */
   viewsWithGrids(images: tf.Tensor4D, seed?: number): VICRegLViews {
-    this.checkImages(images, 'VICRegL.viewsWithGrids', 1);
+    const fn = 'VICRegL.viewsWithGrids';
+    this.assertLive(fn);
+    this.checkImages(images, fn, 1);
+    return this.drawViewsWithGrids(images, seed);
+  }
+
+  /** {@link VICRegL.viewsWithGrids} on a batch already checked. */
+  private drawViewsWithGrids(images: tf.Tensor4D, seed?: number): VICRegLViews {
     const rng = seed === undefined ? this.rng : seed;
     const [h, w] = this.imageShape;
     const shape = images.shape as [number, number, number, number];
@@ -214,10 +226,10 @@ export class VICRegL extends JointEmbeddingTask {
   }
 
   /** One step on two fresh views with their grids; returns the loss. */
-  override step(images: tf.Tensor4D): number {
-    this.checkImages(images, `${this.name}.step`, 2);
+  protected override runStep(images: tf.Tensor4D): number {
+    this.checkBatch(images, this.imageShape, 2);
     this.applyLearningRate();
-    const { views, grids } = this.viewsWithGrids(images);
+    const { views, grids } = this.drawViewsWithGrids(images);
     try {
       return this.minimize(() => this.computeLoss(views, grids), this.trainableVariables);
     } finally {
@@ -240,8 +252,7 @@ export class VICRegL extends JointEmbeddingTask {
 
   /** Frees the heads and an owned optimizer (never the encoder). Idempotent. */
   override dispose(): void {
-    if (this.released) return;
-    this.released = true;
+    if (this.isDisposed) return;
     super.dispose();
     this.projector.dispose();
     this.localProjector.dispose();

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../core/errors.js';
 import { normalizeLastAxis } from '../core/normalize.js';
 import { assertFloat, assertKnownOptions, assertOneOf, assertPositive, assertRank, formatShape, isTensor } from '../core/validate.js';
-import { InvalidArgumentError } from '../core/errors.js';
+import { DisposedError, InvalidArgumentError } from '../core/errors.js';
 
 /** Options of {@link zeroShotClassifier}. */
 export interface ZeroShotOptions {
@@ -95,7 +95,7 @@ export function zeroShotClassifier(
   let disposed = false;
   const check: (x: unknown, method: string) => asserts x is tf.Tensor2D = (x, method) => {
     const where = `ZeroShotClassifier.${method}`;
-    if (disposed) throw new InvalidArgumentError(where, 'this', 'not be disposed', 'a disposed classifier');
+    if (disposed) throw new DisposedError(where, 'a zero-shot classifier');
     assertRank(x, 2, where, 'imageEmbeddings', '[N, D]');
     assertFloat(x, where, 'imageEmbeddings');
     if (x.shape[1] !== dim) {

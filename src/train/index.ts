@@ -16,12 +16,15 @@ export type { EnqueueOptions, MemoryBankOptions, MemoryBankState } from './memor
 export { TrainingMonitor } from './training-monitor.js';
 export type {
   CollapseMonitorOptions,
+  DivergenceMonitorOptions,
   RecordOptions,
   TrainingMonitorOptions,
   TrainProgress,
   TrainWarning,
 } from './training-monitor.js';
 export { trainLoop } from './train-loop.js';
+export { minimizeFinite } from './step-guard.js';
+export type { MinimizeFiniteOptions, MinimizeFiniteResult, NonFinitePolicy } from './step-guard.js';
 export type { StepResult, TrainBatch, TrainLoopCheckpointOptions, TrainLoopOptions, TrainLoopResult } from './train-loop.js';
 export { ProgressBar, formatProgress } from './progress-bar.js';
 export type { ProgressBarOptions, ProgressExtras, ProgressStream } from './progress-bar.js';

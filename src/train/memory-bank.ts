@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError, SelfsupError } from '../core/errors.js';
+import { DisposedError, InvalidArgumentError, SelfsupError } from '../core/errors.js';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { normalizeLastAxis } from '../core/normalize.js';
 import { createRng, type Seed } from '../core/rng.js';
 import {
@@ -103,10 +104,14 @@ export class MemoryBank {
     assertInteger(size, fn, 'options.size', { min: 1 });
     assertInteger(dim, fn, 'options.dim', { min: 1 });
     assertOneOf(init, ['random', 'zeros'] as const, fn, 'options.init');
+    const rng = init === 'random' ? createRng(options.seed, fn, 'options.seed') : null;
+    // The initial values are made in JS, then copied into the tensor.
+    assertMemoryFits(fn, 'options.size', [{ shape: [size, dim], count: 2 }]);
     this.size = size;
     this.dim = dim;
-    const values = init === 'zeros' ? new Float32Array(size * dim) : unitRows(createRng(options.seed).normalArray(size * dim), dim);
-    this.bank = tf.tidy(() => tf.variable(tf.tensor2d(values, [size, dim]), false));
+    this.bank = tf.tidy(() =>
+      tf.variable(rng === null ? tf.zeros([size, dim]) : tf.tensor2d(unitRows(rng.normalArray(size * dim), dim), [size, dim]), false),
+    );
   }
 
   /** Rows holding enqueued embeddings (≤ K); the rest still hold the initial content. */
@@ -274,10 +279,22 @@ export class MemoryBank {
     this.disposed = true;
   }
 
+  /**
+   * The bank's write position, as a function that puts it back (the rows
+   * themselves live in a variable, which a refused training step restores).
+   * @internal
+   */
+  saveCursor(): () => void {
+    const { pointer, written, lastStep } = this;
+    return () => {
+      this.pointer = pointer;
+      this.written = written;
+      this.lastStep = lastStep;
+    };
+  }
+
   private assertLive(method: string): void {
-    if (this.disposed) {
-      throw new InvalidArgumentError(`MemoryBank.${method}`, 'this', 'not be disposed', `a bank disposed after ${this.written} rows`);
-    }
+    if (this.disposed) throw new DisposedError(`MemoryBank.${method}`, `a memory bank (after ${this.written} rows)`);
   }
 }
 

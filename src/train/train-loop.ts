@@ -4,16 +4,18 @@ import { assertInteger, assertKnownOptions, assertOneOf, describeValue, isTensor
 import {
   TrainingMonitor,
   type CollapseMonitorOptions,
+  type DivergenceMonitorOptions,
   type TrainProgress,
   type TrainWarning,
 } from './training-monitor.js';
 
 /**
  * What a training step returns: its loss (a scalar tensor or a number), or the
- * loss with this step's embeddings for the collapse check. The loop disposes
- * every tensor it receives.
+ * loss with this step's embeddings (for the collapse check) and gradient
+ * norm (for the explosion check: a method's `lastGradientNorm`). The loop
+ * disposes every tensor it receives.
  */
-export type StepResult = tf.Scalar | number | { loss: tf.Scalar | number; embeddings?: tf.Tensor2D };
+export type StepResult = tf.Scalar | number | { loss: tf.Scalar | number; embeddings?: tf.Tensor2D; gradientNorm?: number };
 
 /** Options of {@link TrainLoopOptions.checkpoint}: when the loop saves a checkpoint, and how. */
 export interface TrainLoopCheckpointOptions {
@@ -104,11 +106,15 @@ export interface TrainLoopOptions {
    */
   progressEvery?: number;
   /**
-   * What a NaN or infinite loss does: throw an error naming the step, or stop
-   * and return with `stopReason: 'non-finite-loss'`.
+   * What a NaN or infinite loss does: throw an error naming the step, stop
+   * and return with `stopReason: 'non-finite-loss'`, or record it and go on
+   * (`'skip'`: for a method built with `onNonFinite: 'skip'`, whose step
+   * returns the refused step's loss without applying it). selfsup's methods
+   * refuse a non-finite step before its update (see `onNonFinite`); a step
+   * of your own should use `minimizeFinite` for the same guarantee.
    * @default 'throw'
    */
-  onNonFiniteLoss?: 'throw' | 'stop';
+  onNonFiniteLoss?: 'throw' | 'stop' | 'skip';
   /**
    * Give the event loop a turn every this many steps (0: never), so a browser
    * page can repaint a progress display.
@@ -131,7 +137,12 @@ export interface TrainLoopOptions {
    */
   collapse?: CollapseMonitorOptions | false;
   /**
-   * Called when a collapse warning is raised.
+   * Divergence checks (see {@link TrainingMonitor}); `false` turns them off.
+   * @default {}
+   */
+  divergence?: DivergenceMonitorOptions | false;
+  /**
+   * Called when a collapse or divergence warning is raised.
    * @default undefined
    */
   onWarning?: (warning: TrainWarning) => void;
@@ -165,30 +176,39 @@ export interface TrainLoopResult {
   stepsPerSecond: number;
   /** Mean samples per second, when `batchSize` was given. */
   samplesPerSecond: number | null;
-  /** Collapse warnings raised. */
+  /** Collapse and divergence warnings raised. */
   warnings: TrainWarning[];
+  /** Steps whose loss was not finite and that were skipped (`onNonFiniteLoss: 'skip'`). */
+  skippedSteps: number;
 }
 
 function isThenable(x: unknown): x is PromiseLike<unknown> {
   return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
 }
 
-async function readStepResult(result: unknown, i: number): Promise<{ loss: number; embeddings?: tf.Tensor2D }> {
+async function readStepResult(result: unknown, i: number): Promise<{ loss: number; embeddings?: tf.Tensor2D; gradientNorm?: number }> {
   const fn = 'trainLoop';
   const bad = () =>
     new InvalidArgumentError(fn, 'step', 'return a scalar tensor, a number or { loss, embeddings? }', `${describeValue(result)} at step ${i}`);
   let lossPart: unknown = result;
   let embeddings: tf.Tensor2D | undefined;
+  let gradientNorm: number | undefined;
   if (typeof result === 'object' && result !== null && !isTensor(result)) {
     if (!('loss' in result)) throw bad();
     lossPart = (result as { loss: unknown }).loss;
+    const g = (result as { gradientNorm?: unknown }).gradientNorm;
+    if (g !== undefined) {
+      if (typeof g !== 'number') throw bad();
+      gradientNorm = g;
+    }
     const e = (result as { embeddings?: unknown }).embeddings;
     if (e !== undefined) {
       if (!isTensor(e)) throw bad();
       embeddings = e as tf.Tensor2D;
     }
   }
-  if (typeof lossPart === 'number') return { loss: lossPart, ...(embeddings ? { embeddings } : {}) };
+  const extra = { ...(embeddings ? { embeddings } : {}), ...(gradientNorm !== undefined ? { gradientNorm } : {}) };
+  if (typeof lossPart === 'number') return { loss: lossPart, ...extra };
   if (!isTensor(lossPart) || lossPart.size !== 1) {
     if (embeddings) embeddings.dispose();
     if (isTensor(lossPart)) lossPart.dispose();
@@ -196,7 +216,7 @@ async function readStepResult(result: unknown, i: number): Promise<{ loss: numbe
   }
   const value = (await lossPart.data())[0]!;
   lossPart.dispose();
-  return { loss: value, ...(embeddings ? { embeddings } : {}) };
+  return { loss: value, ...extra };
 }
 
 /**
@@ -273,6 +293,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
       'batchSize',
       'window',
       'collapse',
+      'divergence',
       'onWarning',
       'checkpoint',
     ],
@@ -287,7 +308,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     throw new InvalidArgumentError(fn, 'options.onProgress', 'be a function', describeValue(onProgress));
   }
   assertInteger(progressEvery, fn, 'options.progressEvery', { min: 1 });
-  assertOneOf(onNonFiniteLoss, ['throw', 'stop'] as const, fn, 'options.onNonFiniteLoss');
+  assertOneOf(onNonFiniteLoss, ['throw', 'stop', 'skip'] as const, fn, 'options.onNonFiniteLoss');
   assertInteger(yieldEvery, fn, 'options.yieldEvery', { min: 0 });
   const batches = options.batches;
   if (batches !== undefined && (typeof batches !== 'object' || batches === null || typeof batches.next !== 'function')) {
@@ -301,6 +322,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     window: options.window ?? 20,
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     ...(options.collapse !== undefined ? { collapse: options.collapse } : {}),
+    ...(options.divergence !== undefined ? { divergence: options.divergence } : {}),
     ...(options.onWarning !== undefined ? { onWarning: options.onWarning } : {}),
   });
 
@@ -335,6 +357,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
   const started = performance.now();
   let stopReason: TrainLoopResult['stopReason'] = 'completed';
   let stepsRun = 0;
+  let skippedSteps = 0;
   const saved: number[] = [];
   const save = async (stepsDone: number) => {
     if (checkpoint === null || saved.at(-1) === stepsDone) return;
@@ -367,19 +390,26 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
           else tf.dispose([batch.images, ...(batch.labels ? [batch.labels] : [])]);
         }
       }
-      const { loss, embeddings } = await readStepResult(raw, i);
+      const { loss, embeddings, gradientNorm } = await readStepResult(raw, i);
       let progress: TrainProgress;
       try {
-        progress = monitor.record(loss, { step: i, ...(embeddings ? { embeddings } : {}) });
+        progress = monitor.record(loss, {
+          step: i,
+          ...(embeddings ? { embeddings } : {}),
+          ...(gradientNorm !== undefined ? { gradientNorm } : {}),
+        });
       } finally {
         embeddings?.dispose();
       }
       stepsRun++;
-      if (!Number.isFinite(loss)) {
+      if (!Number.isFinite(loss) && onNonFiniteLoss === 'skip') {
+        skippedSteps++;
+      } else if (!Number.isFinite(loss)) {
         if (onNonFiniteLoss === 'throw') {
           throw new SelfsupError(
             `${fn}: the loss at step ${i} is ${loss}; training diverged (lower the learning rate, check the inputs ` +
-              `for NaN, or pass onNonFiniteLoss: 'stop')`,
+              `for NaN, or pass onNonFiniteLoss: 'stop'). selfsup's methods refuse such a step before its update; ` +
+              `a step of your own should use minimizeFinite for that`,
           );
         }
         stopReason = 'non-finite-loss';
@@ -422,6 +452,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     warnings: monitor.warnings,
     signal: signals?.received ?? null,
     checkpoints: saved,
+    skippedSteps,
   };
 }
 

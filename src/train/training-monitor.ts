@@ -30,9 +30,54 @@ export interface CollapseMonitorOptions {
   patience?: number;
 }
 
-/** A collapse warning raised during training, with the step it was raised at. */
-export interface TrainWarning extends CollapseWarning {
-  /** The step at which the sign had persisted for `patience` steps. */
+/** When the divergence checks of a {@link TrainingMonitor} fire. */
+export interface DivergenceMonitorOptions {
+  /**
+   * Steps over which growth is measured: the loss (or gradient norm) now is
+   * compared with the median of the first half of the last `window` steps
+   * (of the steps so far, from the second step on).
+   * @default 50
+   */
+  window?: number;
+  /**
+   * Factor by which |loss| must exceed that median (or 1, if the median is
+   * smaller: a loss rising from near 0 to a few units, as BYOL's does, is
+   * not a blow-up): a finite blow-up (VICReg at Adam lr 10 goes 20.9 →
+   * 1.2e15).
+   * @default 100 (two orders of magnitude)
+   */
+  lossGrowth?: number;
+  /**
+   * Factor by which the gradient norm must exceed that median (needs
+   * `gradientNorm` in {@link TrainingMonitor.record}; selfsup's methods
+   * report theirs as `lastGradientNorm`).
+   * @default 1000
+   */
+  gradientGrowth?: number;
+  /**
+   * Relative change of the loss from one step to the next below which it
+   * counts as pinned (a dead or collapsed network: SimCLR at SGD lr 1e8 sits
+   * exactly at ln 127 for its batch of 64).
+   * @default 1e-6
+   */
+  pinnedTolerance?: number;
+  /**
+   * Consecutive steps the loss must stay pinned before the warning.
+   * @default 50
+   */
+  pinnedPatience?: number;
+}
+
+/** A warning raised during training, with the step it was raised at. */
+export interface TrainWarning extends Omit<CollapseWarning, 'kind'> {
+  /**
+   * What was seen: the collapse signs of `detectCollapse` (`'uniform-loss'`,
+   * `'collapsed-embeddings'`), a loss growing by orders of magnitude
+   * (`'diverging-loss'`), a gradient-norm explosion (`'exploding-gradient'`),
+   * or a loss that stopped moving (`'pinned-loss'`).
+   */
+  kind: CollapseWarning['kind'] | 'diverging-loss' | 'exploding-gradient' | 'pinned-loss';
+  /** The step at which the sign was raised. */
   step: number;
 }
 
@@ -59,8 +104,14 @@ export interface TrainingMonitorOptions {
    */
   collapse?: CollapseMonitorOptions | false;
   /**
-   * Called once when a collapse sign has persisted for `patience` steps (again
-   * only after it clears and comes back). Library code never logs.
+   * Divergence checks (loss growth, gradient explosion, pinned loss); `false`
+   * turns them off.
+   * @default {}
+   */
+  divergence?: DivergenceMonitorOptions | false;
+  /**
+   * Called once when a collapse or divergence sign is raised (again only
+   * after it clears and comes back). Library code never logs.
    * @default undefined
    */
   onWarning?: (warning: TrainWarning) => void;
@@ -101,16 +152,24 @@ export interface RecordOptions {
   step?: number;
   /** This step's embeddings `[N, D]`, for the std collapse check (not disposed). */
   embeddings?: tf.Tensor2D;
+  /**
+   * This step's global gradient norm, for the explosion check (a method's
+   * `lastGradientNorm`).
+   * @default undefined (not checked)
+   */
+  gradientNorm?: number;
 }
 
 /**
  * Progress bookkeeping for a training loop you write yourself (`trainLoop`
  * uses it too): call {@link TrainingMonitor.record} once per step with the
  * loss, and it returns the running loss, throughput (steps/s, samples/s),
- * elapsed time and ETA, the live tensor count, and collapse warnings: the loss
- * sitting at its uniform-output value ln K, or the normalised embedding std
- * falling below `minStdRatio/√D`, each for `patience` consecutive steps (see
- * `detectCollapse` in `selfsup/eval`). Create it right before the first step;
+ * elapsed time and ETA, the live tensor count, and warnings: collapse (the
+ * loss sitting at its uniform-output value ln K, or the normalised embedding
+ * std falling below `minStdRatio/√D`, each for `patience` consecutive steps;
+ * see `detectCollapse` in `selfsup/eval`) and divergence (the loss growing
+ * by orders of magnitude over a window, the gradient norm exploding, or the
+ * loss pinned at one value), each with the step it was seen at. Create it right before the first step;
  * throughput is measured between calls to `record`.
  *
  * @example
@@ -137,13 +196,19 @@ export class TrainingMonitor {
   private readonly recent: number[] = [];
   private readonly streaks = { 'uniform-loss': 0, 'collapsed-embeddings': 0 };
   private readonly raised: TrainWarning[] = [];
+  private readonly divergence: Required<DivergenceMonitorOptions> | null;
+  private readonly recentLosses: number[] = [];
+  private readonly recentGradients: number[] = [];
+  private readonly active = { 'diverging-loss': false, 'exploding-gradient': false, 'pinned-loss': false };
+  private pinnedStreak = 0;
+  private previousLoss = NaN;
   private nextStep = 0;
   private readonly lossHistory: number[] = [];
 
   constructor(options: TrainingMonitorOptions = {}) {
     const fn = 'TrainingMonitor';
-    assertKnownOptions(options, ['steps', 'batchSize', 'window', 'collapse', 'onWarning'], fn);
-    const { steps, batchSize, window = 20, collapse = {}, onWarning } = options;
+    assertKnownOptions(options, ['steps', 'batchSize', 'window', 'collapse', 'divergence', 'onWarning'], fn);
+    const { steps, batchSize, window = 20, collapse = {}, divergence = {}, onWarning } = options;
     if (steps !== undefined) assertInteger(steps, fn, 'options.steps', { min: 1 });
     if (batchSize !== undefined) assertInteger(batchSize, fn, 'options.batchSize', { min: 1 });
     assertInteger(window, fn, 'options.window', { min: 1 });
@@ -160,6 +225,18 @@ export class TrainingMonitor {
       assertPositive(minStdRatio, fn, 'options.collapse.minStdRatio');
       assertInteger(patience, fn, 'options.collapse.patience', { min: 1 });
       this.collapse = { lossTolerance, minStdRatio, patience, ...(uniformLoss !== undefined ? { uniformLoss } : {}) };
+    }
+    if (divergence === false) {
+      this.divergence = null;
+    } else {
+      assertKnownOptions(divergence, ['window', 'lossGrowth', 'gradientGrowth', 'pinnedTolerance', 'pinnedPatience'], fn, 'options.divergence');
+      const { window: w = 50, lossGrowth = 100, gradientGrowth = 1000, pinnedTolerance = 1e-6, pinnedPatience = 50 } = divergence;
+      assertInteger(w, fn, 'options.divergence.window', { min: 2 });
+      assertPositive(lossGrowth, fn, 'options.divergence.lossGrowth');
+      assertPositive(gradientGrowth, fn, 'options.divergence.gradientGrowth');
+      assertNonNegative(pinnedTolerance, fn, 'options.divergence.pinnedTolerance');
+      assertInteger(pinnedPatience, fn, 'options.divergence.pinnedPatience', { min: 1 });
+      this.divergence = { window: w, lossGrowth, gradientGrowth, pinnedTolerance, pinnedPatience };
     }
     this.steps = steps ?? null;
     this.batchSize = batchSize ?? null;
@@ -185,7 +262,10 @@ export class TrainingMonitor {
    */
   record(loss: number | tf.Scalar, options: RecordOptions = {}): TrainProgress {
     const fn = 'TrainingMonitor.record';
-    assertKnownOptions(options, ['step', 'embeddings'], fn);
+    assertKnownOptions(options, ['step', 'embeddings', 'gradientNorm'], fn);
+    if (options.gradientNorm !== undefined && typeof options.gradientNorm !== 'number') {
+      throw new InvalidArgumentError(fn, 'options.gradientNorm', 'be a number', String(options.gradientNorm));
+    }
     let value: number;
     if (isTensor(loss)) {
       if (loss.size !== 1) throw new InvalidArgumentError(fn, 'loss', 'be a number or a scalar tensor', `a tensor of shape [${loss.shape.join(', ')}]`);
@@ -205,13 +285,14 @@ export class TrainingMonitor {
     this.lossHistory.push(value);
 
     let std: number | null = null;
-    if (options.embeddings !== undefined) {
+    // (A non-finite step's embeddings are not finite either: its loss tells the story.)
+    if (options.embeddings !== undefined && Number.isFinite(value)) {
       assertRank(options.embeddings, 2, fn, 'options.embeddings', '[N, D]');
       const s = embeddingStd(options.embeddings);
       std = s.dataSync()[0]!;
       s.dispose();
     }
-    const warnings = this.checkCollapse(step, value, std, options.embeddings?.shape[1]);
+    const warnings = [...this.checkCollapse(step, value, std, options.embeddings?.shape[1]), ...this.checkDivergence(step, value, options.gradientNorm)];
 
     // Throughput over the window: intervals between records (the first from construction).
     const first = this.times.length > this.window ? this.times[0]! : this.start;
@@ -224,7 +305,7 @@ export class TrainingMonitor {
       step,
       steps: this.steps,
       loss: value,
-      averageLoss: this.recent.reduce((a, b) => a + b, 0) / this.recent.length,
+      averageLoss: finiteMean(this.recent),
       stepsPerSecond,
       samplesPerSecond: this.batchSize === null ? null : stepsPerSecond * this.batchSize,
       elapsedSeconds,
@@ -233,6 +314,66 @@ export class TrainingMonitor {
       embeddingStd: std,
       warnings,
     };
+  }
+
+  /** Loss growth and gradient explosion against the median of the window's first half; a loss that stopped moving. */
+  private checkDivergence(step: number, loss: number, gradientNorm: number | undefined): TrainWarning[] {
+    const d = this.divergence;
+    if (d === null) return [];
+    const out: TrainWarning[] = [];
+    const raise = (kind: 'diverging-loss' | 'exploding-gradient' | 'pinned-loss', on: boolean, value: number, reference: number, what: string) => {
+      if (!on) {
+        this.active[kind] = false;
+        return;
+      }
+      if (this.active[kind]) return;
+      this.active[kind] = true;
+      const warning: TrainWarning = { kind, step, value, reference, message: `step ${step}: ${what}` };
+      this.raised.push(warning);
+      out.push(warning);
+      this.onWarning?.(warning);
+    };
+    const growth = (history: number[], now: number, factor: number, floor: number): { on: boolean; base: number } => {
+      if (history.length === 0) return { on: false, base: NaN };
+      const base = median(history.slice(0, Math.max(1, Math.floor(history.length / 2))).map(Math.abs));
+      return { on: Math.abs(now) > factor * Math.max(base, floor), base };
+    };
+    if (Number.isFinite(loss)) {
+      const g = growth(this.recentLosses, loss, d.lossGrowth, 1);
+      raise(
+        'diverging-loss',
+        g.on,
+        loss,
+        g.base,
+        `the loss grew from about ${fmt(g.base)} to ${fmt(loss)} within ${d.window} steps (more than ${d.lossGrowth}×): training is diverging (lower the learning rate)`,
+      );
+      push(this.recentLosses, loss, d.window);
+      const moved = Math.abs(loss - this.previousLoss) > d.pinnedTolerance * Math.max(Math.abs(loss), 1);
+      this.pinnedStreak = Number.isNaN(this.previousLoss) || moved ? 0 : this.pinnedStreak + 1;
+      this.previousLoss = loss;
+      const k = Math.exp(loss);
+      const lnK = Number.isFinite(k) && k >= 2 && Math.abs(k - Math.round(k)) < 1e-3 * k ? ` = ln ${Math.round(k)} (uniform output over ${Math.round(k)} choices)` : '';
+      raise(
+        'pinned-loss',
+        this.pinnedStreak >= d.pinnedPatience,
+        loss,
+        this.previousLoss,
+        `the loss has not moved from ${fmt(loss)}${lnK} for ${this.pinnedStreak} steps: the network is dead or collapsed (check the learning rate)`,
+      );
+    }
+    if (gradientNorm !== undefined) {
+      const finite = Number.isFinite(gradientNorm);
+      const g = finite ? growth(this.recentGradients, gradientNorm, d.gradientGrowth, 1e-12) : { on: true, base: median(this.recentGradients) };
+      raise(
+        'exploding-gradient',
+        g.on,
+        gradientNorm,
+        g.base,
+        `the gradient norm jumped to ${fmt(gradientNorm)} from about ${fmt(g.base)} (more than ${d.gradientGrowth}×): the gradients are exploding (lower the learning rate or clip them)`,
+      );
+      if (finite) push(this.recentGradients, gradientNorm, d.window);
+    }
+    return out;
   }
 
   private checkCollapse(step: number, loss: number, std: number | null, dim: number | undefined): TrainWarning[] {
@@ -271,4 +412,33 @@ export class TrainingMonitor {
     }
     return raisedNow;
   }
+}
+
+function push(history: number[], value: number, limit: number): void {
+  history.push(value);
+  if (history.length > limit) history.shift();
+}
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function fmt(v: number): string {
+  return Number.isFinite(v) && (Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-3 && v !== 0)) ? v.toExponential(2) : String(Number(v.toPrecision(4)));
+}
+
+/** Mean of the finite values (a skipped NaN step does not poison the running mean); NaN when none is. */
+function finiteMean(values: readonly number[]): number {
+  let sum = 0;
+  let n = 0;
+  for (const v of values) {
+    if (Number.isFinite(v)) {
+      sum += v;
+      n++;
+    }
+  }
+  return n === 0 ? NaN : sum / n;
 }

@@ -98,3 +98,55 @@ describeBackends('one-call functions', () => {
     }
   });
 });
+
+describeBackends('errors name the function the user called', () => {
+  // An NCHW batch (channels on axis 1), an int32 batch, a rank-3 image: each refusal must name the
+  // one-call function, never an inner apply… or sample… the user did not call.
+  const BAD: [string, () => tf.Tensor][] = [
+    ['an NCHW batch', () => tf.randomUniform([2, 3, 16, 20], 0, 1, 'float32', 1)],
+    ['int32 pixels', () => tf.zeros([2, 16, 16, 3], 'int32')],
+    ['a rank-3 image', () => tf.zeros([16, 16, 3])],
+  ];
+
+  it('the one-call functions, Transform.run and the view makers', () => {
+    const calls: [string, (x: tf.Tensor) => unknown][] = [
+      ...CALLS.map(([name, call, , options]): [string, (x: tf.Tensor) => unknown] => [name, (x) => call(x, options)]),
+      ['ColorJitter.run', (x) => new A.ColorJitter({ brightness: 0.4 }).run(x)],
+      ['RandomGrayscale.run', (x) => new A.RandomGrayscale().run(x)],
+      ['compose.run', (x) => A.compose([new A.RandomHorizontalFlip(), new A.ColorJitter({ hue: 0.1 })]).run(x)],
+      ['twoViews', (x) => A.twoViews(x, A.simclrAugment({ size: 16 }))],
+      ['multiCrop', (x) => A.multiCrop(x, { global: { count: 2, size: 16, scale: [0.5, 1] } })],
+    ];
+    for (const [what, make] of BAD) {
+      const x = make();
+      for (const [name, call] of calls) {
+        const before = tf.memory().numTensors;
+        let message = '';
+        try {
+          tf.dispose(call(x) as tf.TensorContainer); // accepted (any channel count): the result is not the point
+        } catch (e) {
+          message = (e as Error).message;
+        }
+        expect(tf.memory().numTensors, `${name} on ${what} leaked`).toBe(before);
+        if (message) expect(message, `${name} on ${what}`).toMatch(new RegExp(`^${name.replace('.', '\\.')}: `));
+      }
+      x.dispose();
+    }
+  });
+
+  it('an NCHW batch is recognised as such', () => {
+    const x = tf.zeros([2, 3, 8, 8]);
+    expect(() => A.colorJitter(x, { brightness: 0.4 })).toThrow(
+      'colorJitter: images must have 1 or 3 channels (last axis of NHWC), got 8 in shape [2, 3, 8, 8] (an NCHW batch? selfsup takes NHWC: tf.transpose(images, [0, 2, 3, 1]))',
+    );
+    x.dispose();
+  });
+
+  it("a pipeline step's refusal names the view maker and the step", () => {
+    const x = tf.zeros([2, 8, 8, 3]);
+    expect(() => A.twoViews(x, A.compose([new A.RandomHorizontalFlip(), new A.Cutout({ size: 9 })]))).toThrow(
+      'twoViews: Cutout options.size must be at most the image side (8 for images [2, 8, 8, 3]), got 9',
+    );
+    x.dispose();
+  });
+});

@@ -95,7 +95,7 @@ describeBackends('pipelines', () => {
     });
     expectClose(t.apply(x, params), images, { atol: 0, rtol: 0 });
     expect(() => randomApply(new RandomResizedCrop({ size: 8 }), 0.5).run(x, { seed: 0 })).toThrow(
-      'randomApply: transform must keep the image shape (RandomResizedCrop maps [4, 24, 24, 3] to [4, 8, 8, 3])',
+      'randomApply(RandomResizedCrop).run: transform must keep the image shape (RandomResizedCrop maps [4, 24, 24, 3] to [4, 8, 8, 3])',
     );
     expect(() => randomApply(new RandomGrayscale(), 1.2)).toThrow('randomApply: p must be a number in [0, 1], got 1.2');
     tf.dispose([x, images]);

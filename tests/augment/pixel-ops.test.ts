@@ -180,7 +180,7 @@ describeBackends('blur, solarize, posterize, rot90 vs torchvision', () => {
     expect(() => applyGaussianBlur(x, { batchSize: 2, applied: all(2), sigma: Float32Array.of(1, 1), kernelSize: 17 })).toThrow(
       'applyGaussianBlur: images must be larger than half the blur kernel (reflect padding of 8 pixels needs H and W > 8), got [2, 8, 8, 3]',
     );
-    expect(() => cutout(x, { size: 9 })).toThrow('Cutout.sample: options.size must be at most the image side (8 for images [2, 8, 8, 3]), got 9');
+    expect(() => cutout(x, { size: 9 })).toThrow('cutout: options.size must be at most the image side (8 for images [2, 8, 8, 3]), got 9');
     expect(() => randomSolarize(tf.fill([1, 2, 2, 3], -0.5))).toThrow('randomSolarize: images must have pixel values in [0, 1], got values in [-0.5, -0.5]');
     expect(() => rotate90(tf.ones([2, 4, 6, 1]) as tf.Tensor4D, [0, 1])).toThrow('rotate90: images must be square when samples are rotated by both even and odd quarter turns');
     expect(() => randomErasing(x, { scale: [0.1, 2] })).toThrow('randomErasing: options.scale must be a [min, max] pair with min ≤ max within [0, 1], got [0.1, 2]');

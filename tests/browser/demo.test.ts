@@ -9,10 +9,10 @@
  * test-output/browser-demo-<method>.png. Skipped (with the reason) where
  * Chromium is not installed.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport as DemoRunReport } from '../../examples/browser/main.js';
 import { buildBrowserDemo } from '../../scripts/build-browser-demo.js';
@@ -77,7 +77,44 @@ async function runDemo(method: string, steps: number, batchSize: number): Promis
 
 const skipNote = chromiumAvailable ? '' : ` (skipped: ${chromiumMissing})`;
 
+/** The page's status line and its class, once the page has had `ms` to start (or to fail). */
+async function statusAfterLoad(url: string, ms = 1500): Promise<{ text: string; className: string }> {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(url);
+    await page.waitForTimeout(ms);
+    return await page.evaluate(() => {
+      const el = document.getElementById('status')!;
+      return { text: el.textContent ?? '', className: el.className };
+    });
+  } finally {
+    await browser.close();
+  }
+}
+
 describe('the browser demo in Chromium', () => {
+  it.skipIf(!chromiumAvailable)(`opened from disk (file://), it says it must be served and how, instead of "Loading…"${skipNote}`, async () => {
+    const { text, className } = await statusAfterLoad(pathToFileURL(join(dir, 'index.html')).href);
+    expect(className).toBe('error');
+    expect(text).toContain('cannot start from a file opened from disk');
+    expect(text).toContain('npm run docs:serve');
+  });
+
+  it.skipIf(!chromiumAvailable)(`served without its script, it says the script could not be loaded${skipNote}`, async () => {
+    const bare = mkdtempSync(join(tmpdir(), 'selfsup-demo-bare-'));
+    copyFileSync(join(dir, 'index.html'), join(bare, 'index.html'));
+    const bareServer = await serve(bare);
+    try {
+      const { text, className } = await statusAfterLoad(bareServer.url);
+      expect(className).toBe('error');
+      expect(text).toContain("The demo's script (app.js) could not be loaded.");
+    } finally {
+      await bareServer.close();
+      rmSync(bare, { recursive: true, force: true });
+    }
+  });
+
   for (const [method, steps] of [
     ['simclr', 40],
     ['rotation', 40],

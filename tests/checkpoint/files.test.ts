@@ -81,7 +81,7 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     });
     expect(m.config).toMatchObject({ name: 'SimCLR', temperature: 0.5, imageShape: [8, 8, 1], featureDim: 16 });
     expect(Object.keys(m.pieces)).toEqual(['encoder', 'optimizer', 'rng', 'projector', '@fields']);
-    expect(m.pieces['@fields']).toEqual({ kind: 'fields', values: { stepCount: 3 } });
+    expect(m.pieces['@fields']).toEqual({ kind: 'fields', values: { stepCount: 3, skippedCount: 0 } });
     expect(m.pieces.optimizer).toMatchObject({ kind: 'optimizer', className: 'Adam', iterations: 3, learningRate: 0.001 });
     const names = m.tensors.map((t) => t.name);
     expect(names).toContain('encoder/0');

@@ -45,7 +45,7 @@ class ToyMethod extends BasePretextTask {
     return this.variablesOf(this.head);
   }
 
-  step(images: tf.Tensor4D): number {
+  protected runStep(images: tf.Tensor4D): number {
     const noise = this.rng.normal();
     const z = tf.tidy(() => this.head.apply(encodeImages(this.encoder, images, false), { training: false }) as tf.Tensor2D);
     const loss = this.minimize(
@@ -101,7 +101,7 @@ describe('the state protocol for a new method', () => {
     run(a, 0, 3);
     const state = a.getState();
     expect(Object.keys(state.pieces)).toEqual(['encoder', 'optimizer', 'head', 'queue', 'rng', '@fields']);
-    expect(state.pieces['@fields']).toEqual({ kind: 'fields', values: { stepCount: 3, seen: 9 } });
+    expect(state.pieces['@fields']).toEqual({ kind: 'fields', values: { stepCount: 3, skippedCount: 0, seen: 9 } });
     expect(state.config).toEqual({ name: 'ToyMethod', temperature: 0.5, declare: true });
     const b = new ToyMethod(2, true);
     b.setState(state);

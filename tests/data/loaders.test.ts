@@ -1,17 +1,24 @@
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { useBackend } from '../../src/backend/use-backend.js';
 import { MissingDataError } from '../../src/core/errors.js';
 import { DIGITS_ASSET } from '../../src/data/assets/digits.js';
 import { FASHION_MNIST_SUBSET_ASSET } from '../../src/data/assets/fashion-mnist-subset.js';
 import { PHOTOS_ASSET } from '../../src/data/assets/photos.js';
-import { decodeBase64 } from '../../src/data/decode-asset.js';
 import { loadDigits } from '../../src/data/digits.js';
 import { DEBIAN_FASHION_MNIST_DIR, loadFashionMnist, loadFashionMnistSubset } from '../../src/data/fashion-mnist.js';
 import { loadPhotos } from '../../src/data/photos.js';
+import { fetchVendoredData } from '../../src/data/vendored.js';
 import { expectNoLeak } from '../helpers/numerics.js';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+
+const dataDir = fileURLToPath(new URL('../../data/', import.meta.url));
 
 const hasDebianFashion = existsSync(`${DEBIAN_FASHION_MNIST_DIR}/train-images-idx3-ubyte.gz`);
 
@@ -24,11 +31,77 @@ describe('data loaders', () => {
     await useBackend('cpu');
   });
 
-  it('vendored assets match their recorded checksums', () => {
+  it('vendored assets are gzip-compressed binary files in data/ that match their recorded sizes and checksums', () => {
     for (const asset of [DIGITS_ASSET, FASHION_MNIST_SUBSET_ASSET, PHOTOS_ASSET]) {
-      const digest = createHash('sha256').update(decodeBase64(asset.base64)).digest('hex');
-      expect(digest).toBe(asset.sha256);
+      const bytes = gunzipSync(readFileSync(`${dataDir}${asset.file}`));
+      expect(bytes.length).toBe(asset.bytes);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(asset.sha256);
     }
+  });
+
+  it('fetchVendoredData reads a folder (path or file: URL) and refuses a truncated file or one of the wrong size', async () => {
+    const fresh = async () => {
+      vi.resetModules(); // a fresh cache of fetched files
+      return (await import('../../src/data/vendored.js')) as typeof import('../../src/data/vendored.js');
+    };
+    let m = await fresh();
+    await m.fetchVendoredData({ url: pathToFileURL(dataDir), names: ['digits'] });
+    expect(m.vendoredBytes('digits', 'loadDigits').length).toBe(DIGITS_ASSET.bytes);
+    const dir = mkdtempSync(join(tmpdir(), 'selfsup-data-'));
+    try {
+      writeFileSync(join(dir, 'digits.bin.gz'), readFileSync(`${dataDir}digits.bin.gz`).subarray(0, 100));
+      m = await fresh();
+      await expect(m.fetchVendoredData({ url: dir, names: ['digits'] })).rejects.toThrow(
+        `fetchVendoredData: ${join(dir, 'digits.bin.gz')} is not a complete gzip file (`,
+      );
+      // A server that decoded the file already (Content-Encoding) hands over the plain bytes: they are checked as they are.
+      writeFileSync(join(dir, 'digits.bin.gz'), gunzipSync(readFileSync(`${dataDir}digits.bin.gz`)).subarray(0, 100));
+      m = await fresh();
+      await expect(m.fetchVendoredData({ url: dir, names: ['digits'] })).rejects.toThrow(
+        `fetchVendoredData: ${join(dir, 'digits.bin.gz')} holds 100 bytes uncompressed, not the 116805 of selfsup's digits.bin.gz`,
+      );
+      await expect(m.fetchVendoredData({ url: join(dir, 'nowhere'), names: ['photos'] })).rejects.toThrow(`fetchVendoredData: ${join(dir, 'nowhere', 'photos.bin.gz')} was not found`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('in a browser (no file access) the loaders ask for fetchVendoredData, which fetches the files once', async () => {
+    vi.resetModules();
+    const m = (await import('../../src/data/vendored.js')) as typeof import('../../src/data/vendored.js');
+    const proc = process as { getBuiltinModule?: unknown };
+    const getBuiltinModule = proc.getBuiltinModule;
+    const fetched: string[] = [];
+    proc.getBuiltinModule = undefined;
+    vi.stubGlobal('fetch', async (url: string) => {
+      fetched.push(url);
+      const file = url.split('/').pop()!;
+      return file === 'digits.bin.gz' ? new Response(readFileSync(`${dataDir}digits.bin.gz`)) : new Response('not found', { status: 404, statusText: 'Not Found' });
+    });
+    try {
+      expect(() => m.vendoredBytes('digits', 'loadDigits')).toThrow(
+        'loadDigits: in a browser, fetch the vendored data first: await fetchVendoredData()',
+      );
+      await m.fetchVendoredData({ url: 'https://example.org/assets/selfsup', names: ['digits'] });
+      await m.fetchVendoredData({ url: 'https://example.org/assets/selfsup', names: ['digits'] });
+      expect(fetched).toEqual(['https://example.org/assets/selfsup/digits.bin.gz']); // decompressed with DecompressionStream, as in a browser
+      expect(m.vendoredBytes('digits', 'loadDigits').length).toBe(DIGITS_ASSET.bytes);
+      await expect(m.fetchVendoredData({ url: 'https://example.org/x/', names: ['photos'] })).rejects.toThrow(
+        'fetchVendoredData: fetching https://example.org/x/photos.bin.gz answered 404 Not Found; serve node_modules/selfsup/data/',
+      );
+    } finally {
+      proc.getBuiltinModule = getBuiltinModule;
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('fetchVendoredData validates its options', async () => {
+    await fetchVendoredData();
+    await expect(fetchVendoredData({ names: ['mnist' as never] })).rejects.toThrow(
+      "fetchVendoredData: options.names must be an array of 'digits', 'fashion-mnist-subset', 'photos', got [\"mnist\"]",
+    );
+    await expect(fetchVendoredData({ url: 3 as never })).rejects.toThrow('fetchVendoredData: options.url must be a URL or a folder path, got 3');
+    await expect(fetchVendoredData({ nmes: [] } as never)).rejects.toThrow('fetchVendoredData: options.nmes must be one of the known options');
   });
 
   it('loadDigits returns 1,797 8×8 images in [0, 1] with balanced labels', () => {

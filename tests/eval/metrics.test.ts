@@ -38,7 +38,7 @@ describe('rankMe', () => {
   });
 
   it('explains bad input', () => {
-    expect(() => rankMe(tf.tensor2d([[NaN, 1]]))).toThrow('rankMe: z must hold finite values, got NaN or infinite values');
+    expect(() => rankMe(tf.tensor2d([[NaN, 1]]))).toThrow('rankMe: z must hold finite features (no NaN or infinity), got NaN at flat index 0 (row 0)');
     expect(() => rankMe(tf.zeros([3]) as never)).toThrow('rankMe: z must be a rank-2 tensor [N, D], got rank 1 with shape [3]');
     expect(() => rankMe(tf.eye(2) as tf.Tensor2D, { epsilon: 0 })).toThrow('rankMe: options.epsilon must be a finite number > 0, got 0');
   });

@@ -2,7 +2,7 @@
  * Every runnable file in examples/ executes in quick mode (as a user would run
  * it, via tsx), the guides' code in examples/guides/ included.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +17,23 @@ describe('examples run in quick mode', () => {
     expect(files).toContain('examples/demo.ts');
     expect(files).toContain('examples/guides/getting-started.ts');
   });
+  it('npm run demo says in plain words what it shows and that it trains nothing; no kernel list, banner or repeated line', () => {
+    // On the cpu backend, whose first use in Node prints tfjs's "install tfjs-node" banner unless silenced.
+    const { stdout, stderr, status } = spawnSync(tsx, ['examples/demo.ts', '--quick', '--backend=cpu'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 170_000,
+    });
+    expect(status, stderr).toBe(0);
+    expect(stdout).toContain('It trains nothing');
+    expect(stdout).toMatch(/1\. Augmentation: .*\n.*differ by/);
+    expect(stdout).toContain('3. Loss: NT-Xent');
+    expect(stdout + stderr).not.toContain('Conv2DBackpropFilter');
+    expect(stdout + stderr).not.toContain('running TensorFlow.js in Node.js');
+    const lines = stdout.split('\n').filter((l) => l.trim() !== '');
+    expect(lines.filter((l, i) => i > 0 && l.replace(/\d+\.\ds/, '') === lines[i - 1]!.replace(/\d+\.\ds/, ''))).toEqual([]);
+  });
+
   for (const file of files) {
     it(file.replace(/^examples\//, ''), () => {
       const out = execFileSync(tsx, [file, '--quick'], {

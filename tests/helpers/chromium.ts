@@ -22,14 +22,32 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 
-/** A headless Chromium context on a fresh user-data dir; `close()` removes the profile. */
-export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+/**
+ * Flags for GPU backends without a GPU: WebGL on ANGLE's SwiftShader and
+ * WebGPU on SwiftShader's Vulkan (Chromium's software adapter). They replace
+ * `--disable-gpu`; a machine with a GPU may use it instead.
+ */
+export const CHROMIUM_GPU_ARGS = [
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--disable-vulkan-surface',
+];
+
+/**
+ * A headless Chromium context on a fresh user-data dir; `close()` removes the
+ * profile. `options.gpu` swaps `--disable-gpu` for {@link CHROMIUM_GPU_ARGS}.
+ */
+export async function launchChromium(options: { gpu?: boolean } = {}): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'selfsup-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: options.gpu ? [...CHROMIUM_ARGS.filter((a) => a !== '--disable-gpu'), ...CHROMIUM_GPU_ARGS] : CHROMIUM_ARGS,
   });
   return {
     context,

@@ -73,9 +73,12 @@ describe('fused contrastive kernels (wasm)', () => {
     tf.dispose([a, b, queue]);
   });
 
-  it('NT-Xent matches the composition at odd sizes (SIMD tails, symmetric blocks, N = 1, 2)', () => {
-    // M = 2N rows: 2, 4, 6 (tails), 74 = 2 blocks of 32 + 10, 130; D: 1, 3, 7, 9, 67, 130.
-    const sizes: [number, number, number][] = [[1, 3, 0.5], [2, 1, 0.2], [3, 7, 0.01], [5, 9, 0.5], [37, 67, 0.07], [65, 130, 0.1]];
+  it('NT-Xent matches the composition at odd sizes (SIMD tails, symmetric blocks, N = 2, 3)', () => {
+    // M = 2N rows: 4, 6 (tails), 74 = 2 blocks of 32 + 10, 130; D: 1, 7, 9, 67, 130. (N = 1 has no negatives: an error.)
+    const one = randn2d(1, 3, 1);
+    expect(() => ntXentLoss(one, one)).toThrow('ntXentLoss: z1 must have N ≥ 2 on axis 0');
+    one.dispose();
+    const sizes: [number, number, number][] = [[2, 1, 0.2], [3, 7, 0.01], [5, 9, 0.5], [37, 67, 0.07], [65, 130, 0.1]];
     for (const [n, d, temperature] of sizes) {
       const a = randn2d(n, d, n * 7 + d);
       const b = randn2d(n, d, n * 11 + d);

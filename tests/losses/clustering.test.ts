@@ -168,7 +168,7 @@ describeBackends('SwAV', () => {
   it('rejects bad input', () => {
     const s = tf.zeros([4, 3]) as tf.Tensor2D;
     expect(() => sinkhornKnopp(s, { epsilon: 0 })).toThrow('sinkhornKnopp: options.epsilon must be a finite number > 0, got 0');
-    expect(() => sinkhornKnopp(s, { iterations: -1 })).toThrow('sinkhornKnopp: options.iterations must be an integer ≥ 0, got -1');
+    expect(() => sinkhornKnopp(s, { iterations: -1 })).toThrow('sinkhornKnopp: options.iterations must be an integer in [0, 1000], got -1');
     expect(() => sinkhornKnopp(tf.zeros([4]) as never)).toThrow('sinkhornKnopp: scores must be a rank-2 tensor [N, D], got rank 1');
     expect(() => swavLoss(s, s, s, tf.zeros([4, 2]) as tf.Tensor2D)).toThrow(
       'swavLoss: q2 must have shape [B, K] matching scores1 [4, 3], got [4, 2]',
@@ -227,7 +227,7 @@ describeBackends('kMeans', () => {
     const x = tf.zeros([5, 2]) as tf.Tensor2D;
     expect(() => kMeans(x, { k: 6 })).toThrow('kMeans: options.k must be an integer in [1, 5], got 6');
     expect(() => kMeans(x, {} as never)).toThrow('kMeans: options.k must be an integer in [1, 5], got undefined');
-    expect(() => kMeans(x, { k: 2, iterations: -1 })).toThrow('kMeans: options.iterations must be an integer ≥ 0, got -1');
+    expect(() => kMeans(x, { k: 2, iterations: -1 })).toThrow('kMeans: options.iterations must be an integer in [0, 10000], got -1');
     expect(() => kMeans(x, { k: 2, init: tf.zeros([3, 2]) as tf.Tensor2D })).toThrow(
       'kMeans: options.init must have shape [k, D] = [2, 2], got [3, 2]',
     );
@@ -256,6 +256,14 @@ describeBackends('pseudoLabelLoss', () => {
     checkGradients((l) => pseudoLabelLoss(l as tf.Tensor2D, labels), [logits]);
     tf.dispose(expectNoLeak(() => tf.grads((l: tf.Tensor) => pseudoLabelLoss(l as tf.Tensor2D, labels))([logits])));
     tf.dispose([logits, labels, uniform]);
+  });
+
+  // Found by the fuzz test: one class raised tfjs's raw "oneHot: depth must be >=2".
+  it('one class: every label is that class and the loss is 0', () => {
+    const logits = tf.tensor2d([[0.3], [-2], [5]]);
+    const labels = tf.zeros([3], 'int32') as tf.Tensor1D;
+    expectClose(valueOf(pseudoLabelLoss(logits, labels)), 0, { atol: 1e-7 });
+    tf.dispose([logits, labels]);
   });
 
   it('rejects bad input', () => {

@@ -27,8 +27,13 @@ function expectFiniteWithGradients(name: string, loss: Loss, a: tf.Tensor2D, b: 
 }
 
 describeBackends('contrastive losses', () => {
-  it('NT-Xent of identical embeddings is log(2N − 1)', () => {
-    for (const n of [1, 2, 5, 32]) {
+  it('NT-Xent of identical embeddings is log(2N − 1); one pair (no negatives) is an error, not 0', () => {
+    // Issue 16, reproduction 7: N = 1 returned 0.
+    const one = tf.ones([1, 4]) as tf.Tensor2D;
+    expect(() => ntXentLoss(one, one)).toThrow('ntXentLoss: z1 must have N ≥ 2 on axis 0 (NT-Xent contrasts each pair with the other 2N − 2 embeddings: one pair has no negatives), got N = 1');
+    expect(() => infoNCELoss(one, one)).toThrow('infoNCELoss: query must have N ≥ 2 on axis 0');
+    one.dispose();
+    for (const n of [2, 5, 32]) {
       const z = tf.ones([n, 4]) as tf.Tensor2D;
       for (const temperature of [0.05, 0.5, 2]) {
         expectClose(valueOf(ntXentLoss(z, z, { temperature })), Math.log(2 * n - 1), { rtol: 1e-5, atol: 1e-6 });
@@ -157,7 +162,7 @@ describeBackends('contrastive losses', () => {
       'ntXentLoss: z1 must be a rank-2 tensor [N, D], got rank 1 with shape [4]',
     );
     expect(() => ntXentLoss(tf.zeros([0, 3]) as tf.Tensor2D, tf.zeros([0, 3]) as tf.Tensor2D)).toThrow(
-      'ntXentLoss: z1 must have N ≥ 1 on axis 0, got N = 0 in shape [0, 3]',
+      'ntXentLoss: z1 must have N ≥ 2 on axis 0 (NT-Xent contrasts each pair with the other 2N − 2 embeddings: one pair has no negatives), got N = 0 in shape [0, 3]',
     );
     expect(() => ntXentLoss(a, a, { temperature: 0 })).toThrow(
       'ntXentLoss: options.temperature must be a finite number > 0, got 0',

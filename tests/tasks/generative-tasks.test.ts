@@ -248,7 +248,7 @@ describeBackends('generative tasks: options and inputs are checked', () => {
     const odd = tinyConv(7);
     expect(() => new DenoisingAutoencoder(odd)).toThrow('DenoisingAutoencoder: options.decoder must be given for images whose height and width are odd');
     const task = new SparseAutoencoder(encoder, { seed: 0 });
-    expect(() => task.step(tf.zeros([2, 9, 9, 1]) as tf.Tensor4D)).toThrow('SparseAutoencoder.step: images must have shape [B, 8, 8, 1] with B ≥ 1, got [2, 9, 9, 1]');
+    expect(() => task.step(tf.zeros([2, 9, 9, 1]) as tf.Tensor4D)).toThrow("SparseAutoencoder.step: images must have shape [B, 8, 8, 1] (the encoder's input), got [2, 9, 9, 1]");
     const x = tf.zeros([2, 8, 8, 1]) as tf.Tensor4D;
     const loss = expectNoLeak(() => task.loss(x));
     tf.dispose([loss, x]);

@@ -10,7 +10,7 @@ class ShrinkFeatures extends BasePretextTask {
   constructor() {
     super(mlpEncoder({ inputShape: [4, 4, 1], units: [8], seed: 0 }), undefined, 0.05);
   }
-  step(images: tf.Tensor4D): number {
+  protected runStep(images: tf.Tensor4D): number {
     return this.minimize(() => tf.mean(tf.square(encodeImages(this.encoder, images, true))) as tf.Scalar, this.variablesOf());
   }
 }

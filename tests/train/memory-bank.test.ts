@@ -137,7 +137,7 @@ describe('MemoryBank errors and lifecycle', () => {
     expect(tf.memory().numTensors).toBe(before - 1);
     bank.dispose(); // idempotent
     expect(bank.isDisposed).toBe(true);
-    expect(() => bank.read()).toThrow('MemoryBank.read: this must not be disposed, got a bank disposed after 6 rows');
+    expect(() => bank.read()).toThrow('MemoryBank.read: this must not be disposed, got a memory bank (after 6 rows) that was disposed');
     tf.dispose([wrong, ok]);
   });
 });

@@ -67,5 +67,7 @@ export function softCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.
 
 /** One-hot float32 targets `[R, C]` for int32 class indices `[R]`. */
 export function oneHotTargets(labels: tf.Tensor1D, numClasses: number): tf.Tensor2D {
+  // tfjs's oneHot refuses depth 1; with one class every label is that class.
+  if (numClasses === 1) return tf.ones([labels.shape[0], 1]);
   return tf.tidy(() => tf.cast(tf.oneHot(tf.cast(labels, 'int32'), numClasses), 'float32') as tf.Tensor2D);
 }

@@ -7,7 +7,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, ShapeError } from '../../core/errors.js';
 import { assertImages } from '../../core/images.js';
-import { assertPositive, describeValue, formatShape, isTensor } from '../../core/validate.js';
+import { assertMemoryFits, type PlannedTensor } from '../../core/memory-budget.js';
+import { assertSeed, Rng } from '../../core/rng.js';
+import { assertOneOf, assertPositive, describeValue, formatShape, isTensor } from '../../core/validate.js';
 import type { ModelWeights } from '../../train/variables.js';
 import { encodeImages, type ImageEncoder } from '../pretext-task.js';
 
@@ -34,6 +36,55 @@ export function assertEncoder(encoder: unknown, fn: string, arg = 'encoder'): as
       describeValue(encoder),
     );
   }
+}
+
+/**
+ * Throws a `ResourceError` naming `arg` unless layers with these weight
+ * shapes fit on the backend while training: the weights, their gradients and
+ * two optimizer slots (Adam's), plus any `extra` tensors. Called by the
+ * constructors before they build anything.
+ */
+export function assertTrainingFits(fn: string, arg: string, weights: readonly PlannedTensor[], extra: readonly PlannedTensor[] = []): void {
+  const training = weights.map((w) =>
+    Array.isArray(w) ? { shape: w as readonly number[], count: 4 } : { ...(w as { shape: readonly number[]; count?: number }), count: 4 * ((w as { count?: number }).count ?? 1) },
+  );
+  assertMemoryFits(fn, arg, [...training, ...extra]);
+}
+
+/** Kernel shapes of an MLP `inputDim → hidden × (numLayers − 1) → outputDim` (repeated hidden layers as a count). */
+export function mlpWeightShapes(inputDim: number, hiddenDim: number, numLayers: number, outputDim: number): PlannedTensor[] {
+  if (numLayers <= 1) return [[inputDim, outputDim]];
+  return [[inputDim, hiddenDim], { shape: [hiddenDim, hiddenDim], count: numLayers - 2 }, [hiddenDim, outputDim]];
+}
+
+/**
+ * Throws unless each of `keys` in `options` is absent or a model a task can
+ * run (a tfjs-layers model, a selfsup ViT or decoder: `apply` and weights).
+ * Checked before the constructor builds anything.
+ */
+export function assertModelOptions(options: object, keys: readonly string[], fn: string): void {
+  for (const key of keys) {
+    const m = (options as Record<string, unknown>)[key];
+    if (m === undefined) continue;
+    const ok =
+      typeof m === 'object' &&
+      m !== null &&
+      typeof (m as { apply?: unknown }).apply === 'function' &&
+      ('trainableWeights' in m || 'trainableVariables' in m || 'variables' in m);
+    if (!ok) throw new InvalidArgumentError(fn, `options.${key}`, 'be a model (a tfjs-layers model, or a selfsup ViT/decoder), or be omitted', describeValue(m));
+  }
+}
+
+/**
+ * The checks every task constructor runs right after its known-options
+ * check, before it builds anything: the seed, `onNonFinite`, and the model
+ * options (`modelKeys`, see {@link assertModelOptions}).
+ */
+export function checkTaskOptions(options: object, fn: string, modelKeys: readonly string[] = []): void {
+  const o = options as { seed?: unknown; onNonFinite?: unknown };
+  if (o.seed !== undefined && !(o.seed instanceof Rng)) assertSeed(o.seed, fn, 'options.seed');
+  if (o.onNonFinite !== undefined) assertOneOf(o.onNonFinite, ['throw', 'skip'] as const, fn, 'options.onNonFinite');
+  assertModelOptions(options, modelKeys, fn);
 }
 
 /** Checks the common options: a learning rate > 0 and an optimizer. */

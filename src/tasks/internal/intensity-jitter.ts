@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { adjustBrightness, adjustContrast } from '../../augment/adjust.js';
+import { brightnessOf, contrastOf } from '../../augment/adjust.js';
 import { BaseTransform, type ImageShape } from '../../augment/transform.js';
 import { createRng, type Seed } from '../../core/rng.js';
 
@@ -33,9 +33,10 @@ export class IntensityJitter extends BaseTransform<IntensityJitterParams> {
   }
 
   apply(images: tf.Tensor4D, params: IntensityJitterParams): tf.Tensor4D {
+    // Pipelines check the range once, on their input; no second (synchronous) read here.
     return tf.tidy(() => {
-      const bright = adjustBrightness(images, params.brightness);
-      return images.shape[3] === 1 || images.shape[3] === 3 ? adjustContrast(bright, params.contrast) : bright;
+      const bright = brightnessOf(images, params.brightness);
+      return images.shape[3] === 1 || images.shape[3] === 3 ? contrastOf(bright, params.contrast) : bright;
     });
   }
 }
