@@ -42,6 +42,15 @@ export interface LearnBaseline {
   makeEncoder(context: LearnContext): ImageEncoder;
   /** What the encoder is, for the table. */
   notes: string;
+  /**
+   * The features the row and the entries judged against it are evaluated on,
+   * when they are not the encoder's own output (`embedImages(encoder)`), e.g.
+   * DINOv2's class token concatenated with the mean patch token: an encoder
+   * view over the encoder (of the baseline untrained, of the entry's task
+   * trained). One function for both, so method and baseline are read alike.
+   * @default the encoder's own output, and `task.embed` for the entries
+   */
+  features?(encoder: ImageEncoder): ImageEncoder;
 }
 
 /** One row of the learning benchmark. */

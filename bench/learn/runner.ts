@@ -185,7 +185,8 @@ export async function runLearnBenchmark(entries: readonly LearnEntry[], options:
       const own = [...new Map(selected.filter((e) => e.baseline).map((e) => [e.baseline!.name, e.baseline!])).values()];
       for (const b of own) {
         const model = b.makeEncoder(context);
-        const r = await evaluate((x) => embedImages(model, x), data, seed);
+        const view = b.features ? b.features(model) : model;
+        const r = await evaluate((x) => embedImages(view, x), data, seed);
         (model as unknown as { dispose(): void }).dispose();
         rows.push(baselineRow(b.name, r, seed, b.notes));
         log(`${b.name.padEnd(14)} linear ${pct(r.linearProbe)}  kNN ${pct(r.knn)}  eval ${fmt(r.seconds)}`);
@@ -206,7 +207,9 @@ export async function runLearnBenchmark(entries: readonly LearnEntry[], options:
             numTensors: tf.memory().numTensors,
           }),
         );
-        const result = await evaluate((x) => task.embed(x), data, seed);
+        const features = entry.baseline?.features;
+        const view = features ? features(task.encoder) : null;
+        const result = await evaluate((x) => (view ? embedImages(view, x) : task.embed(x)), data, seed);
         const tenth = Math.max(1, Math.round(steps / 10));
         rows.push({
           method: entry.name,
