@@ -44,6 +44,35 @@ function readFactors(
 }
 
 /**
+ * The body every `adjust…` function shares: checks the options, reads the
+ * images (`channels`: the counts the adjustment is defined for) and the
+ * per-sample factors in [`lo`, `hi`], applies `adjust`, and frees a converted
+ * copy of the images on every path.
+ */
+function adjustImages(
+  images: tf.Tensor,
+  factor: PerSampleFactor,
+  options: AdjustOptions,
+  fn: string,
+  channels: readonly number[] | undefined,
+  factorRange: readonly [lo: number, hi: number, what: string],
+  adjust: (x: tf.Tensor4D, f: Float32Array) => tf.Tensor4D,
+): tf.Tensor4D {
+  assertKnownOptions(options, ['inputRange'], fn);
+  const x = readImages(images, fn, { inputRange: options.inputRange ?? 1, checkRange: true, channels });
+  let f: Float32Array;
+  try {
+    f = readFactors(factor, x.shape[0], fn, ...factorRange);
+  } catch (e) {
+    if (x !== images) x.dispose();
+    throw e;
+  }
+  const out = adjust(x, f);
+  if (x !== images) x.dispose();
+  return out;
+}
+
+/**
  * Brightness adjustment as torchvision's `adjust_brightness`:
  * `clip(factor·x, 0, 1)` (0 gives black, 1 the original).
  *
@@ -59,19 +88,7 @@ function readFactors(
  * ```
  */
 export function adjustBrightness(images: tf.Tensor, factor: PerSampleFactor, options: AdjustOptions = {}): tf.Tensor4D {
-  const fn = 'adjustBrightness';
-  assertKnownOptions(options, ['inputRange'], fn);
-  const x = readImages(images, fn, { inputRange: options.inputRange ?? 1, checkRange: true });
-  let f: Float32Array;
-  try {
-    f = readFactors(factor, x.shape[0], fn, 0, Infinity, 'a finite number ≥ 0');
-  } catch (e) {
-    if (x !== images) x.dispose();
-    throw e;
-  }
-  const out = brightnessOf(x, f);
-  if (x !== images) x.dispose();
-  return out;
+  return adjustImages(images, factor, options, 'adjustBrightness', undefined, [0, Infinity, 'a finite number ≥ 0'], brightnessOf);
 }
 
 /** {@link adjustBrightness} of checked images with checked per-sample factors (no range read: pipelines and steps). */
@@ -98,19 +115,7 @@ export function brightnessOf(x: tf.Tensor4D, f: ArrayLike<number>): tf.Tensor4D 
  * ```
  */
 export function adjustContrast(images: tf.Tensor, factor: PerSampleFactor, options: AdjustOptions = {}): tf.Tensor4D {
-  const fn = 'adjustContrast';
-  assertKnownOptions(options, ['inputRange'], fn);
-  const x = readImages(images, fn, { inputRange: options.inputRange ?? 1, checkRange: true, channels: [1, 3] });
-  let f: Float32Array;
-  try {
-    f = readFactors(factor, x.shape[0], fn, 0, Infinity, 'a finite number ≥ 0');
-  } catch (e) {
-    if (x !== images) x.dispose();
-    throw e;
-  }
-  const out = contrastOf(x, f);
-  if (x !== images) x.dispose();
-  return out;
+  return adjustImages(images, factor, options, 'adjustContrast', [1, 3], [0, Infinity, 'a finite number ≥ 0'], contrastOf);
 }
 
 /** {@link adjustContrast} of checked 1- or 3-channel images with checked per-sample factors (no range read). */
@@ -144,24 +149,14 @@ export function contrastOf(x: tf.Tensor4D, f: ArrayLike<number>): tf.Tensor4D {
  * ```
  */
 export function adjustSaturation(images: tf.Tensor, factor: PerSampleFactor, options: AdjustOptions = {}): tf.Tensor4D {
-  const fn = 'adjustSaturation';
-  assertKnownOptions(options, ['inputRange'], fn);
-  const x = readImages(images, fn, { inputRange: options.inputRange ?? 1, checkRange: true, channels: [3] });
-  let f: Float32Array;
-  try {
-    f = readFactors(factor, x.shape[0], fn, 0, Infinity, 'a finite number ≥ 0');
-  } catch (e) {
-    if (x !== images) x.dispose();
-    throw e;
-  }
-  const out = tf.tidy(() => {
-    const [, h, w] = x.shape;
-    const planes = toPlanes(x);
-    const a = column(f, h * w);
-    return fromPlanes(affineClip(planes, a, tf.mul(grayPlane(planes), tf.sub(1, a))), h, w);
-  });
-  if (x !== images) x.dispose();
-  return out;
+  return adjustImages(images, factor, options, 'adjustSaturation', [3], [0, Infinity, 'a finite number ≥ 0'], (x, f) =>
+    tf.tidy(() => {
+      const [, h, w] = x.shape;
+      const planes = toPlanes(x);
+      const a = column(f, h * w);
+      return fromPlanes(affineClip(planes, a, tf.mul(grayPlane(planes), tf.sub(1, a))), h, w);
+    }),
+  );
 }
 
 /**
@@ -181,21 +176,11 @@ export function adjustSaturation(images: tf.Tensor, factor: PerSampleFactor, opt
  * ```
  */
 export function adjustHue(images: tf.Tensor, factor: PerSampleFactor, options: AdjustOptions = {}): tf.Tensor4D {
-  const fn = 'adjustHue';
-  assertKnownOptions(options, ['inputRange'], fn);
-  const x = readImages(images, fn, { inputRange: options.inputRange ?? 1, checkRange: true, channels: [3] });
-  let f: Float32Array;
-  try {
-    f = readFactors(factor, x.shape[0], fn, -0.5, 0.5, 'a number in [-0.5, 0.5]');
-  } catch (e) {
-    if (x !== images) x.dispose();
-    throw e;
-  }
-  const out = tf.tidy(() => {
-    const [, h, w] = x.shape;
-    const shifted = hueShiftPlanes(toPlanes(x), column(f, h * w));
-    return fromPlanes(shifted.map((p) => tf.clipByValue(p, 0, 1)) as typeof shifted, h, w);
-  });
-  if (x !== images) x.dispose();
-  return out;
+  return adjustImages(images, factor, options, 'adjustHue', [3], [-0.5, 0.5, 'a number in [-0.5, 0.5]'], (x, f) =>
+    tf.tidy(() => {
+      const [, h, w] = x.shape;
+      const shifted = hueShiftPlanes(toPlanes(x), column(f, h * w));
+      return fromPlanes(shifted.map((p) => tf.clipByValue(p, 0, 1)) as typeof shifted, h, w);
+    }),
+  );
 }

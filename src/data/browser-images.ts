@@ -224,9 +224,7 @@ export async function imageUrls(urls: readonly string[], options: LabeledImageOp
   const spec = resolved.spec;
   return new ImageDataset({
     fn,
-    names: labels.names,
-    labels: labels.labels,
-    classNames: labels.classNames,
+    ...labels,
     imageShape: [spec.height, spec.width, spec.channels],
     load: async (i) => {
       const response = await fetch(urls[i]!);
@@ -281,9 +279,7 @@ export async function imageElements(images: readonly BrowserImage[], options: La
   const spec = resolved.spec;
   return new ImageDataset({
     fn,
-    names: labels.names,
-    labels: labels.labels,
-    classNames: labels.classNames,
+    ...labels,
     imageShape: [spec.height, spec.width, spec.channels],
     load: async (i) => {
       const image = images[i]!;

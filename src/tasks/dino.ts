@@ -1,14 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { multiCropOfChecked, type MultiCropOptions, type MultiCropViews } from '../augment/views.js';
-import { InvalidArgumentError } from '../core/errors.js';
 import { stopGradient } from '../core/stop-gradient.js';
-import { assertInRange, assertInteger, assertOneOf, assertPositive, describeValue } from '../core/validate.js';
+import { assertInRange, assertInteger } from '../core/validate.js';
 import { dinoHead } from '../heads/dino-head.js';
 import { dinoLoss, updateDinoCenter } from '../losses/dino.js';
 import type { Schedule } from '../train/schedules.js';
-import { trainableVariables } from '../train/variables.js';
-import { assertCropsFit, checkCropSettings, cropSpec, globalPipelines, readTeacherTemperature } from './internal/multi-crop.js';
+import {
+  assertCropsFit,
+  checkCropSettings,
+  CROP_KEYS,
+  cropSpec,
+  globalPipelines,
+  readDinoHeadOptions,
+  readTeacherTemperature,
+  refuseAugmentOption,
+  withoutFrozenLastLayer,
+} from './internal/multi-crop.js';
 import { JointEmbeddingTask, JOINT_EMBEDDING_KEYS, type JointEmbeddingOptions } from './joint-embedding.js';
 import { readMomentum } from './momentum.js';
 import type { ImageEncoder } from './pretext-task.js';
@@ -98,11 +106,7 @@ export interface DINOOptions extends Omit<JointEmbeddingOptions, 'augment'> {
 }
 
 const DINO_KEYS = [
-  'crops',
-  'localCrops',
-  'localCropSize',
-  'globalCropScale',
-  'localCropScale',
+  ...CROP_KEYS,
   'outputDim',
   'hiddenDim',
   'bottleneckDim',
@@ -178,9 +182,7 @@ export class DINO extends JointEmbeddingTask {
 
   constructor(encoder: ImageEncoder, options: DINOOptions = {}) {
     const fn = 'DINO';
-    if ('augment' in (options ?? {})) {
-      throw new InvalidArgumentError(fn, 'options.augment', 'be omitted: DINO takes its multi-crop augmentation as options.crops', describeValue((options as { augment?: unknown }).augment));
-    }
+    refuseAugmentOption(options, fn);
     JointEmbeddingTask.checkOptions(
       options,
       [...JOINT_EMBEDDING_KEYS.filter((k) => k !== 'augment'), ...DINO_KEYS],
@@ -197,20 +199,8 @@ export class DINO extends JointEmbeddingTask {
     });
     this.cropOptions = spec!;
     assertCropsFit(this.cropOptions, encoder, this.imageShape, this.featureDim, fn);
-    const {
-      outputDim = 4096,
-      hiddenDim = 2 * this.featureDim,
-      bottleneckDim = 256,
-      headBatchNorm = false,
-      studentTemperature = 0.1,
-      centerMomentum = 0.9,
-      freezeLastLayerSteps = 0,
-    } = options;
-    assertInteger(outputDim, fn, 'options.outputDim', { min: 1 });
-    assertInteger(hiddenDim, fn, 'options.hiddenDim', { min: 1 });
-    assertInteger(bottleneckDim, fn, 'options.bottleneckDim', { min: 1 });
-    assertOneOf(headBatchNorm, [true, false], fn, 'options.headBatchNorm');
-    assertPositive(studentTemperature, fn, 'options.studentTemperature');
+    const { outputDim, hiddenDim, bottleneckDim, headBatchNorm, studentTemperature } = readDinoHeadOptions(options, 2 * this.featureDim, fn);
+    const { centerMomentum = 0.9, freezeLastLayerSteps = 0 } = options;
     assertInRange(centerMomentum, 0, 1, fn, 'options.centerMomentum');
     assertInteger(freezeLastLayerSteps, fn, 'options.freezeLastLayerSteps', { min: 0 });
     this.studentTemperature = studentTemperature;
@@ -242,10 +232,7 @@ export class DINO extends JointEmbeddingTask {
 
   /** Encoder and head, without the head's last layer while it is frozen. */
   get trainableVariables(): tf.Variable[] {
-    const all = this.variablesOf(this.head);
-    if (this.steps >= this.freezeLastLayerSteps) return all;
-    const last = new Set(trainableVariables(this.head.layers[this.head.layers.length - 1]!));
-    return all.filter((v) => !last.has(v));
+    return withoutFrozenLastLayer(this.variablesOf(this.head), this.head, this.steps < this.freezeLastLayerSteps);
   }
 
   /** The multi-crop views of `images` (`{ global: [2], local: [n] }`), from `seed` (default: the method's stream). Dispose them. */

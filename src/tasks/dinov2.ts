@@ -8,7 +8,6 @@ import {
   assertInteger,
   assertNonNegative,
   assertOneOf,
-  assertPositive,
   assertProbability,
   assertRangePair,
   describeValue,
@@ -21,14 +20,16 @@ import { koleoLoss } from '../losses/koleo.js';
 import { gatherMaskedTokens } from '../masking/gather-visible.js';
 import { ibotMask } from '../masking/ibot-mask.js';
 import type { Schedule } from '../train/schedules.js';
-import { trainableVariables } from '../train/variables.js';
 import {
   assertCropsFit,
   checkCropSettings,
   CROP_KEYS,
   cropSpec,
   globalPipelines,
+  readDinoHeadOptions,
   readTeacherTemperature,
+  refuseAugmentOption,
+  withoutFrozenLastLayer,
 } from './internal/multi-crop.js';
 import { JointEmbeddingTask, JOINT_EMBEDDING_KEYS, type JointEmbeddingOptions } from './joint-embedding.js';
 import { readMomentum } from './momentum.js';
@@ -282,17 +283,11 @@ export class DINOv2 extends JointEmbeddingTask {
         encoder instanceof VisionTransformer ? 'a ViT without a class token' : describeValue(encoder),
       );
     }
-    if ('augment' in (options ?? {})) {
-      throw new InvalidArgumentError(fn, 'options.augment', 'be omitted: DINOv2 takes its multi-crop augmentation as options.crops', describeValue((options as { augment?: unknown }).augment));
-    }
+    refuseAugmentOption(options, fn);
     JointEmbeddingTask.checkOptions(options, [...JOINT_EMBEDDING_KEYS.filter((k) => k !== 'augment'), ...DINOV2_KEYS], fn);
     checkCropSettings(options, fn);
+    const { outputDim, hiddenDim, bottleneckDim, headBatchNorm, studentTemperature } = readDinoHeadOptions(options, 2 * encoder.dim, fn);
     const {
-      outputDim = 4096,
-      hiddenDim = 2 * encoder.dim,
-      bottleneckDim = 256,
-      headBatchNorm = false,
-      studentTemperature = 0.1,
       centering = 'center',
       sinkhornIterations = 3,
       centerMomentum = 0.9,
@@ -304,11 +299,6 @@ export class DINOv2 extends JointEmbeddingTask {
       freezeLastLayerSteps = 0,
       targetEncoder,
     } = options;
-    assertInteger(outputDim, fn, 'options.outputDim', { min: 1 });
-    assertInteger(hiddenDim, fn, 'options.hiddenDim', { min: 1 });
-    assertInteger(bottleneckDim, fn, 'options.bottleneckDim', { min: 1 });
-    assertOneOf(headBatchNorm, [true, false], fn, 'options.headBatchNorm');
-    assertPositive(studentTemperature, fn, 'options.studentTemperature');
     assertOneOf(centering, ['center', 'sinkhornKnopp'] as const, fn, 'options.centering');
     assertInteger(sinkhornIterations, fn, 'options.sinkhornIterations', { min: 0 });
     assertInRange(centerMomentum, 0, 1, fn, 'options.centerMomentum');
@@ -383,10 +373,7 @@ export class DINOv2 extends JointEmbeddingTask {
 
   /** The ViT, the mask token and the head (without its last layer while it is frozen). */
   get trainableVariables(): tf.Variable[] {
-    const all = [...this.variablesOf(this.head), this.maskTokenVariable];
-    if (this.steps >= this.freezeLastLayerSteps) return all;
-    const last = new Set(trainableVariables(this.head.layers[this.head.layers.length - 1]!));
-    return all.filter((v) => !last.has(v));
+    return withoutFrozenLastLayer([...this.variablesOf(this.head), this.maskTokenVariable], this.head, this.steps < this.freezeLastLayerSteps);
   }
 
   /** The multi-crop views of `images` (`{ global: [2], local: [n] }`), from `seed` (default: the method's stream). Dispose them. */

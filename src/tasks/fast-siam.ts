@@ -5,7 +5,6 @@ import { assertInteger } from '../core/validate.js';
 import { predictionMlp } from '../heads/prediction-mlp.js';
 import { fastSiamLoss } from '../losses/fast-siam.js';
 import { defaultAugment } from './grayscale-augment.js';
-import { augmentViews } from './internal/multi-view.js';
 import { assertTrainingFits, mlpWeightShapes } from './internal/common.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
 import type { ImageEncoder } from './pretext-task.js';
@@ -109,7 +108,7 @@ export class FastSiam extends JointEmbeddingTask {
     const fn = 'FastSiam.multiViews';
     this.assertLive(fn);
     this.checkImages(images, fn, 1);
-    return augmentViews(images, this.augmentations, this.numViews, seed ?? this.rng.nextUint32(), fn, this.imageShape);
+    return this.drawManyViews(images, this.numViews, seed, fn);
   }
 
   /** The FastSiam loss of V views `[B, H, W, C]` each (stop-gradients built in); differentiable. */
@@ -126,15 +125,7 @@ export class FastSiam extends JointEmbeddingTask {
 
   /** One step on V fresh views of `images`; returns the loss. */
   protected override runStep(images: tf.Tensor4D): number {
-    this.checkBatch(images, this.imageShape, 2);
-    this.applyLearningRate();
-    // Views drawn without a second check of the batch (checked above, read once).
-    const views = augmentViews(images, this.augmentations, this.numViews, this.rng.nextUint32(), `${this.name}.step`, this.imageShape);
-    try {
-      return this.minimize(() => this.computeLoss(views), this.trainableVariables);
-    } finally {
-      tf.dispose(views);
-    }
+    return this.runManyViewStep(images, this.numViews, (views) => this.computeLoss(views));
   }
 
   /** A step on two given views (V = 2: the symmetrised SimSiam loss). */

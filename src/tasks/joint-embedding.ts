@@ -15,6 +15,7 @@ import { projectionMlp, type ProjectionMlpOptions } from '../heads/projection-ml
 import type { Schedule } from '../train/schedules.js';
 import { setLearningRate } from '../train/set-learning-rate.js';
 import { checkTaskOptions } from './internal/common.js';
+import { augmentViews } from './internal/multi-view.js';
 import { BasePretextTask, encodeImages, type ImageEncoder, type StepGuardOptions } from './pretext-task.js';
 import { TargetNetwork } from './target-network.js';
 
@@ -280,6 +281,30 @@ export abstract class JointEmbeddingTask extends BasePretextTask {
       }
     }
     return views;
+  }
+
+  /**
+   * `count` views of a checked batch for the multi-view methods (MMCR,
+   * FastSiam), from `seed` or else the method's stream; the caller disposes them.
+   */
+  protected drawManyViews(images: tf.Tensor4D, count: number, seed: number | undefined, fn: string): tf.Tensor4D[] {
+    return augmentViews(images, this.augmentations, count, seed ?? this.rng.nextUint32(), fn, this.imageShape);
+  }
+
+  /**
+   * `runStep` of the multi-view methods: `count` fresh views of `images`,
+   * then one update on `loss` of them; returns the loss value.
+   */
+  protected runManyViewStep(images: tf.Tensor4D, count: number, loss: (views: readonly tf.Tensor4D[]) => tf.Scalar): number {
+    this.checkBatch(images, this.imageShape, 2);
+    this.applyLearningRate();
+    // Views drawn without a second check of the batch (checked above, read once).
+    const views = this.drawManyViews(images, count, undefined, `${this.name}.step`);
+    try {
+      return this.minimize(() => loss(views), this.trainableVariables);
+    } finally {
+      tf.dispose(views);
+    }
   }
 
   // The helpers below are the steps the methods have in common, kept in one

@@ -4,7 +4,6 @@ import { simclrAugment } from '../augment/presets.js';
 import { assertInteger, assertNonNegative } from '../core/validate.js';
 import { mmcrLoss } from '../losses/mmcr.js';
 import { defaultAugment } from './grayscale-augment.js';
-import { augmentViews } from './internal/multi-view.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
 import type { ImageEncoder } from './pretext-task.js';
 
@@ -103,7 +102,7 @@ export class MMCR extends JointEmbeddingTask {
     const fn = 'MMCR.multiViews';
     this.assertLive(fn);
     this.checkImages(images, fn, 1);
-    return augmentViews(images, this.augmentations, this.numViews, seed ?? this.rng.nextUint32(), fn, this.imageShape);
+    return this.drawManyViews(images, this.numViews, seed, fn);
   }
 
   /** The MMCR loss of K views `[B, H, W, C]` each (all encoded in one batch); differentiable. */
@@ -119,15 +118,7 @@ export class MMCR extends JointEmbeddingTask {
 
   /** One step on K fresh views of `images`; returns the loss. */
   protected override runStep(images: tf.Tensor4D): number {
-    this.checkBatch(images, this.imageShape, 2);
-    this.applyLearningRate();
-    // Views drawn without a second check of the batch (checked above, read once).
-    const views = augmentViews(images, this.augmentations, this.numViews, this.rng.nextUint32(), `${this.name}.step`, this.imageShape);
-    try {
-      return this.minimize(() => this.computeLoss(views), this.trainableVariables);
-    } finally {
-      tf.dispose(views);
-    }
+    return this.runManyViewStep(images, this.numViews, (views) => this.computeLoss(views));
   }
 
   /** A step on two given views (K = 2). */

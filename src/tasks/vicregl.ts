@@ -8,11 +8,11 @@ import { randomApply } from '../augment/random-apply.js';
 import { applyResizedCrop, sampleResizedCrop, type ResizedCropParams } from '../augment/resized-crop.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { assertInRange, assertInteger, assertNonNegative, assertRangePair, describeValue } from '../core/validate.js';
-import { featureMapModel } from '../heads/feature-map.js';
 import { projectionMlp } from '../heads/projection-mlp.js';
 import { vicreglLoss, type VicreglView } from '../losses/vicregl.js';
 import { grayscaleAugment } from './grayscale-augment.js';
 import { assertTrainingFits, mlpWeightShapes } from './internal/common.js';
+import { readFeatureMap } from './internal/feature-grid.js';
 import { JointEmbeddingTask, type JointEmbeddingOptions } from './joint-embedding.js';
 import type { ImageEncoder } from './pretext-task.js';
 
@@ -129,17 +129,7 @@ export class VICRegL extends JointEmbeddingTask {
     assertInteger(numMatches[1], fn, 'options.numMatches[1]', { min: 1 });
     if (options?.projectionDim !== undefined) assertInteger(options.projectionDim, fn, 'options.projectionDim', { min: 1 });
     if (options?.localProjectionDim !== undefined) assertInteger(options.localProjectionDim, fn, 'options.localProjectionDim', { min: 1 });
-    let featureMap: tfl.LayersModel;
-    try {
-      featureMap = featureMapModel(encoder);
-    } catch (e) {
-      throw new InvalidArgumentError(
-        fn,
-        'encoder',
-        'be a conv encoder whose feature map can be read before its pooling head (e.g. convEncoder)',
-        `an encoder without one (${(e as Error).message.split('\n')[0]})`,
-      );
-    }
+    const featureMap = readFeatureMap(encoder, fn, 'be a conv encoder whose feature map can be read before its pooling head (e.g. convEncoder)');
     super(fn, encoder, options, {
       learningRate: 1e-3,
       augment: (shape) =>

@@ -8,15 +8,11 @@
  * let `step()`'s range check pass a NaN batch); a NaN batch is refused there.
  * Where an adapter is not available the test says so instead of passing.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, chromiumMissing, launchChromium } from '../helpers/chromium.js';
+import { servePageScript, type PageServer } from '../helpers/page-server.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -169,37 +165,14 @@ interface PageResult {
   leaked?: number;
 }
 
-let server: Server | undefined;
+let server: PageServer | undefined;
 let base = '';
-const dir = mkdtempSync(join(tmpdir(), 'selfsup-gpu-'));
 const results: Record<string, PageResult> = {};
 
 beforeAll(async () => {
   if (!chromiumAvailable) return;
-  const entry = join(dir, 'entry.js');
-  writeFileSync(entry, PAGE_SCRIPT);
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    nodePaths: [join(root, 'node_modules')],
-    logLevel: 'silent',
-  });
-  const bundle = result.outputFiles[0]!.text;
-  server = createServer((req, res) => {
-    if (req.url === '/bundle.js') {
-      res.setHeader('Content-Type', 'text/javascript');
-      res.end(bundle);
-    } else {
-      res.setHeader('Content-Type', 'text/html');
-      res.end('<!doctype html><script type="module" src="/bundle.js"></script>');
-    }
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  server = await servePageScript(PAGE_SCRIPT);
+  base = server.base;
   const browser = await launchChromium({ gpu: true });
   try {
     const page = await browser.context.newPage();
@@ -216,7 +189,6 @@ beforeAll(async () => {
 
 afterAll(() => {
   server?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const worst: Record<string, number> = {};

@@ -6,15 +6,11 @@
  * losses the first page computed. The bundle must build for the browser (no
  * `node:` import). Skipped, with the reason, where Chromium is not installed.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, chromiumMissing, launchChromium } from '../helpers/chromium.js';
+import { servePageScript, type PageServer } from '../helpers/page-server.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -66,44 +62,17 @@ window.resume = async () => {
 };
 `;
 
-let server: Server | undefined;
+let server: PageServer | undefined;
 let base = '';
-const dir = mkdtempSync(join(tmpdir(), 'selfsup-browser-ckpt-'));
 
 beforeAll(async () => {
   if (!chromiumAvailable) return;
-  const entry = join(dir, 'entry.js');
-  writeFileSync(entry, PAGE_SCRIPT);
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    nodePaths: [join(root, 'node_modules')],
-    logLevel: 'silent',
-  });
-  const bundle = result.outputFiles[0]!.text;
-  server = createServer((req, res) => {
-    if (req.url === '/') {
-      res.setHeader('Content-Type', 'text/html');
-      res.end('<!doctype html><script type="module" src="/bundle.js"></script>');
-    } else if (req.url === '/bundle.js') {
-      res.setHeader('Content-Type', 'text/javascript');
-      res.end(bundle);
-    } else {
-      res.statusCode = 404;
-      res.end();
-    }
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  server = await servePageScript(PAGE_SCRIPT);
+  base = server.base;
 }, 120_000);
 
 afterAll(() => {
   server?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 interface PageResult {

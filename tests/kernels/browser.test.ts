@@ -9,15 +9,12 @@
  * variant. Skipped (with the reason) where Chromium
  * is not installed.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, chromiumMissing, launchChromium } from '../helpers/chromium.js';
+import { servePageScript, type PageServer } from '../helpers/page-server.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist/');
@@ -144,54 +141,28 @@ window.run = async () => {
 };
 `;
 
-let server: Server | undefined;
+let server: PageServer | undefined;
 let base = '';
-const dir = mkdtempSync(join(tmpdir(), 'selfsup-browser-'));
 
 beforeAll(async () => {
   if (!available) return;
-  const entry = join(dir, 'entry.js');
-  writeFileSync(entry, PAGE_SCRIPT);
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    nodePaths: [join(root, 'node_modules')],
-    logLevel: 'silent',
-  });
-  const bundle = result.outputFiles[0]!.text;
-  server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  server = await servePageScript(PAGE_SCRIPT, (url, req, res) => {
     if (url.searchParams.get('coi') === '1' || req.headers.referer?.includes('coi=1')) {
       res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
       res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
     }
-    if (url.pathname === '/') {
-      res.setHeader('Content-Type', 'text/html');
-      res.end('<!doctype html><script type="module" src="/bundle.js"></script>');
-    } else if (url.pathname === '/bundle.js') {
-      res.setHeader('Content-Type', 'text/javascript');
-      res.end(bundle);
-    } else if (url.pathname.startsWith('/wasm/') && url.pathname.endsWith('.wasm')) {
-      // tfjs's .wasm files and selfsup's kernel modules served side by side, as users are told to.
-      const file = url.pathname.slice('/wasm/'.length).replace(/[^\w.-]/g, '');
-      res.setHeader('Content-Type', 'application/wasm');
-      res.end(readFileSync(join(file.startsWith('selfsup-') ? kernelDir : wasmDir, file)));
-    } else {
-      res.statusCode = 404;
-      res.end();
-    }
+    if (!(url.pathname.startsWith('/wasm/') && url.pathname.endsWith('.wasm'))) return false;
+    // tfjs's .wasm files and selfsup's kernel modules served side by side, as users are told to.
+    const file = url.pathname.slice('/wasm/'.length).replace(/[^\w.-]/g, '');
+    res.setHeader('Content-Type', 'application/wasm');
+    res.end(readFileSync(join(file.startsWith('selfsup-') ? kernelDir : wasmDir, file)));
+    return true;
   });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  base = server.base;
 }, 60_000);
 
 afterAll(() => {
   server?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 interface PageResult {

@@ -25,22 +25,25 @@ export interface ConvPatchGrid {
 }
 
 /**
+ * `featureMapModel(encoder)`, with the error a method's user can act on:
+ * `expected` says which encoders the method takes, the cause's first line
+ * what this one lacks.
+ */
+export function readFeatureMap(encoder: ImageEncoder, fn: string, expected: string): tfl.LayersModel {
+  try {
+    return featureMapModel(encoder);
+  } catch (e) {
+    throw new InvalidArgumentError(fn, 'encoder', expected, `an encoder without one (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+/**
  * Reads the feature map of `encoder` for `[H, W, C]` images and checks that
  * it tiles the image with one integer stride; allocates nothing that
  * outlives the call (a probe through `tf.tidy`).
  */
 export function convPatchGrid(encoder: ImageEncoder, imageShape: readonly [number, number, number], fn: string): ConvPatchGrid {
-  let featureMap: tfl.LayersModel;
-  try {
-    featureMap = featureMapModel(encoder);
-  } catch (e) {
-    throw new InvalidArgumentError(
-      fn,
-      'encoder',
-      'be a tinyVit or a conv encoder whose feature map can be read before its pooling head (e.g. convEncoder)',
-      `an encoder without one (${(e as Error).message.split('\n')[0]})`,
-    );
-  }
+  const featureMap = readFeatureMap(encoder, fn, 'be a tinyVit or a conv encoder whose feature map can be read before its pooling head (e.g. convEncoder)');
   const [h, w, c] = imageShape;
   const shape = tf.tidy(() => (featureMap.apply(tf.zeros([1, h, w, c]), { training: false }) as tf.Tensor).shape);
   const [, mh, mw, channels] = shape as [number, number, number, number];

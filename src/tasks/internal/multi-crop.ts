@@ -1,19 +1,22 @@
 /**
- * The multi-crop and teacher-temperature machinery DINO and DINOv2 share:
- * their default crops, the validation of a `multiCrop` spec against the
- * encoder, and the teacher-temperature schedule option.
+ * The multi-crop, head and teacher-temperature machinery DINO and DINOv2
+ * share: their default crops, the validation of a `multiCrop` spec against
+ * the encoder, the head options, the frozen last layer and the
+ * teacher-temperature schedule option.
  *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { compose } from '../../augment/compose.js';
 import { dinoMultiCrop } from '../../augment/presets.js';
 import { RandomResizedCrop } from '../../augment/resized-crop.js';
 import type { Transform } from '../../augment/transform.js';
 import type { CropGroup, MultiCropOptions } from '../../augment/views.js';
 import { InvalidArgumentError } from '../../core/errors.js';
-import { assertInteger, assertPositive, assertRangePair, describeValue } from '../../core/validate.js';
+import { assertInteger, assertOneOf, assertPositive, assertRangePair, describeValue } from '../../core/validate.js';
 import { teacherTemperatureSchedule, type Schedule } from '../../train/schedules.js';
+import { trainableVariables } from '../../train/variables.js';
 import { grayscalePhotometric } from '../grayscale-augment.js';
 import { encodeImages, type ImageEncoder } from '../pretext-task.js';
 
@@ -144,4 +147,41 @@ export function readTeacherTemperature(option: unknown, totalSteps: number | und
   }
   assertPositive(option, fn, 'options.teacherTemperature');
   return () => option as number;
+}
+
+/** Throws when `options` has an `augment` key: DINO and DINOv2 take their augmentation as `crops`. */
+export function refuseAugmentOption(options: object | undefined, fn: string): void {
+  if ('augment' in (options ?? {})) {
+    throw new InvalidArgumentError(fn, 'options.augment', `be omitted: ${fn} takes its multi-crop augmentation as options.crops`, describeValue((options as { augment?: unknown }).augment));
+  }
+}
+
+/** The head options of DINO and DINOv2 (documented on their options interfaces). */
+export interface DinoHeadOptions {
+  outputDim?: number;
+  hiddenDim?: number;
+  bottleneckDim?: number;
+  headBatchNorm?: boolean;
+  studentTemperature?: number;
+}
+
+/** The head options with their defaults filled in, checked in this order. */
+export function readDinoHeadOptions(options: DinoHeadOptions, defaultHiddenDim: number, fn: string): Required<DinoHeadOptions> {
+  const { outputDim = 4096, hiddenDim = defaultHiddenDim, bottleneckDim = 256, headBatchNorm = false, studentTemperature = 0.1 } = options;
+  assertInteger(outputDim, fn, 'options.outputDim', { min: 1 });
+  assertInteger(hiddenDim, fn, 'options.hiddenDim', { min: 1 });
+  assertInteger(bottleneckDim, fn, 'options.bottleneckDim', { min: 1 });
+  assertOneOf(headBatchNorm, [true, false], fn, 'options.headBatchNorm');
+  assertPositive(studentTemperature, fn, 'options.studentTemperature');
+  return { outputDim, hiddenDim, bottleneckDim, headBatchNorm, studentTemperature };
+}
+
+/**
+ * `variables` without those of the head's last layer while it is frozen (the
+ * paper's first epoch, against the early collapse of the prototypes).
+ */
+export function withoutFrozenLastLayer(variables: tf.Variable[], head: tfl.Sequential, frozen: boolean): tf.Variable[] {
+  if (!frozen) return variables;
+  const last = new Set(trainableVariables(head.layers[head.layers.length - 1]!));
+  return variables.filter((v) => !last.has(v));
 }
