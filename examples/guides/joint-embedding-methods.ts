@@ -80,6 +80,7 @@ const dinov2 = new DINOv2(vit, {
   crops: { global: { count: 2, size: 28, scale: [0.3, 1], transforms: grayscaleAugment({ crop: false }) } },
   outputDim: 256, hiddenDim: 256, bottleneckDim: 64, // one head for class and patch tokens
   centering: 'center',                               // or 'sinkhornKnopp'
+  momentum: 0.99, teacherTemperature: 0.04,          // short runs: a constant teacher (the learning benchmark's row)
   totalSteps: steps,
   seed: 1,
 });
