@@ -6,7 +6,7 @@ import { FUSED, hasFusedKernel } from '../core/fused-kernels.js';
 import { affineClip, grayMean, grayPlane, hueShiftPlanes } from './color-planes.js';
 import { assertApplyImages } from './image-input.js';
 import { fromPlanar, PLANAR, planarChannels, planarFromChannels, planarShape, toPlanar } from './planar.js';
-import { assertParamsFor, assertSampleShape, perSample, readCommon } from './sampling.js';
+import { assertParamsFor, assertSampleArgs, perSample, readCommon } from './sampling.js';
 import { applyToPlaneSubset, column, expandColumn, type Planes } from './tensor-ops.js';
 import {
   BaseTransform,
@@ -165,7 +165,7 @@ function sampleWith(shape: ImageShape, seed: Seed, o: ResolvedJitter): ColorJitt
  */
 export function sampleColorJitter(shape: ImageShape, rng: Seed, options: ColorJitterOptions = {}): ColorJitterParams {
   const fn = 'sampleColorJitter';
-  assertSampleShape(shape, fn);
+  assertSampleArgs(shape, rng, fn);
   return sampleWith(shape, rng, readOptions(options, fn));
 }
 
@@ -386,7 +386,7 @@ export class ColorJitter extends BaseTransform<ColorJitterParams> {
   }
 
   sample(inputShape: ImageShape, rng: Seed): ColorJitterParams {
-    assertSampleShape(inputShape, `${this.name}.sample`);
+    assertSampleArgs(inputShape, rng, `${this.name}.sample`);
     return sampleWith(inputShape, rng, this.options);
   }
 

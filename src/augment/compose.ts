@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { describeValue, formatShape } from '../core/validate.js';
 import { assertApplyImages } from './image-input.js';
-import { assertParamsFor, assertSampleShape } from './sampling.js';
+import { assertParamsFor, assertSampleArgs } from './sampling.js';
 import {
   composePositions,
   fromPlanar,
@@ -54,7 +54,7 @@ class Compose extends BaseTransform<ComposeParams> {
   }
 
   sample(inputShape: ImageShape, seed: Seed): ComposeParams {
-    assertSampleShape(inputShape, 'compose.sample');
+    assertSampleArgs(inputShape, seed, 'compose.sample');
     const rng = createRng(seed);
     let shape = inputShape;
     const steps = this.transforms.map((t) => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Seed } from '../core/rng.js';
 import { assertApplyImages } from './image-input.js';
-import { assertParamsFor, assertSampleShape, readAppliedOptions, sampleAppliedParams } from './sampling.js';
+import { assertParamsFor, assertSampleArgs, readAppliedOptions, sampleAppliedParams } from './sampling.js';
 import { identityPositions, PLANAR, planarResample, planarShape, POSITIONS, type Positions } from './planar.js';
 import { resampleSeparable, selectSamples } from './tensor-ops.js';
 import {
@@ -63,7 +63,7 @@ function readOptions(options: FlipOptions, fn: string): { p: number; sameOnBatch
  */
 export function sampleFlip(shape: ImageShape, rng: Seed, options: FlipOptions = {}): FlipParams {
   const fn = 'sampleFlip';
-  assertSampleShape(shape, fn);
+  assertSampleArgs(shape, rng, fn);
   return sampleAppliedParams(shape, rng, readOptions(options, fn));
 }
 
@@ -124,7 +124,7 @@ abstract class RandomFlip<Name extends string> extends BaseTransform<FlipParams>
   }
 
   sample(inputShape: ImageShape, rng: Seed): FlipParams {
-    assertSampleShape(inputShape, `${this.name}.sample`);
+    assertSampleArgs(inputShape, rng, `${this.name}.sample`);
     return sampleAppliedParams(inputShape, rng, this.options);
   }
 

@@ -4,7 +4,7 @@ import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertRangePair, describeValue, FLOAT32_MAX, FLOAT32_MIN_NORMAL, formatShape } from '../core/validate.js';
 import { FUSED, hasFusedKernel } from '../core/fused-kernels.js';
 import { assertApplyImages } from './image-input.js';
-import { assertParamsFor, assertSampleShape, perSample, readCommon } from './sampling.js';
+import { assertParamsFor, assertSampleArgs, perSample, readCommon } from './sampling.js';
 import { PLANAR, planarApplyToSubset, planarShape } from './planar.js';
 import { applyToSubset } from './tensor-ops.js';
 import {
@@ -133,7 +133,7 @@ function sampleWith(shape: ImageShape, seed: Seed, o: Resolved): GaussianBlurPar
  */
 export function sampleGaussianBlur(shape: ImageShape, rng: Seed, options: GaussianBlurOptions = {}): GaussianBlurParams {
   const fn = 'sampleGaussianBlur';
-  assertSampleShape(shape, fn);
+  assertSampleArgs(shape, rng, fn);
   return sampleWith(shape, rng, readOptions(options, fn));
 }
 
@@ -253,7 +253,7 @@ export class GaussianBlur extends BaseTransform<GaussianBlurParams> {
   }
 
   sample(inputShape: ImageShape, rng: Seed): GaussianBlurParams {
-    assertSampleShape(inputShape, `${this.name}.sample`);
+    assertSampleArgs(inputShape, rng, `${this.name}.sample`);
     return sampleWith(inputShape, rng, this.options);
   }
 

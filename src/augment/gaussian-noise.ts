@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { createRng, Rng, type Seed } from '../core/rng.js';
 import { assertFiniteNumber, assertKnownOptions, assertRangePair, describeValue } from '../core/validate.js';
 import { assertApplyImages } from './image-input.js';
-import { assertParamsFor, assertSampleShape, perSample, readCommon } from './sampling.js';
+import { assertParamsFor, assertSampleArgs, perSample, readCommon } from './sampling.js';
 import {
   BaseTransform,
   callTransform,
@@ -112,7 +112,7 @@ function sampleWith(shape: ImageShape, seed: Seed, o: Resolved): GaussianNoisePa
  */
 export function sampleGaussianNoise(shape: ImageShape, rng: Seed, options: GaussianNoiseOptions = {}): GaussianNoiseParams {
   const fn = 'sampleGaussianNoise';
-  assertSampleShape(shape, fn);
+  assertSampleArgs(shape, rng, fn);
   return sampleWith(shape, rng, readOptions(options, fn));
 }
 
@@ -175,7 +175,7 @@ export class GaussianNoise extends BaseTransform<GaussianNoiseParams> {
   }
 
   sample(inputShape: ImageShape, rng: Seed): GaussianNoiseParams {
-    assertSampleShape(inputShape, `${this.name}.sample`);
+    assertSampleArgs(inputShape, rng, `${this.name}.sample`);
     return sampleWith(inputShape, rng, this.options);
   }
 

@@ -6,7 +6,7 @@ import { FUSED, hasFusedKernel } from '../core/fused-kernels.js';
 import { GRAY_WEIGHTS, grayRows } from './color-planes.js';
 import { PLANAR, planarApplyToSubset, planarShape } from './planar.js';
 import { assertApplyImages, readImages } from './image-input.js';
-import { assertParamsFor, assertSampleShape, readAppliedOptions, sampleAppliedParams } from './sampling.js';
+import { assertParamsFor, assertSampleArgs, readAppliedOptions, sampleAppliedParams } from './sampling.js';
 import { selectSamples } from './tensor-ops.js';
 import {
   BaseTransform,
@@ -101,7 +101,7 @@ function readOptions(options: RandomGrayscaleOptions, fn: string): { p: number; 
  */
 export function sampleGrayscale(shape: ImageShape, rng: Seed, options: RandomGrayscaleOptions = {}): GrayscaleParams {
   const fn = 'sampleGrayscale';
-  assertSampleShape(shape, fn);
+  assertSampleArgs(shape, rng, fn);
   return sampleAppliedParams(shape, rng, readOptions(options, fn));
 }
 
@@ -153,7 +153,7 @@ export class RandomGrayscale extends BaseTransform<GrayscaleParams> {
   }
 
   sample(inputShape: ImageShape, rng: Seed): GrayscaleParams {
-    assertSampleShape(inputShape, `${this.name}.sample`);
+    assertSampleArgs(inputShape, rng, `${this.name}.sample`);
     return sampleAppliedParams(inputShape, rng, this.options);
   }
 

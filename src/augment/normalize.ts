@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import type { Seed } from '../core/rng.js';
 import { assertKnownOptions, describeValue } from '../core/validate.js';
 import { assertApplyImages, readImages } from './image-input.js';
-import { assertParamsFor, assertSampleShape } from './sampling.js';
+import { assertParamsFor, assertSampleArgs } from './sampling.js';
 import { PLANAR, planarShape } from './planar.js';
 import { column } from './tensor-ops.js';
 import { BaseTransform, type ImageShape } from './transform.js';
@@ -148,8 +148,8 @@ export class Normalize extends BaseTransform<NormalizeParams> {
     this.options = options;
   }
 
-  sample(inputShape: ImageShape, _rng: Seed): NormalizeParams {
-    assertSampleShape(inputShape, `${this.name}.sample`);
+  sample(inputShape: ImageShape, rng: Seed): NormalizeParams {
+    assertSampleArgs(inputShape, rng, `${this.name}.sample`);
     return { batchSize: inputShape[0] };
   }
 

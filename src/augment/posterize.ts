@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions } from '../core/validate.js';
 import { assertApplyImages } from './image-input.js';
-import { assertParamsFor, assertSampleShape, readCommon, sampleApplied } from './sampling.js';
+import { assertParamsFor, assertSampleArgs, readCommon, sampleApplied } from './sampling.js';
 import { applyToSubset } from './tensor-ops.js';
 import {
   BaseTransform,
@@ -60,7 +60,7 @@ function readOptions(options: PosterizeOptions, fn: string): { bits: number; p: 
  */
 export function samplePosterize(shape: ImageShape, rng: Seed, options: PosterizeOptions = {}): PosterizeParams {
   const fn = 'samplePosterize';
-  assertSampleShape(shape, fn);
+  assertSampleArgs(shape, rng, fn);
   const o = readOptions(options, fn);
   return { batchSize: shape[0], applied: sampleApplied(shape[0], createRng(rng), o.p, o.sameOnBatch), bits: o.bits };
 }
@@ -118,7 +118,7 @@ export class RandomPosterize extends BaseTransform<PosterizeParams> {
   }
 
   sample(inputShape: ImageShape, rng: Seed): PosterizeParams {
-    assertSampleShape(inputShape, `${this.name}.sample`);
+    assertSampleArgs(inputShape, rng, `${this.name}.sample`);
     const { p, sameOnBatch, bits } = this.options;
     return { batchSize: inputShape[0], applied: sampleApplied(inputShape[0], createRng(rng), p, sameOnBatch), bits };
   }

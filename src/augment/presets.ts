@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
-import { createRng, type Seed } from '../core/rng.js';
+import type { Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertPositive, assertRangePair, describeValue } from '../core/validate.js';
 import { ColorJitter } from './color-jitter.js';
 import { compose } from './compose.js';
@@ -11,6 +11,7 @@ import { Normalize, type NormalizeOptions } from './normalize.js';
 import { fromPlanar, isPlanar, PLANAR, toPlanar, type PlanarCapable } from './planar.js';
 import { RandomResizedCrop } from './resized-crop.js';
 import { RandomSolarize } from './solarize.js';
+import { assertSampleArgs } from './sampling.js';
 import { BaseTransform, type ImageShape, type Transform } from './transform.js';
 import type { MultiCropOptions } from './views.js';
 
@@ -85,7 +86,8 @@ class OnlyAbove<P> extends BaseTransform<P | null> {
   }
 
   sample(inputShape: ImageShape, rng: Seed): P | null {
-    return Math.min(inputShape[1], inputShape[2]) > this.minSide ? this.inner.sample(inputShape, createRng(rng)) : null;
+    assertSampleArgs(inputShape, rng, `${this.name}.sample`);
+    return Math.min(inputShape[1], inputShape[2]) > this.minSide ? this.inner.sample(inputShape, rng) : null;
   }
 
   apply(images: tf.Tensor4D, params: P | null): tf.Tensor4D {

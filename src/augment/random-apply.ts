@@ -3,7 +3,7 @@ import { createRng, type Seed } from '../core/rng.js';
 import { assertProbability } from '../core/validate.js';
 import { assertKeepsShape, assertTransform } from './compose.js';
 import { assertApplyImages } from './image-input.js';
-import { assertParamsFor, assertSampleShape, sampleApplied } from './sampling.js';
+import { assertParamsFor, assertSampleArgs, sampleApplied } from './sampling.js';
 import { applyToSubset } from './tensor-ops.js';
 import { BaseTransform, type ImageShape, type Transform } from './transform.js';
 
@@ -38,7 +38,7 @@ class RandomApply<P> extends BaseTransform<RandomApplyParams<P>> {
   }
 
   sample(inputShape: ImageShape, seed: Seed): RandomApplyParams<P> {
-    assertSampleShape(inputShape, 'randomApply.sample');
+    assertSampleArgs(inputShape, seed, 'randomApply.sample');
     this.outputShape(inputShape);
     const rng = createRng(seed);
     const applied = sampleApplied(inputShape[0], rng, this.p, false);

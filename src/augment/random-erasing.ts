@@ -3,7 +3,7 @@ import { InvalidArgumentError, ShapeError } from '../core/errors.js';
 import { createRng, Rng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertRangePair, describeValue, formatShape } from '../core/validate.js';
 import { assertApplyImages } from './image-input.js';
-import { assertParamsFor, assertSampleShape, perSample, readCommon, roundHalfEven } from './sampling.js';
+import { assertParamsFor, assertSampleArgs, perSample, readCommon, roundHalfEven } from './sampling.js';
 import {
   BaseTransform,
   callTransform,
@@ -234,7 +234,7 @@ function sampleCutoutWith(shape: ImageShape, seed: Seed, o: ResolvedCutout, fn: 
  */
 export function sampleRandomErasing(shape: ImageShape, rng: Seed, options: RandomErasingOptions = {}): ErasingParams {
   const fn = 'sampleRandomErasing';
-  assertSampleShape(shape, fn);
+  assertSampleArgs(shape, rng, fn);
   return sampleErasingWith(shape, rng, readErasing(options, fn));
 }
 
@@ -251,7 +251,7 @@ export function sampleRandomErasing(shape: ImageShape, rng: Seed, options: Rando
  */
 export function sampleCutout(shape: ImageShape, rng: Seed, options: CutoutOptions = {}): ErasingParams {
   const fn = 'sampleCutout';
-  assertSampleShape(shape, fn);
+  assertSampleArgs(shape, rng, fn);
   return sampleCutoutWith(shape, rng, readCutout(options, fn), fn);
 }
 
@@ -348,7 +348,7 @@ export class RandomErasing extends BaseTransform<ErasingParams> {
   }
 
   sample(inputShape: ImageShape, rng: Seed): ErasingParams {
-    assertSampleShape(inputShape, `${this.name}.sample`);
+    assertSampleArgs(inputShape, rng, `${this.name}.sample`);
     return sampleErasingWith(inputShape, rng, this.options);
   }
 
@@ -380,7 +380,7 @@ export class Cutout extends BaseTransform<ErasingParams> {
   }
 
   sample(inputShape: ImageShape, rng: Seed): ErasingParams {
-    assertSampleShape(inputShape, `${this.name}.sample`);
+    assertSampleArgs(inputShape, rng, `${this.name}.sample`);
     return sampleCutoutWith(inputShape, rng, this.options, `${this.name}.sample`);
   }
 

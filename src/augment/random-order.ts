@@ -4,7 +4,7 @@ import { createRng, type Seed } from '../core/rng.js';
 import { describeValue } from '../core/validate.js';
 import { assertKeepsShape, assertTransform } from './compose.js';
 import { assertApplyImages } from './image-input.js';
-import { assertParamsFor, assertSampleShape } from './sampling.js';
+import { assertParamsFor, assertSampleArgs } from './sampling.js';
 import { applyToSubset } from './tensor-ops.js';
 import { BaseTransform, commonChannels, type ImageShape, type Transform } from './transform.js';
 
@@ -35,7 +35,7 @@ class RandomOrder extends BaseTransform<RandomOrderParams> {
   }
 
   sample(inputShape: ImageShape, seed: Seed): RandomOrderParams {
-    assertSampleShape(inputShape, 'randomOrder.sample');
+    assertSampleArgs(inputShape, seed, 'randomOrder.sample');
     this.outputShape(inputShape);
     const rng = createRng(seed);
     const [b, h, w, c] = inputShape;

@@ -4,7 +4,7 @@ import { assertMemoryFits } from '../core/memory-budget.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertKnownOptions, assertRangePair, formatShape } from '../core/validate.js';
 import { assertApplyImages } from './image-input.js';
-import { assertParamsFor, assertSampleShape, perSample, readSize, roundHalfEven } from './sampling.js';
+import { assertParamsFor, assertSampleArgs, perSample, readSize, roundHalfEven } from './sampling.js';
 import { PLANAR, planarResample, planarShape, POSITIONS, type Positions } from './planar.js';
 import { resampleSeparable } from './tensor-ops.js';
 import {
@@ -95,7 +95,7 @@ function readOptions(options: ResizedCropOptions, fn: string): ResolvedOptions {
  */
 export function sampleResizedCrop(shape: ImageShape, rng: Seed, options: ResizedCropOptions = {}): ResizedCropParams {
   const fn = 'sampleResizedCrop';
-  assertSampleShape(shape, fn);
+  assertSampleArgs(shape, rng, fn);
   return sampleWith(shape, rng, readOptions(options, fn));
 }
 
@@ -268,7 +268,7 @@ export class RandomResizedCrop extends BaseTransform<ResizedCropParams> {
   }
 
   sample(inputShape: ImageShape, rng: Seed): ResizedCropParams {
-    assertSampleShape(inputShape, 'RandomResizedCrop.sample');
+    assertSampleArgs(inputShape, rng, 'RandomResizedCrop.sample');
     return sampleWith(inputShape, rng, this.options);
   }
 

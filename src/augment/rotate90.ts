@@ -3,7 +3,7 @@ import { InvalidArgumentError, ShapeError } from '../core/errors.js';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertKnownOptions, describeValue, formatShape } from '../core/validate.js';
 import { assertApplyImages, readImages } from './image-input.js';
-import { assertParamsFor, assertSampleShape, perSample, readCommon } from './sampling.js';
+import { assertParamsFor, assertSampleArgs, perSample, readCommon } from './sampling.js';
 import { takeSamples } from './tensor-ops.js';
 import {
   BaseTransform,
@@ -152,7 +152,7 @@ function sampleWith(shape: ImageShape, seed: Seed, o: { turns: number[]; sameOnB
  */
 export function sampleRotate90(shape: ImageShape, rng: Seed, options: Rotate90Options = {}): Rotate90Params {
   const fn = 'sampleRotate90';
-  assertSampleShape(shape, fn);
+  assertSampleArgs(shape, rng, fn);
   return sampleWith(shape, rng, readOptions(options, fn));
 }
 
@@ -207,7 +207,7 @@ export class RandomRotate90 extends BaseTransform<Rotate90Params> {
   }
 
   sample(inputShape: ImageShape, rng: Seed): Rotate90Params {
-    assertSampleShape(inputShape, `${this.name}.sample`);
+    assertSampleArgs(inputShape, rng, `${this.name}.sample`);
     return sampleWith(inputShape, rng, this.options);
   }
 

@@ -4,7 +4,7 @@
  * @module
  */
 import { InvalidArgumentError } from '../core/errors.js';
-import { createRng, type Rng, type Seed } from '../core/rng.js';
+import { assertSeed, createRng, Rng, type Seed } from '../core/rng.js';
 import { assertInteger, assertKnownOptions, assertProbability, describeValue, formatShape } from '../core/validate.js';
 import type { ImageShape } from './transform.js';
 
@@ -45,7 +45,7 @@ export function sampleApplied(batchSize: number, rng: Rng, p: number, sameOnBatc
 }
 
 /** Validates the `[B, H, W, C]` shape a sampler receives. */
-export function assertSampleShape(shape: unknown, fn: string): asserts shape is ImageShape {
+export function assertSampleArgs(shape: unknown, rng: Seed | undefined, fn: string): asserts shape is ImageShape {
   const ok =
     Array.isArray(shape) &&
     shape.length === 4 &&
@@ -53,6 +53,8 @@ export function assertSampleShape(shape: unknown, fn: string): asserts shape is 
   if (!ok) {
     throw new InvalidArgumentError(fn, 'shape', 'be the image batch shape [B, H, W, C] (e.g. images.shape)', describeValue(shape));
   }
+  // A sampler's seed is checked here, under the sampler's name; the createRng further in then cannot throw.
+  if (rng !== undefined && !(rng instanceof Rng)) assertSeed(rng, fn, 'rng');
 }
 
 /** Validates `p` and `sameOnBatch` options. */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRng, type Seed } from '../core/rng.js';
 import { assertInRange, assertKnownOptions } from '../core/validate.js';
 import { assertApplyImages } from './image-input.js';
-import { assertParamsFor, assertSampleShape, readCommon, sampleApplied } from './sampling.js';
+import { assertParamsFor, assertSampleArgs, readCommon, sampleApplied } from './sampling.js';
 import { PLANAR, planarShape } from './planar.js';
 import { column, perSampleImage } from './tensor-ops.js';
 import {
@@ -62,7 +62,7 @@ function readOptions(options: SolarizeOptions, fn: string): { threshold: number;
  */
 export function sampleSolarize(shape: ImageShape, rng: Seed, options: SolarizeOptions = {}): SolarizeParams {
   const fn = 'sampleSolarize';
-  assertSampleShape(shape, fn);
+  assertSampleArgs(shape, rng, fn);
   const o = readOptions(options, fn);
   return { batchSize: shape[0], applied: sampleApplied(shape[0], createRng(rng), o.p, o.sameOnBatch), threshold: o.threshold };
 }
@@ -128,7 +128,7 @@ export class RandomSolarize extends BaseTransform<SolarizeParams> {
   }
 
   sample(inputShape: ImageShape, rng: Seed): SolarizeParams {
-    assertSampleShape(inputShape, `${this.name}.sample`);
+    assertSampleArgs(inputShape, rng, `${this.name}.sample`);
     const { p, sameOnBatch, threshold } = this.options;
     return { batchSize: inputShape[0], applied: sampleApplied(inputShape[0], createRng(rng), p, sameOnBatch), threshold };
   }

@@ -161,7 +161,7 @@ export async function linearProbe(
   if (largest > numClasses) {
     throw new ValueRangeError(fn, 'options.numClasses', `exceed the largest label (${largest - 1})`, String(numClasses));
   }
-  const rng = createRng(seed);
+  const rng = createRng(seed, fn, 'options.seed');
 
   // Hold-out split, seeded.
   const order = rng.permutation(n);

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, ShapeError, ValueRangeError } from '../core/errors.js';
 import { createRng, type Rng, type Seed } from '../core/rng.js';
+import { assertBackendReady } from '../core/backend-ready.js';
+import { assertMemoryFits } from '../core/memory-budget.js';
 import { assertFloat, assertInteger, assertKnownOptions, assertPositive, assertRank, formatShape } from '../core/validate.js';
 import { kernelValues, truncatedNormalArray } from './init.js';
 import {
@@ -184,6 +186,7 @@ export class JepaPredictor extends StoredWeightsModel {
  */
 export function jepaPredictor(encoder: VisionTransformer, options: JepaPredictorOptions = {}): JepaPredictor {
   const fn = 'jepaPredictor';
+  assertBackendReady(fn);
   if (!(encoder instanceof VisionTransformer)) {
     throw new InvalidArgumentError(fn, 'encoder', 'be a VisionTransformer made by tinyVit', String(encoder));
   }
@@ -198,5 +201,7 @@ export function jepaPredictor(encoder: VisionTransformer, options: JepaPredictor
   if (dim % heads !== 0) throw new ValueRangeError(fn, 'options.heads', `divide options.dim (${dim})`, String(heads));
   assertPositive(mlpRatio, fn, 'options.mlpRatio');
   assertPositive(layerNormEps, fn, 'options.layerNormEps');
-  return new JepaPredictor(encoder, { dim, depth, heads, mlpRatio, layerNormEps }, createRng(options.seed));
+  // The embedding from the encoder's width and the projection back to it.
+  assertMemoryFits(fn, 'options.dim', [{ shape: [encoder.dim, dim], count: 2 }]);
+  return new JepaPredictor(encoder, { dim, depth, heads, mlpRatio, layerNormEps }, createRng(options.seed, fn, 'options.seed'));
 }

@@ -88,7 +88,7 @@ export function ibotMask(batchSize: number, grid: readonly [number, number], opt
   assertInteger(minBlock, fn, 'options.minBlock', { min: 1 });
   assertInteger(maxBlock, fn, 'options.maxBlock', { min: 1 });
   assertPositive(minAspect, fn, 'options.minAspect');
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const params: BlockParameters = { rows, cols, minBlock, maxBlock, logAspect: [Math.log(minAspect), Math.log(1 / minAspect)], clampMinBlock: false };
   const masked = Math.floor(batchSize * maskProbability);
   const [lo, hi] = maskRatio;

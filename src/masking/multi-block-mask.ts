@@ -182,7 +182,7 @@ export function multiBlockMask(batchSize: number, grid: readonly [number, number
       allowOverlap ? `[${contextScale.join(', ')}], whose smallest block has ${smallestContext} patches` : String(minKeep),
     );
   }
-  const rng = createRng(options.seed);
+  const rng = createRng(options.seed, fn, 'options.seed');
   const targetSize = sampleBlockSize(rng.next(), targetScale, targetAspect, rows, cols);
   const contextSize = sampleBlockSize(rng.next(), contextScale, contextAspect, rows, cols);
   const targets: Int32Array[][] = [];

@@ -72,7 +72,7 @@ class RandomBrightnessContrast extends BaseTransform<BrightnessContrastParams> {
   }
 
   sample(inputShape: ImageShape, seed: Seed): BrightnessContrastParams {
-    const rng = createRng(seed);
+    const rng = createRng(seed, `${this.name}.sample`, 'rng');
     const n = inputShape[0];
     const brightness = new Float32Array(n);
     const contrast = new Float32Array(n);

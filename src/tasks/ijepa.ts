@@ -163,7 +163,7 @@ export class IJEPA extends JointEmbeddingTask {
   view(images: tf.Tensor4D, seed?: Seed): tf.Tensor4D {
     this.assertLive('IJEPA.view');
     this.checkImages(images, 'IJEPA.view', 1);
-    return this.drawView(images, seed);
+    return this.drawView(images, createRng(seed ?? this.rng.nextUint32(), 'IJEPA.view', 'seed'));
   }
 
   /** The view of a checked batch (no second range check). */

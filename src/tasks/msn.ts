@@ -262,7 +262,7 @@ export class MSN extends JointEmbeddingTask {
    */
   anchorFeatures(anchorView: tf.Tensor4D, seed?: number): tf.Tensor2D {
     const batch = anchorView.shape[0];
-    const rng = createRng(seed ?? this.rng.nextUint32());
+    const rng = createRng(seed ?? this.rng.nextUint32(), `${this.name}.anchorFeatures`, 'seed');
     if (this.encoder instanceof VisionTransformer) {
       const vit = this.encoder;
       const { idsKeep, mask, idsRestore } = randomPatchMask(batch, vit.numPatches, { maskRatio: this.maskRatio, seed: rng });

@@ -59,6 +59,24 @@ it('apply probabilities match p (flip, grayscale, blur, jitter, noise, randomApp
   expect(() => A.sampleFlip([2, 4, 3] as never, 1)).toThrow('sampleFlip: shape must be the image batch shape [B, H, W, C] (e.g. images.shape), got [2, 4, 3]');
 });
 
+it('a bad seed is refused under the name of the sampler that was called, and the argument rng', () => {
+  for (const [name, sample, options] of SAMPLERS) {
+    for (const bad of [-1, 1.5, 2 ** 32]) {
+      expect(() => sample([2, 8, 8, 3], bad, options), name).toThrow(`${name}: rng must be an integer in [0, 2^32) or an Rng, got ${bad}`);
+    }
+  }
+  const pipelines: [string, A.Transform<unknown>][] = [
+    ['compose.sample', A.compose([new A.RandomHorizontalFlip()])],
+    ['randomApply.sample', A.randomApply(new A.RandomGrayscale(), 0.5)],
+    ['randomOrder.sample', A.randomOrder([new A.RandomHorizontalFlip()])],
+    ['ColorJitter.sample', new A.ColorJitter({ brightness: 0.4 })],
+  ];
+  for (const [name, t] of pipelines) {
+    expect(() => t.sample([2, 8, 8, 3], -1), name).toThrow(`${name}: rng must be an integer in [0, 2^32) or an Rng, got -1`);
+  }
+  expect(() => A.simclrAugment().sample([2, 8, 8, 3], 0.5)).toThrow(/\.sample: rng must be an integer in \[0, 2\^32\) or an Rng, got 0\.5$/);
+});
+
 type Call = (images: tf.Tensor, options: Record<string, unknown>) => { images: tf.Tensor4D; params: unknown };
 const CALLS: [string, Call, (t: tf.Tensor4D, p: never) => tf.Tensor4D, Record<string, unknown>][] = [
   ['randomResizedCrop', A.randomResizedCrop as unknown as Call, A.applyResizedCrop, { size: 12 }],

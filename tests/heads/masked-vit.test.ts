@@ -84,6 +84,8 @@ describeBackends('jepaPredictor', () => {
     expect(() => jepaPredictor(encoder, { dim: 6 })).toThrow('jepaPredictor: options.dim must be a multiple of 4');
     expect(() => jepaPredictor(encoder, { dim: 8, heads: 3 })).toThrow('jepaPredictor: options.heads must divide options.dim (8)');
     expect(() => jepaPredictor({} as never)).toThrow('jepaPredictor: encoder must be a VisionTransformer made by tinyVit');
+    expect(() => jepaPredictor(encoder, { seed: -1 })).toThrow('jepaPredictor: options.seed must be an integer in [0, 2^32) or an Rng, got -1');
+    expect(() => jepaPredictor(encoder, { dim: 4 * 2 ** 27 })).toThrow(/^jepaPredictor: options\.dim /);
     predictor.dispose();
     expect(() => predictor.predict(tf.zeros([1, 2, 8]) as tf.Tensor3D, ids, ids)).toThrow('JepaPredictor.predict: this must not be disposed');
     encoder.dispose();

@@ -88,6 +88,8 @@ describeBackends('ibotMask', () => {
     expect(() => ibotMask(2, [7, 7], { maskRatio: [0.5, 0.1] })).toThrow('ibotMask: options.maskRatio must be a [min, max] pair');
     expect(() => ibotMask(2, [7, 7], { maskProbability: 2 })).toThrow('ibotMask: options.maskProbability');
     expect(() => ibotMask(2, [7, 7], { ratio: 0.5 } as never)).toThrow('ibotMask: options.ratio must be one of the known options');
+    expect(() => ibotMask(2, [7, 7], { seed: -1 })).toThrow('ibotMask: options.seed must be an integer in [0, 2^32) or an Rng, got -1');
+    expect(() => multiBlockMask(2, [7, 7], { seed: 1.5 })).toThrow('multiBlockMask: options.seed must be an integer in [0, 2^32) or an Rng, got 1.5');
   });
 });
 

@@ -27,7 +27,7 @@ export class IntensityJitter extends BaseTransform<IntensityJitterParams> {
   }
 
   sample(shape: ImageShape, seed: Seed): IntensityJitterParams {
-    const rng = createRng(seed);
+    const rng = createRng(seed, `${this.name}.sample`, 'rng');
     const draw = (s: number) => Float32Array.from({ length: shape[0] }, () => rng.uniform(Math.max(0, 1 - s), 1 + s));
     return { brightness: draw(this.brightness), contrast: draw(this.contrast) };
   }

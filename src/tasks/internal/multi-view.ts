@@ -26,7 +26,7 @@ export function augmentViews(
   encoderShape: readonly [number, number, number],
 ): tf.Tensor4D[] {
   const x = readImages(images, fn, { checkRange: transforms.some((t) => t.requiresUnitRange) });
-  const rng = createRng(seed);
+  const rng = createRng(seed, fn, 'seed');
   const views: tf.Tensor4D[] = [];
   try {
     for (let k = 0; k < count; k++) {
